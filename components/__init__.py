@@ -1,0 +1,7 @@
+"""Small custom TFX components, one per file."""
+
+import os
+
+# TFT's Keras layer and TFX's Keras code are Keras 2 (tf_keras); this must be set before
+# TensorFlow is first imported, so every package that reaches TensorFlow sets it on import.
+os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')

@@ -1,0 +1,83 @@
+"""Typed configuration of a local pipeline run. Environment variables are read only in
+`LocalConfig.from_env`, at the edge (CLI and runners)."""
+
+import dataclasses
+import os
+from pathlib import Path
+from typing import Mapping, Optional, Tuple
+
+import importlib.util
+
+from trainer.config import TrainConfig
+
+PIPELINE_NAME = 'chicago-taxi'  # KFP v2 allows [a-z0-9-] only.
+SCHEMA_PATH = str(Path(__file__).parent / 'schema' / 'schema.pbtxt')
+# Located without importing tfx (seconds of TensorFlow start-up) from the installed package.
+EMBEDDED_DATA_ROOT = str(
+    Path(importlib.util.find_spec('tfx').submodule_search_locations[0]) / 'examples' /
+    'chicago_taxi_pipeline' / 'data' / 'simple')
+# The Beam DirectRunner in-process: fastest for data this size, and no worker start-up.
+LOCAL_BEAM_ARGS = ('--direct_running_mode=in_memory', '--direct_num_workers=1')
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalConfig:
+  """Where a local run reads, writes and how long it trains."""
+  pipeline_home: Path
+  data_root: str = EMBEDDED_DATA_ROOT
+  pipeline_name: str = PIPELINE_NAME
+  train_steps: int = 2000
+  eval_steps: Optional[int] = None  # None: the whole eval split.
+  eval_accuracy_threshold: float = 0.6
+  train_config: TrainConfig = TrainConfig()
+  beam_pipeline_args: Tuple[str, ...] = LOCAL_BEAM_ARGS
+  enable_cache: bool = True
+
+  def __post_init__(self):
+    if self.train_steps < 1:
+      raise ValueError(f'train_steps must be >= 1, got {self.train_steps}')
+    if self.eval_steps is not None and self.eval_steps < 1:
+      raise ValueError(f'eval_steps must be >= 1 or None, got {self.eval_steps}')
+    if not 0.0 <= self.eval_accuracy_threshold <= 1.0:
+      raise ValueError(
+          f'eval_accuracy_threshold must be in [0, 1], got {self.eval_accuracy_threshold}')
+
+  @property
+  def pipeline_root(self) -> str:
+    return str(self.pipeline_home / 'pipeline_root')
+
+  @property
+  def metadata_path(self) -> str:
+    return str(self.pipeline_home / 'metadata.sqlite')
+
+  @property
+  def serving_model_dir(self) -> str:
+    return str(self.pipeline_home / 'serving_model' / self.pipeline_name)
+
+  @property
+  def last_run_path(self) -> Path:
+    return self.pipeline_home / 'last_run.json'
+
+  @property
+  def log_dir(self) -> Path:
+    return self.pipeline_home / 'logs'
+
+  @classmethod
+  def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides) -> 'LocalConfig':
+    """PIPELINE_HOME (default ./pipeline_home), DATA_ROOT, TRAIN_STEPS; overrides win."""
+    values = {'pipeline_home': environ.get('PIPELINE_HOME') or 'pipeline_home'}
+    if environ.get('DATA_ROOT'):
+      values['data_root'] = environ['DATA_ROOT']
+    if environ.get('TRAIN_STEPS'):
+      values['train_steps'] = _parse_int('TRAIN_STEPS', environ['TRAIN_STEPS'])
+    values.update({key: value for key, value in overrides.items() if value is not None})
+    values['pipeline_home'] = Path(values['pipeline_home']).resolve()
+    values['data_root'] = str(Path(values.get('data_root', EMBEDDED_DATA_ROOT)).resolve())
+    return cls(**values)
+
+
+def _parse_int(name: str, text: str) -> int:
+  try:
+    return int(text)
+  except ValueError:
+    raise ValueError(f'{name} must be a whole number, got {text!r}') from None

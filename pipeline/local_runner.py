@@ -1,0 +1,34 @@
+"""Runs the pipeline locally with LocalDagRunner, a SQLite MLMD store and Beam's DirectRunner.
+
+Also the `--pipeline_path` for `tfx pipeline create --engine=local`: the tfx CLI runs this file.
+"""
+
+from tfx import v1 as tfx
+
+from pipeline import config as config_lib
+from pipeline import pipeline as pipeline_lib
+
+
+def build(config: config_lib.LocalConfig) -> tfx.dsl.Pipeline:
+  return pipeline_lib.create_pipeline(
+      pipeline_name=config.pipeline_name,
+      pipeline_root=config.pipeline_root,
+      data_root=config.data_root,
+      schema_path=config_lib.SCHEMA_PATH,
+      serving_model_dir=config.serving_model_dir,
+      train_steps=config.train_steps,
+      eval_steps=config.eval_steps,
+      train_config=config.train_config,
+      eval_accuracy_threshold=config.eval_accuracy_threshold,
+      beam_pipeline_args=config.beam_pipeline_args,
+      metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
+          config.metadata_path),
+      enable_cache=config.enable_cache)
+
+
+def run(config: config_lib.LocalConfig) -> None:
+  tfx.orchestration.LocalDagRunner().run(build(config))
+
+
+if __name__ == '__main__':
+  run(config_lib.LocalConfig.from_env())

@@ -1,0 +1,121 @@
+"""The one pipeline graph. Runners (local_runner.py, vertex_runner.py) only configure and run it."""
+
+from typing import List, Optional, Sequence
+
+import tensorflow_model_analysis as tfma
+from tfx import v1 as tfx
+from ml_metadata.proto import metadata_store_pb2
+
+from components.anomalies_gate import AnomaliesGate
+from transform import features
+from trainer.config import TrainConfig
+
+PREPROCESSING_FN = 'transform.preprocessing.preprocessing_fn'
+RUN_FN = 'trainer.task.run_fn'
+
+
+def example_gen_output_config() -> tfx.proto.Output:
+  # A 2:1 train/eval split by hash of the whole row: stable across runs of the same data.
+  return tfx.proto.Output(
+      split_config=tfx.proto.SplitConfig(splits=[
+          tfx.proto.SplitConfig.Split(name='train', hash_buckets=2),
+          tfx.proto.SplitConfig.Split(name='eval', hash_buckets=1),
+      ]))
+
+
+def eval_config(accuracy_threshold: float) -> tfma.EvalConfig:
+  """Bless a model when accuracy >= threshold and it is no worse than the latest blessed one."""
+  return tfma.EvalConfig(
+      model_specs=[
+          tfma.ModelSpec(
+              signature_name='serving_default',
+              label_key=features.TRANSFORMED_LABEL_KEY,
+              preprocessing_function_names=['transform_features'])
+      ],
+      slicing_specs=[tfma.SlicingSpec()],
+      metrics_specs=[
+          tfma.MetricsSpec(metrics=[
+              tfma.MetricConfig(class_name='ExampleCount'),
+              tfma.MetricConfig(class_name='AUC'),
+              tfma.MetricConfig(
+                  class_name='BinaryAccuracy',
+                  threshold=tfma.MetricThreshold(
+                      value_threshold=tfma.GenericValueThreshold(
+                          lower_bound={'value': accuracy_threshold}),
+                      # Ignored on the first run, when no blessed baseline exists yet.
+                      change_threshold=tfma.GenericChangeThreshold(
+                          direction=tfma.MetricDirection.HIGHER_IS_BETTER,
+                          absolute={'value': -1e-10}))),
+          ])
+      ])
+
+
+def create_pipeline(
+    pipeline_name: str,
+    pipeline_root: str,
+    data_root: str,
+    schema_path: str,
+    serving_model_dir: str,
+    train_steps: int,
+    eval_steps: Optional[int],
+    train_config: TrainConfig,
+    eval_accuracy_threshold: float,
+    beam_pipeline_args: Sequence[str] = (),
+    metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
+    enable_cache: bool = True,
+) -> tfx.dsl.Pipeline:
+  """Returns the Chicago taxi pipeline: ingest, validate, transform, train, evaluate, push."""
+  example_gen = tfx.components.CsvExampleGen(
+      input_base=data_root, output_config=example_gen_output_config())
+  statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs['examples'])
+  # The schema is the curated one in the repo, never re-inferred from (possibly bad) new data.
+  schema_gen = tfx.components.ImportSchemaGen(schema_file=schema_path)
+  example_validator = tfx.components.ExampleValidator(
+      statistics=statistics_gen.outputs['statistics'], schema=schema_gen.outputs['schema'])
+  anomalies_gate = AnomaliesGate(anomalies=example_validator.outputs['anomalies'])
+
+  transform = tfx.components.Transform(
+      examples=example_gen.outputs['examples'],
+      schema=schema_gen.outputs['schema'],
+      preprocessing_fn=PREPROCESSING_FN)
+  # Transform consumes nothing of the gate's, so order it after the gate explicitly.
+  transform.add_upstream_node(anomalies_gate)
+
+  trainer = tfx.components.Trainer(
+      run_fn=RUN_FN,
+      examples=transform.outputs['transformed_examples'],
+      transform_graph=transform.outputs['transform_graph'],
+      schema=schema_gen.outputs['schema'],
+      train_args=tfx.proto.TrainArgs(num_steps=train_steps),
+      eval_args=tfx.proto.EvalArgs(num_steps=eval_steps),
+      custom_config=train_config.to_custom_config())
+
+  model_resolver = tfx.dsl.Resolver(
+      strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+      model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+      model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+  ).with_id('latest_blessed_model_resolver')
+
+  evaluator = tfx.components.Evaluator(
+      examples=example_gen.outputs['examples'],
+      model=trainer.outputs['model'],
+      baseline_model=model_resolver.outputs['model'],
+      eval_config=eval_config(eval_accuracy_threshold))
+
+  pusher = tfx.components.Pusher(
+      model=trainer.outputs['model'],
+      model_blessing=evaluator.outputs['blessing'],
+      push_destination=tfx.proto.PushDestination(
+          filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)))
+
+  components: List = [
+      example_gen, statistics_gen, schema_gen, example_validator, anomalies_gate, transform,
+      trainer, model_resolver, evaluator, pusher,
+  ]
+  return tfx.dsl.Pipeline(
+      pipeline_name=pipeline_name,
+      pipeline_root=pipeline_root,
+      components=components,
+      enable_cache=enable_cache,
+      metadata_connection_config=metadata_connection_config,
+      beam_pipeline_args=list(beam_pipeline_args))

@@ -1,0 +1,106 @@
+"""Checks a CSV data folder against the feature contract before any component runs.
+
+CsvExampleGen reads every file in the folder and infers types from the values; a bad file then
+surfaces as an anomaly with no file name, or deep inside Transform. This check names the file,
+line and column instead. It reads each file once, streaming, and changes nothing.
+"""
+
+import csv
+import math
+from pathlib import Path
+from typing import Dict, List
+
+from transform import features
+
+_MAX_PROBLEMS_LISTED = 20
+
+
+class DataCheckError(ValueError):
+  """The data folder cannot be used; the message names every problem found (up to a limit)."""
+
+
+def _parse_error(text: str, kind: type) -> str:
+  """Returns why `text` is not a valid `kind` value, or '' when it is (empty means missing)."""
+  if text == '' or kind is str:
+    return ''
+  try:
+    value = float(text) if kind is float else int(text)
+  except ValueError:
+    return f'{text!r} is not {"a number" if kind is float else "a whole number"}'
+  if kind is float and not math.isfinite(value):
+    return f'{text!r} is not a finite number'
+  return ''
+
+
+def check_csv_file(path: Path, column_types: Dict[str, type]) -> List[str]:
+  """Returns the problems found in one CSV file (empty list: the file is fine)."""
+  with path.open(newline='', encoding='utf-8', errors='strict') as f:
+    reader = csv.reader(f)
+    try:
+      header = next(reader)
+    except StopIteration:
+      return [f'{path}: the file is empty (no header row)']
+    except (csv.Error, UnicodeDecodeError) as error:
+      return [f'{path}: line 1: not readable as CSV: {error}']
+    problems = []
+    missing = [name for name in column_types if name not in header]
+    if missing:
+      problems.append(f'{path}: missing column(s) {missing}')
+    extra = [name for name in header if name not in column_types]
+    if extra:
+      problems.append(f'{path}: unexpected column(s) {extra} (not in transform/features.py)')
+    if problems:
+      return problems
+    typed_columns = [(index, name, column_types[name]) for index, name in enumerate(header)]
+    rows = 0
+    try:
+      for row in reader:
+        rows += 1
+        line = reader.line_num
+        if len(row) != len(header):
+          problems.append(f'{path}: line {line}: malformed row: {len(row)} fields, '
+                          f'the header has {len(header)}')
+        else:
+          for index, name, kind in typed_columns:
+            error = _parse_error(row[index], kind)
+            if error:
+              problems.append(f'{path}: line {line}: column {name!r}: {error}')
+        if len(problems) >= _MAX_PROBLEMS_LISTED:
+          break
+    except (csv.Error, UnicodeDecodeError) as error:
+      problems.append(f'{path}: line {reader.line_num + 1}: not readable as CSV: {error}')
+    if rows == 0 and not problems:
+      problems.append(f'{path}: header only, no data rows')
+  return problems
+
+
+def check_data_root(data_root: str, column_types: Dict[str, type] = None) -> int:
+  """Raises DataCheckError naming every problem; returns the number of CSV files checked."""
+  column_types = column_types or features.RAW_COLUMN_TYPES
+  root = Path(data_root)
+  if not root.exists():
+    raise DataCheckError(f'data folder {root} does not exist')
+  if not root.is_dir():
+    raise DataCheckError(f'data root {root} is not a folder (give the folder holding the CSVs)')
+  files = sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith('.'))
+  if not files:
+    raise DataCheckError(f'data folder {root} is empty: put one or more .csv files in it')
+  not_csv = [p.name for p in files if p.suffix.lower() != '.csv']
+  if not_csv:
+    raise DataCheckError(
+        f'data folder {root} holds files that are not .csv: {not_csv}; CsvExampleGen reads '
+        'every file in the folder, so move them out')
+  problems = []
+  for path in files:
+    problems += check_csv_file(path, column_types)
+  header_only = [p for p in problems if p.endswith('header only, no data rows')]
+  if len(header_only) < len(files):
+    # A header-only file next to files with data is harmless; only all-empty data is an error.
+    problems = [p for p in problems if p not in header_only]
+  if problems:
+    listed = problems[:_MAX_PROBLEMS_LISTED]
+    more = f'\n  ... and more (first {_MAX_PROBLEMS_LISTED} shown)' if len(problems) > len(
+        listed) else ''
+    raise DataCheckError('the input data does not match the expected taxi CSV columns:\n  ' +
+                         '\n  '.join(listed) + more)
+  return len(files)

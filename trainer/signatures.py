@@ -1,0 +1,42 @@
+"""Serving signatures that embed the Transform graph, so serving computes training's features."""
+
+import tensorflow as tf
+import tensorflow_transform as tft
+
+from transform import features
+
+
+def _examples_spec():
+  return tf.TensorSpec(shape=[None], dtype=tf.string, name='examples')
+
+
+def serving_signatures(model: tf.keras.Model, tf_transform_output: tft.TFTransformOutput):
+  """Returns {'serving_default', 'transform_features'} concrete functions for saving `model`.
+
+  serving_default: serialized raw tf.Examples (no label) -> {'outputs': P(big tipper)}.
+  transform_features: serialized raw tf.Examples (label optional) -> transformed features; TFMA
+  uses it to get the label and features the way the model saw them.
+  """
+  # The layer must be tracked by the model to be saved with it.
+  model.tft_layer = tf_transform_output.transform_features_layer()
+  raw_feature_spec = tf_transform_output.raw_feature_spec()
+  serving_feature_spec = {
+      key: spec for key, spec in raw_feature_spec.items() if key != features.LABEL_KEY
+  }
+
+  @tf.function(input_signature=[_examples_spec()])
+  def serve_tf_examples(serialized_examples):
+    raw = tf.io.parse_example(serialized_examples, serving_feature_spec)
+    transformed = model.tft_layer(raw)
+    transformed.pop(features.TRANSFORMED_LABEL_KEY, None)
+    return {'outputs': model(transformed)}
+
+  @tf.function(input_signature=[_examples_spec()])
+  def transform_features(serialized_examples):
+    raw = tf.io.parse_example(serialized_examples, raw_feature_spec)
+    return model.tft_layer(raw)
+
+  return {
+      'serving_default': serve_tf_examples.get_concrete_function(),
+      'transform_features': transform_features.get_concrete_function(),
+  }
