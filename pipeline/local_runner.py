@@ -1,6 +1,6 @@
 """Runs the pipeline locally with LocalDagRunner, a SQLite MLMD store and Beam's DirectRunner.
 
-Also the `--pipeline_path` for `tfx pipeline create --engine=local`: the tfx CLI runs this file.
+`make run` reaches it through pipeline/local_run.py; the tfx CLI through ../local_runner.py.
 """
 
 from tfx import v1 as tfx
@@ -28,7 +28,3 @@ def build(config: config_lib.LocalConfig) -> tfx.dsl.Pipeline:
 
 def run(config: config_lib.LocalConfig) -> None:
   tfx.orchestration.LocalDagRunner().run(build(config))
-
-
-if __name__ == '__main__':
-  run(config_lib.LocalConfig.from_env())

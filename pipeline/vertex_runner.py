@@ -1,7 +1,7 @@
 """Compiles the same `create_pipeline()` into a KFP v2 pipeline spec for Vertex AI Pipelines.
 
-Offline: compiling writes JSON and touches no cloud service. Also usable as the
-`--pipeline_path` of `tfx pipeline create --engine=vertex`.
+Offline: compiling writes JSON and touches no cloud service. `make compile` reaches it through
+the CLI; `tfx pipeline create --engine=vertex` through ../kubeflow_v2_runner.py.
 """
 
 import dataclasses
@@ -82,6 +82,3 @@ def compile_spec(config: VertexConfig, output_path: str) -> str:
   runner.run(build(config), write_out=True)
   return str(output)
 
-
-if __name__ == '__main__':
-  compile_spec(VertexConfig.from_env(), os.environ.get('PIPELINE_SPEC', 'build/pipeline.json'))

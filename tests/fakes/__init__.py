@@ -1,0 +1,1 @@
+"""In-process fakes of cloud services that the real client libraries talk to over the wire."""

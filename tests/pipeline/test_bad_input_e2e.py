@@ -1,0 +1,142 @@
+"""Bad input stops the run before the Trainer, names the cause, and never touches pushed models.
+
+Each case runs against the pipeline home of `default_run`, which already holds pushed models.
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT, read_last_run, read_taxi_rows, run_cli, write_csv
+
+pytestmark = pytest.mark.e2e
+
+
+def tree_digest(root: Path) -> str:
+  """A digest of every file's path and bytes under `root`."""
+  digest = hashlib.sha256()
+  for path in sorted(p for p in root.rglob('*') if p.is_file()):
+    digest.update(str(path.relative_to(root)).encode())
+    digest.update(path.read_bytes())
+  return digest.hexdigest()
+
+
+@pytest.fixture()
+def home_with_pushed_model(default_run):
+  home = default_run['home']
+  serving = home / 'serving_model'
+  assert any(serving.rglob('saved_model.pb')), 'default_run should have pushed a model'
+  before = tree_digest(serving)
+  yield home
+  assert tree_digest(serving) == before, 'a failed run changed the pushed models'
+
+
+def _rows_sample():
+  header, rows = read_taxi_rows()
+  return header, rows[:300]
+
+
+def _missing_column(root):
+  header, rows = _rows_sample()
+  drop = header.index('company')
+  write_csv(root / 'trips.csv', header[:drop] + header[drop + 1:],
+            [row[:drop] + row[drop + 1:] for row in rows])
+
+
+def _text_in_numeric_column(root):
+  header, rows = _rows_sample()
+  rows[41][header.index('fare')] = 'twelve dollars'
+  write_csv(root / 'trips.csv', header, rows)
+
+
+def _malformed_row(root):
+  header, rows = _rows_sample()
+  rows[10] = rows[10][:5]
+  write_csv(root / 'trips.csv', header, rows)
+
+
+def _header_only(root):
+  header, _ = _rows_sample()
+  write_csv(root / 'trips.csv', header, [])
+
+
+def _empty_file(root):
+  (root / 'trips.csv').write_text('')
+
+
+PREFLIGHT_CASES = {
+    'missing_folder': (lambda root: None, 'does not exist'),
+    'empty_folder': (lambda root: root.mkdir(), 'is empty'),
+    'empty_file': (_empty_file, "trips.csv: the file is empty"),
+    'missing_column': (_missing_column, "trips.csv: missing column(s) ['company']"),
+    'text_in_numeric_column': (
+        _text_in_numeric_column,
+        "trips.csv: line 43: column 'fare': 'twelve dollars' is not a number"),
+    'malformed_row': (_malformed_row, 'trips.csv: line 12: malformed row: 5 fields'),
+    'header_only': (_header_only, 'header only, no data rows'),
+}
+
+
+@pytest.mark.parametrize('case', sorted(PREFLIGHT_CASES))
+def test_bad_data_fails_before_any_component(case, tmp_path, home_with_pushed_model):
+  make_data, expected = PREFLIGHT_CASES[case]
+  data_root = tmp_path / 'data'
+  if case != 'missing_folder' and case != 'empty_folder':
+    data_root.mkdir()
+  make_data(data_root)
+
+  result = run_cli(['run'], home_with_pushed_model, data_root=data_root)
+
+  assert result.returncode == 1, result.stdout + result.stderr
+  assert expected in result.stdout
+  summary = read_last_run(home_with_pushed_model)
+  assert summary['status'] == 'failed'
+  assert summary['pushed_model'] is None
+  assert expected in summary['error']
+  assert summary['components'] == []  # Stopped before the first component.
+
+
+def test_unseen_categories_stop_at_gate_before_transform(tmp_path, home_with_pushed_model):
+  """Valid CSV, but half the payment_type values are unseen: TFX's own example would train."""
+  header, rows = read_taxi_rows()
+  rows = rows[:2000]
+  column = header.index('payment_type')
+  for row in rows[::2]:
+    row[column] = 'Bitcoin'
+  write_csv(tmp_path / 'data' / 'trips.csv', header, rows)
+
+  result = run_cli(['run'], home_with_pushed_model, data_root=tmp_path / 'data')
+
+  assert result.returncode == 1, result.stdout + result.stderr
+  summary = read_last_run(home_with_pushed_model)
+  assert summary['status'] == 'failed'
+  assert summary['pushed_model'] is None
+  assert 'AnomaliesGate failed' in summary['error']
+  assert 'payment_type: ENUM_TYPE_UNEXPECTED_STRING_VALUES' in summary['error']
+  assert 'payment_type: ENUM_TYPE_UNEXPECTED_STRING_VALUES' in result.stdout
+  ran = [c['name'] for c in summary['components']]
+  assert ran[-1] == 'AnomaliesGate' and 'Transform' not in ran
+
+
+@pytest.mark.parametrize('make_data, expected', [
+    (_missing_column, 'company: SCHEMA_MISSING_COLUMN'),
+    (_text_in_numeric_column, 'fare: UNEXPECTED_DATA_TYPE'),
+])
+def test_gate_catches_bad_data_without_preflight(make_data, expected, tmp_path,
+                                                 home_with_pushed_model):
+  """The tfx CLI path (local_runner.py) has no pre-flight check: the schema gate still stops it."""
+  (tmp_path / 'data').mkdir()
+  make_data(tmp_path / 'data')
+  env = dict(os.environ, PIPELINE_HOME=str(home_with_pushed_model),
+             DATA_ROOT=str(tmp_path / 'data'))
+  result = subprocess.run([sys.executable, 'local_runner.py'], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=600, check=False)
+  assert result.returncode != 0
+  assert 'DataAnomaliesError' in result.stderr
+  assert expected in result.stderr, result.stderr[-3000:]
+  transform_runs = home_with_pushed_model / 'pipeline_root' / 'Transform'
+  assert not transform_runs.exists() or len(list(transform_runs.rglob('transform_graph/*'))) == 1

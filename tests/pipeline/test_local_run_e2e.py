@@ -1,0 +1,55 @@
+"""`make run` end to end on the embedded taxi data: console lines, last_run.json, cache reuse."""
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+COMPONENTS = ['CsvExampleGen', 'ImportSchemaGen', 'latest_blessed_model_resolver',
+              'StatisticsGen', 'ExampleValidator', 'AnomaliesGate', 'Transform', 'Trainer',
+              'Evaluator', 'Pusher']
+# Eval binary_accuracy of TFX's own taxi_pipeline_native_keras.py on the same data (1000 steps).
+TFX_BASELINE_ACCURACY = 0.777
+
+
+def test_first_run_succeeds_and_pushes(default_run):
+  run, summary = default_run['first'], default_run['first_summary']
+  assert run.returncode == 0, run.stdout + run.stderr
+  assert summary['status'] == 'succeeded'
+  assert summary['blessed'] is True
+  pushed = Path(summary['pushed_model'])
+  assert (pushed / 'saved_model.pb').is_file()
+  assert pushed.is_relative_to(default_run['home'] / 'serving_model')
+  assert [c['name'] for c in summary['components']] == COMPONENTS
+  assert not any(c['cached'] for c in summary['components'])
+
+
+def test_accuracy_at_least_tfx_native_keras_baseline(default_run):
+  metrics = default_run['first_summary']['metrics']
+  assert metrics['binary_accuracy'] >= TFX_BASELINE_ACCURACY, metrics
+  assert metrics['example_count'] > 4000  # The whole eval split (a third of ~15k rows).
+
+
+def test_console_shows_components_and_summary_not_tf_noise(default_run):
+  out = default_run['first'].stdout
+  for name in COMPONENTS:
+    assert any(line.split()[:2] == [name, 'ran'] for line in out.splitlines()), (name, out)
+  assert 'pushed model: ' + default_run['first_summary']['pushed_model'] in out
+  assert 'binary_accuracy=' in out
+  for noise in ('tensorflow', 'W0000', 'oneDNN', 'WARNING', 'FutureWarning'):
+    assert noise not in out + default_run['first'].stderr, noise
+  log_text = Path(default_run['first_summary']['log_file']).read_text()
+  assert 'Component Trainer is finished.' in log_text
+
+
+def test_second_run_reuses_cache_and_says_so(default_run):
+  run, summary = default_run['second'], default_run['second_summary']
+  assert run.returncode == 0, run.stdout + run.stderr
+  cached = {c['name'] for c in summary['components'] if c['cached']}
+  # Everything up to the Trainer is reused; the Evaluator re-runs because the first run's model
+  # is now a blessed baseline to compare against.
+  assert {'CsvExampleGen', 'StatisticsGen', 'Transform', 'Trainer'} <= cached
+  assert 'reused cached results for' in run.stdout
+  assert any(line.split()[:2] == ['Trainer', 'cached'] for line in run.stdout.splitlines())
+  assert summary['blessed'] is True
