@@ -5,6 +5,11 @@ import dataclasses
 import json
 from typing import Any, Dict, Tuple
 
+# Distribution strategies TrainConfig.strategy may name (see trainer/strategy.py).
+STRATEGIES = ('auto', 'default', 'mirrored', 'multi_worker', 'tpu')
+# What to do when the strategy asks for a TPU or GPUs the machine does not have.
+ON_MISSING_ACCELERATOR = ('error', 'fallback')
+
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
@@ -16,23 +21,66 @@ class ModelConfig:
   def __post_init__(self):
     if not self.hidden_units or any(units < 1 for units in self.hidden_units):
       raise ValueError(f'hidden_units must be positive layer sizes, got {self.hidden_units!r}')
+    if self.embedding_dim < 1:
+      raise ValueError(f'embedding_dim must be >= 1, got {self.embedding_dim!r}')
     if not 0.0 <= self.dropout < 1.0:
       raise ValueError(f'dropout must be in [0, 1), got {self.dropout!r}')
+    if not self.learning_rate > 0.0:
+      raise ValueError(f'learning_rate must be > 0, got {self.learning_rate!r}')
 
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
-  """Trainer settings carried in the component's custom_config."""
+  """Trainer settings carried in the component's custom_config.
+
+  Batch sizes are global: each step splits them evenly over the replicas of the distribution
+  strategy, so they must be multiples of the replica count (checked when training starts).
+  """
   batch_size: int = 128
   eval_batch_size: int = 256
+  # Shards the reader interleaves at once (TFRecordDataset readers in flight).
   cycle_length: int = 4
+  # Shards ExampleGen and Transform write per split: at least cycle_length, so the reader has
+  # that many files to interleave (components/sharded_executors.py).
+  num_shards: int = 8
   cache_budget_bytes: int = 1 << 30
+  # One of STRATEGIES. 'auto': a TPU if one resolves, else several workers in TF_CONFIG, else
+  # several GPUs, else the default strategy.
+  strategy: str = 'auto'
+  # One of ON_MISSING_ACCELERATOR: fail, or log and train with the default strategy, when
+  # 'tpu' or 'mirrored' finds no TPU or no GPU.
+  on_missing_accelerator: str = 'error'
+  # TPUClusterResolver's `tpu`: '' resolves the Cloud TPU from the environment; 'local' on a
+  # TPU VM.
+  tpu_name: str = ''
+  # Input monitor (trainer/input_monitor.py): warn when more than this share of step time
+  # waits for data; calibration steps measure the model's compute time (0 turns it off).
+  input_bound_threshold: float = 0.2
+  monitor_calibration_steps: int = 20
+  # TF Profiler trace of this many training steps from profile_start_step (0: no trace).
+  profile_steps: int = 0
+  profile_start_step: int = 10
   model: ModelConfig = ModelConfig()
 
   def __post_init__(self):
-    for name in ('batch_size', 'eval_batch_size', 'cycle_length'):
+    for name in ('batch_size', 'eval_batch_size', 'cycle_length', 'num_shards'):
       if getattr(self, name) < 1:
         raise ValueError(f'{name} must be >= 1, got {getattr(self, name)!r}')
+    for name in ('cache_budget_bytes', 'monitor_calibration_steps', 'profile_steps',
+                 'profile_start_step'):
+      if getattr(self, name) < 0:
+        raise ValueError(f'{name} must be >= 0, got {getattr(self, name)!r}')
+    if self.num_shards < self.cycle_length:
+      raise ValueError(f'num_shards ({self.num_shards}) must be >= cycle_length '
+                       f'({self.cycle_length}): the reader interleaves that many files')
+    if self.strategy not in STRATEGIES:
+      raise ValueError(f'strategy must be one of {STRATEGIES}, got {self.strategy!r}')
+    if self.on_missing_accelerator not in ON_MISSING_ACCELERATOR:
+      raise ValueError(f'on_missing_accelerator must be one of {ON_MISSING_ACCELERATOR}, '
+                       f'got {self.on_missing_accelerator!r}')
+    if not 0.0 < self.input_bound_threshold <= 1.0:
+      raise ValueError(
+          f'input_bound_threshold must be in (0, 1], got {self.input_bound_threshold!r}')
 
   @classmethod
   def from_custom_config(cls, custom_config: Dict[str, Any]) -> 'TrainConfig':

@@ -6,14 +6,19 @@ One straight-line `make_dataset()`; each ordering choice carries a comment sayin
 import dataclasses
 from typing import Dict, Optional, Sequence, Tuple
 
+from absl import logging
 import tensorflow as tf
 
 _GZIP = 'GZIP'
 
 
+class CorruptShardError(ValueError):
+  """An input shard is not a readable GZIP TFRecord file; the message names the file."""
+
+
 @dataclasses.dataclass(frozen=True)
 class InputConfig:
-  """How to read one split. `batch_size` is per replica."""
+  """How to read one split. `batch_size` is per replica (per input pipeline batch)."""
   file_patterns: Tuple[str, ...]
   batch_size: int
   is_training: bool
@@ -27,14 +32,31 @@ class InputConfig:
   decompressed_size_ratio: float = 5.0
   shuffle_buffer_size: int = 10_000
   seed: Optional[int] = None
+  # None: cache when the shards fit cache_budget_bytes; True/False force it on/off.
+  cache: Optional[bool] = None
+  # Parse whole batches with one parse_example call (True), or record by record (False).
+  parse_after_batch: bool = True
+  # None: non-deterministic order while training, deterministic in evaluation.
+  deterministic: Optional[bool] = None
 
   def __post_init__(self):
     if not self.file_patterns:
       raise ValueError('file_patterns is empty: name at least one TFRecord file or glob')
-    if self.batch_size < 1:
-      raise ValueError(f'batch_size must be >= 1, got {self.batch_size}')
-    if self.cycle_length < 1:
-      raise ValueError(f'cycle_length must be >= 1, got {self.cycle_length}')
+    if isinstance(self.file_patterns, str):
+      raise ValueError(f'file_patterns must be a tuple of patterns, got the string '
+                       f'{self.file_patterns!r}')
+    for name in ('batch_size', 'cycle_length', 'shuffle_buffer_size'):
+      if getattr(self, name) < 1:
+        raise ValueError(f'{name} must be >= 1, got {getattr(self, name)!r}')
+    if self.cache_budget_bytes < 0:
+      raise ValueError(f'cache_budget_bytes must be >= 0, got {self.cache_budget_bytes!r}')
+    if not self.decompressed_size_ratio > 0:
+      raise ValueError(
+          f'decompressed_size_ratio must be > 0, got {self.decompressed_size_ratio!r}')
+
+  @property
+  def is_deterministic(self) -> bool:
+    return (not self.is_training) if self.deterministic is None else self.deterministic
 
 
 def list_files(file_patterns: Sequence[str]) -> Tuple[str, ...]:
@@ -45,7 +67,46 @@ def list_files(file_patterns: Sequence[str]) -> Tuple[str, ...]:
   return tuple(files)
 
 
-def fits_cache_budget(files: Sequence[str], config: InputConfig) -> bool:
+def shard_files(files: Sequence[str],
+                input_context: Optional[tf.distribute.InputContext]) -> Tuple[str, ...]:
+  """This input pipeline's files: every n-th file, n the number of input pipelines.
+
+  With fewer files than pipelines every pipeline keeps all files and make_dataset shards
+  each file by record instead (see record_sharding), so no worker is left without data.
+  """
+  if not input_context or len(files) < input_context.num_input_pipelines:
+    return tuple(files)
+  return tuple(files[input_context.input_pipeline_id::input_context.num_input_pipelines])
+
+
+def record_sharding(files: Sequence[str],
+                    input_context: Optional[tf.distribute.InputContext]) -> Tuple[int, int]:
+  """(num_shards, index) for sharding each file by record: (1, 0) when sharding by file."""
+  if not input_context or len(files) >= input_context.num_input_pipelines:
+    return 1, 0
+  return input_context.num_input_pipelines, input_context.input_pipeline_id
+
+
+def check_shards(files: Sequence[str], whole_files: bool = False) -> None:
+  """Raises CorruptShardError naming the first file that is not a GZIP TFRecord file.
+
+  Reads each file's first record only (cheap), or every record with `whole_files`.
+  tf.data's own DataLossError does not say which file it was reading.
+  """
+  for path in files:
+    records = tf.data.TFRecordDataset(path, compression_type=_GZIP)
+    try:
+      for _ in (records if whole_files else records.take(1)):
+        pass
+    except tf.errors.DataLossError as error:
+      raise CorruptShardError(
+          f'{path}: not a readable GZIP TFRecord file ({error.message})') from None
+
+
+def should_cache(files: Sequence[str], config: InputConfig) -> bool:
+  """config.cache when set; else whether the files, decompressed, fit cache_budget_bytes."""
+  if config.cache is not None:
+    return config.cache
   compressed = sum(tf.io.gfile.stat(path).length for path in files)
   return compressed * config.decompressed_size_ratio <= config.cache_budget_bytes
 
@@ -55,51 +116,80 @@ def make_dataset(
     feature_spec: Dict[str, tf.io.FixedLenFeature],
     input_context: Optional[tf.distribute.InputContext] = None,
 ) -> tf.data.Dataset:
-  """Returns a dataset of (features, label) batches of `config.batch_size` examples."""
-  files = list_files(config.file_patterns)
+  """Returns a dataset of (features, label) batches of `config.batch_size` examples.
+
+  Training data repeats forever and is shuffled; evaluation data is read once, in order.
+  """
+  all_files = list_files(config.file_patterns)
+  # Shard by file, before anything else, so each worker reads a disjoint part of the data.
+  files = shard_files(all_files, input_context)
+  # Fail now, naming the file, rather than mid-training with an anonymous DataLossError.
+  check_shards(files)
+  if len(files) < config.cycle_length:
+    logging.warning('%d input file(s) for cycle_length %d: fewer shards are read in parallel '
+                    'than configured', len(files), config.cycle_length)
+  num_record_shards, record_shard = record_sharding(all_files, input_context)
+  deterministic = config.is_deterministic
+  cache = should_cache(files, config)
+  logging.info('%s input: %d of %d file(s), record shard %d of %d, cache=%s, '
+               'deterministic=%s', 'training' if config.is_training else 'evaluation',
+               len(files), len(all_files), record_shard, num_record_shards, cache,
+               deterministic)
+
   dataset = tf.data.Dataset.from_tensor_slices(list(files))
-  if input_context and input_context.num_input_pipelines > 1:
-    # Shard by file, before anything else, so each worker reads a disjoint part of the data.
-    dataset = dataset.shard(input_context.num_input_pipelines, input_context.input_pipeline_id)
   if config.is_training:
     # Shuffle file order so each epoch visits shards differently (cheap: it is just names).
     dataset = dataset.shuffle(len(files), seed=config.seed, reshuffle_each_iteration=True)
-
   # Read several shards at once: overlaps GZIP decompression and I/O across files. Order only
-  # matters for evaluation, so training lets whichever shard is ready go first.
+  # matters for evaluation, so training lets whichever shard is ready go first. Sharding each
+  # file by record (only when there are fewer files than workers) keeps workers disjoint
+  # whatever the interleave order.
   dataset = dataset.interleave(
-      lambda path: tf.data.TFRecordDataset(path, compression_type=_GZIP),
+      lambda path: tf.data.TFRecordDataset(path, compression_type=_GZIP).shard(
+          num_record_shards, record_shard),
       cycle_length=min(config.cycle_length, len(files)),
       num_parallel_calls=tf.data.AUTOTUNE,
-      deterministic=not config.is_training)
+      deterministic=deterministic)
 
-  if fits_cache_budget(files, config):
+  if cache:
     # Cache serialized records after decompression: later epochs skip file reads and GZIP.
     # Caching before shuffle keeps the cache valid while each epoch is still reshuffled.
     dataset = dataset.cache()
   if config.is_training:
     dataset = dataset.shuffle(config.shuffle_buffer_size, seed=config.seed)
+    # Repeat after shuffling so epochs do not blend; Keras counts steps, not passes.
     dataset = dataset.repeat()
 
-  # Batch first, then parse the whole batch with one vectorized parse_example call: far fewer,
-  # larger ops than parsing example by example.
-  dataset = dataset.batch(config.batch_size, drop_remainder=config.is_training)
-  dataset = dataset.map(
-      lambda records: _parse_batch(records, feature_spec, config.label_key),
-      num_parallel_calls=tf.data.AUTOTUNE,
-      deterministic=not config.is_training)
+  if config.parse_after_batch:
+    # Batch first, then parse the whole batch with one vectorized parse_example call: far
+    # fewer, larger ops than parsing example by example.
+    dataset = dataset.batch(config.batch_size, drop_remainder=config.is_training)
+    dataset = dataset.map(
+        lambda records: _parse(records, feature_spec, config.label_key),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=deterministic)
+  else:
+    # Record-by-record parsing (for comparison): a parse op per example, then batching.
+    dataset = dataset.map(
+        lambda record: _parse(record, feature_spec, config.label_key),
+        num_parallel_calls=tf.data.AUTOTUNE,
+        deterministic=deterministic)
+    dataset = dataset.batch(config.batch_size, drop_remainder=config.is_training)
 
   options = tf.data.Options()
   # Non-deterministic order is only allowed while training; evaluation stays repeatable.
-  options.deterministic = not config.is_training
+  options.deterministic = deterministic
   # Sharding is done explicitly by file above; stop tf.distribute from re-sharding the data.
   options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
+  # Let tf.data tune parallelism and buffer sizes (AUTOTUNE above) within its RAM budget.
+  options.autotune.enabled = True
   dataset = dataset.with_options(options)
   # Prefetch last so the next batch is prepared while the accelerator runs the current step.
   return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def _parse_batch(records, feature_spec, label_key):
+def _parse(records, feature_spec, label_key):
+  """Parses a batch (or one record) of serialized tf.Examples into (features, label)."""
   parsed = tf.io.parse_example(records, feature_spec)
   label = parsed.pop(label_key)
   return parsed, label

@@ -1,47 +1,133 @@
-"""The Trainer's `run_fn` (referenced as `trainer.task.run_fn`): train, then save for serving."""
+"""The Trainer's `run_fn` (referenced as `trainer.task.run_fn`): train, then save for serving.
+
+`run_fn` is the edge: it reads TF_CONFIG and TFX's arguments; `train` and `save_model` take
+everything as arguments, so tests drive them with any strategy.
+"""
+
+import os
+import shutil
+import tempfile
+from typing import Dict, Optional, Sequence
 
 from absl import logging
 import tensorflow as tf
 import tensorflow_transform as tft
 from tfx.components.trainer.fn_args_utils import FnArgs
 
+from trainer import input_monitor
 from trainer import input_pipeline
-from trainer.config import TrainConfig
 from trainer import model as model_lib
 from trainer import signatures
+from trainer import strategy as strategy_lib
+from trainer.config import TrainConfig
 from transform import features
-
-
-def _dataset(file_patterns, tf_transform_output, batch_size, is_training, config):
-  return input_pipeline.make_dataset(
-      input_pipeline.InputConfig(
-          file_patterns=tuple(file_patterns),
-          batch_size=batch_size,
-          is_training=is_training,
-          label_key=features.TRANSFORMED_LABEL_KEY,
-          cycle_length=config.cycle_length,
-          cache_budget_bytes=config.cache_budget_bytes),
-      tf_transform_output.transformed_feature_spec())
 
 
 def run_fn(fn_args: FnArgs):
   """Trains the model on Transform's output and saves it with serving signatures."""
   config = TrainConfig.from_custom_config(fn_args.custom_config)
-  tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
   logging.info('Training with %s', config)
+  # The strategy comes first: multi-worker collectives must be set up before TensorFlow runs
+  # any op. TF_CONFIG is read here, once, and passed on.
+  distribution = strategy_lib.create(
+      config, strategy_lib.parse_tf_config(os.environ.get('TF_CONFIG')))
+  tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
+  model = train(distribution, config,
+                train_files=fn_args.train_files,
+                eval_files=fn_args.eval_files,
+                feature_spec=tf_transform_output.transformed_feature_spec(),
+                train_steps=fn_args.train_steps,
+                eval_steps=fn_args.eval_steps,
+                log_dir=fn_args.model_run_dir)
+  save_model(distribution, model, fn_args.serving_model_dir,
+             signatures.serving_signatures(model, tf_transform_output))
 
-  train_dataset = _dataset(fn_args.train_files, tf_transform_output, config.batch_size, True,
-                           config)
-  eval_dataset = _dataset(fn_args.eval_files, tf_transform_output, config.eval_batch_size,
-                          False, config)
-  model = model_lib.build_keras_model(config.model)
-  model.fit(
-      train_dataset,
-      epochs=1,
-      steps_per_epoch=fn_args.train_steps,
-      validation_data=eval_dataset,
-      validation_steps=fn_args.eval_steps,
-      callbacks=[tf.keras.callbacks.TensorBoard(log_dir=fn_args.model_run_dir)],
-      verbose=2)
-  model.save(fn_args.serving_model_dir, save_format='tf',
-             signatures=signatures.serving_signatures(model, tf_transform_output))
+
+def train(distribution: strategy_lib.Distribution, config: TrainConfig, *,
+          train_files: Sequence[str], eval_files: Sequence[str],
+          feature_spec: Dict[str, tf.io.FixedLenFeature], train_steps: int,
+          eval_steps: Optional[int], log_dir: str) -> tf.keras.Model:
+  """Builds the model under the strategy and fits it; returns the trained model."""
+  # Batch sizes are global: check they split over the replicas before anything is read.
+  train_batch = strategy_lib.per_replica_batch_size(
+      config.batch_size, distribution.num_replicas, 'batch_size')
+  eval_batch = strategy_lib.per_replica_batch_size(
+      config.eval_batch_size, distribution.num_replicas, 'eval_batch_size')
+  train_input = _input_config(config, train_files, train_batch, is_training=True)
+  eval_input = _input_config(config, eval_files, eval_batch, is_training=False)
+  strategy = distribution.strategy
+
+  # Datasets come from functions so each input pipeline gets its InputContext and reads only
+  # its own shards; batches there are per replica.
+  train_dataset = strategy.distribute_datasets_from_function(
+      lambda context: input_pipeline.make_dataset(train_input, feature_spec, context))
+  eval_dataset = strategy.distribute_datasets_from_function(
+      lambda context: input_pipeline.make_dataset(eval_input, feature_spec, context))
+  # Variables must be created under the scope to be mirrored or placed on the TPU.
+  with strategy.scope():
+    model = model_lib.build_keras_model(config.model)
+
+  # Only the chief's logs are kept; other workers write theirs to a temporary directory (the
+  # Keras multi-worker pattern), so no two workers write the same event files.
+  run_dir = log_dir if distribution.is_chief else tempfile.mkdtemp(prefix='worker-logs-')
+  callbacks = [
+      tf.keras.callbacks.TensorBoard(
+          log_dir=run_dir,
+          profile_batch=((config.profile_start_step + 1,
+                          config.profile_start_step + config.profile_steps)
+                         if config.profile_steps else 0)),
+  ]
+  if config.monitor_calibration_steps:
+    # One batch of the real input, held in memory: the monitor's compute-only reference.
+    calibration_data = strategy.distribute_datasets_from_function(
+        lambda context: input_pipeline.make_dataset(train_input, feature_spec, context).take(
+            1).cache().repeat())
+    callbacks.append(input_monitor.InputMonitor(
+        calibration_data, os.path.join(run_dir, 'input'),
+        threshold=config.input_bound_threshold,
+        calibration_steps=config.monitor_calibration_steps))
+
+  try:
+    model.fit(
+        train_dataset,
+        epochs=1,
+        steps_per_epoch=train_steps,
+        validation_data=eval_dataset,
+        validation_steps=eval_steps,
+        callbacks=callbacks,
+        verbose=2)
+  except tf.errors.DataLossError:
+    # tf.data does not say which file broke: read the shards in full to name it.
+    input_pipeline.check_shards(
+        input_pipeline.list_files(train_input.file_patterns) +
+        input_pipeline.list_files(eval_input.file_patterns), whole_files=True)
+    raise
+  finally:
+    if run_dir != log_dir:
+      shutil.rmtree(run_dir, ignore_errors=True)
+  return model
+
+
+def save_model(distribution: strategy_lib.Distribution, model: tf.keras.Model,
+               serving_model_dir: str, serving_signatures=None) -> None:
+  """Saves `model` to serving_model_dir from the chief.
+
+  Every worker must save (saving a distributed model runs collective ops), but only the
+  chief's copy is kept: the others write to a temporary directory and delete it.
+  """
+  path = serving_model_dir if distribution.is_chief else tempfile.mkdtemp(prefix='worker-model-')
+  model.save(path, save_format='tf', signatures=serving_signatures)
+  if not distribution.is_chief:
+    shutil.rmtree(path, ignore_errors=True)
+  logging.info('Saved the model to %s (chief=%s)', path, distribution.is_chief)
+
+
+def _input_config(config: TrainConfig, file_patterns: Sequence[str], batch_size: int,
+                  is_training: bool) -> input_pipeline.InputConfig:
+  return input_pipeline.InputConfig(
+      file_patterns=tuple(file_patterns),
+      batch_size=batch_size,
+      is_training=is_training,
+      label_key=features.TRANSFORMED_LABEL_KEY,
+      cycle_length=config.cycle_length,
+      cache_budget_bytes=config.cache_budget_bytes)

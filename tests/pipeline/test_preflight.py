@@ -1,0 +1,98 @@
+"""The CSV pre-flight check names file, line and column for each problem."""
+
+import pytest
+
+from pipeline import preflight
+from tests.conftest import read_taxi_rows, write_csv
+
+
+@pytest.fixture()
+def good_rows():
+  header, rows = read_taxi_rows()
+  return header, rows[:50]
+
+
+def test_embedded_data_passes():
+  from pipeline import config
+  assert preflight.check_data_root(config.EMBEDDED_DATA_ROOT) == 1
+
+
+def test_missing_folder(tmp_path):
+  with pytest.raises(preflight.DataCheckError, match='does not exist'):
+    preflight.check_data_root(str(tmp_path / 'nope'))
+
+
+def test_a_file_instead_of_a_folder(tmp_path):
+  (tmp_path / 'a.csv').write_text('x')
+  with pytest.raises(preflight.DataCheckError, match='is not a folder'):
+    preflight.check_data_root(str(tmp_path / 'a.csv'))
+
+
+def test_empty_folder(tmp_path):
+  with pytest.raises(preflight.DataCheckError, match='is empty'):
+    preflight.check_data_root(str(tmp_path))
+
+
+def test_non_csv_file_is_named(tmp_path, good_rows):
+  write_csv(tmp_path / 'trips.csv', *good_rows)
+  (tmp_path / 'notes.txt').write_text('hello')
+  with pytest.raises(preflight.DataCheckError, match=r"not \.csv: \['notes.txt'\]"):
+    preflight.check_data_root(str(tmp_path))
+
+
+def test_missing_and_extra_columns(tmp_path, good_rows):
+  header, rows = good_rows
+  header = ['surcharge' if name == 'tips' else name for name in header]
+  write_csv(tmp_path / 'trips.csv', header, rows)
+  with pytest.raises(preflight.DataCheckError) as error:
+    preflight.check_data_root(str(tmp_path))
+  assert "trips.csv: missing column(s) ['tips']" in str(error.value)
+  assert "trips.csv: unexpected column(s) ['surcharge']" in str(error.value)
+
+
+@pytest.mark.parametrize('column, value, message', [
+    ('fare', 'abc', "column 'fare': 'abc' is not a number"),
+    ('trip_seconds', '12.5', "column 'trip_seconds': '12.5' is not a whole number"),
+    ('tips', 'inf', "column 'tips': 'inf' is not a finite number"),
+    ('trip_miles', 'nan', "column 'trip_miles': 'nan' is not a finite number"),
+])
+def test_bad_values_name_file_line_and_column(tmp_path, good_rows, column, value, message):
+  header, rows = good_rows
+  rows[7][header.index(column)] = value
+  write_csv(tmp_path / 'trips.csv', header, rows)
+  with pytest.raises(preflight.DataCheckError, match='trips.csv: line 9: ' + message):
+    preflight.check_data_root(str(tmp_path))
+
+
+def test_empty_cells_are_missing_values_not_errors(tmp_path, good_rows):
+  header, rows = good_rows
+  rows[3][header.index('fare')] = ''
+  write_csv(tmp_path / 'trips.csv', header, rows)
+  assert preflight.check_data_root(str(tmp_path)) == 1
+
+
+def test_malformed_row(tmp_path, good_rows):
+  header, rows = good_rows
+  rows[0] = rows[0] + ['surplus']
+  write_csv(tmp_path / 'trips.csv', header, rows)
+  with pytest.raises(preflight.DataCheckError, match='line 2: malformed row: 19 fields'):
+    preflight.check_data_root(str(tmp_path))
+
+
+def test_header_only_file_beside_data_is_fine_but_alone_is_not(tmp_path, good_rows):
+  header, rows = good_rows
+  write_csv(tmp_path / 'b_empty.csv', header, [])
+  with pytest.raises(preflight.DataCheckError, match='header only, no data rows'):
+    preflight.check_data_root(str(tmp_path))
+  write_csv(tmp_path / 'a_trips.csv', header, rows)
+  assert preflight.check_data_root(str(tmp_path)) == 2
+
+
+def test_problem_list_is_bounded(tmp_path, good_rows):
+  header, rows = good_rows
+  for row in rows:
+    row[header.index('fare')] = 'x'
+  write_csv(tmp_path / 'trips.csv', header, rows)
+  with pytest.raises(preflight.DataCheckError) as error:
+    preflight.check_data_root(str(tmp_path))
+  assert str(error.value).count("column 'fare'") == preflight._MAX_PROBLEMS_LISTED  # pylint: disable=protected-access
