@@ -8,6 +8,7 @@ export PIPELINE_HOME ?= $(CURDIR)/pipeline_home
 export DATA_ROOT
 export TRAIN_STEPS
 export PYTHON
+PROFILE ?= vertex-cpu
 
 .PHONY: setup run test test-fast bench compile lock clean
 
@@ -17,8 +18,13 @@ setup:
 run: setup
 	@$(PY) -m pipeline run
 
+# Offline. Without GCP_PROJECT/GCS_BUCKET it compiles for an example identity and says so.
 compile: setup
-	@$(PY) -m pipeline compile --output build/pipeline.json
+	@if [ -z "$$GCP_PROJECT$$GCS_BUCKET" ] && [ "$(PROFILE)" != local ]; then \
+	  echo "compile: GCP_PROJECT/GCS_BUCKET not set; using example-project/example-project-taxi" \
+	       "(set them for a deployable spec)"; \
+	  export GCP_PROJECT=example-project GCS_BUCKET=example-project-taxi; fi; \
+	$(PY) -m pipeline compile --profile $(PROFILE)
 
 test: setup
 	@$(PY) -m pytest tests

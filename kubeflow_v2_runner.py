@@ -1,9 +1,15 @@
 """Entry file for the tfx CLI: `tfx pipeline create --engine=vertex
---pipeline_path=kubeflow_v2_runner.py`. Compiles the KFP v2 spec (see pipeline/vertex_runner.py)."""
+--pipeline_path=kubeflow_v2_runner.py`, then `tfx run create --engine=vertex`.
+
+Compiles the profile named by PROFILE (default vertex-cpu) with the identity in GCP_PROJECT,
+GCS_BUCKET, ... (see pipeline/profiles.py) into build/pipeline-<profile>.json.
+"""
 
 import os
 
+from pipeline import profiles
+from pipeline import vertex_commands
 from pipeline import vertex_runner
 
-vertex_runner.compile_spec(vertex_runner.VertexConfig.from_env(),
-                           os.environ.get('PIPELINE_SPEC', 'build/pipeline.json'))
+_profile = profiles.load_profile(os.environ.get('PROFILE', 'vertex-cpu'), os.environ)
+vertex_runner.compile_spec(_profile, vertex_commands.default_spec_path(_profile))

@@ -19,7 +19,7 @@ import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 import numpy as np
 import pyarrow as pa
@@ -47,8 +47,6 @@ class DataConfig:
   # Standard deviation of the noise added to each resampled float feature (already z-scored, so
   # this is in standard deviations): duplicates differ, the distribution does not.
   float_jitter: float = 0.01
-  # Transform only the first rows of the sample (tests); None: all of it.
-  source_rows: Optional[int] = None
   source_csv: str = os.path.join(pipeline_config.EMBEDDED_DATA_ROOT, 'data.csv')
   raw_schema_path: str = pipeline_config.SCHEMA_PATH
 
@@ -59,8 +57,6 @@ class DataConfig:
       raise ValueError(f'num_shards must be in [1, examples], got {self.num_shards}')
     if self.float_jitter < 0:
       raise ValueError(f'float_jitter must be >= 0, got {self.float_jitter}')
-    if self.source_rows is not None and self.source_rows < 10:
-      raise ValueError(f'source_rows must be >= 10 or None, got {self.source_rows}')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -167,8 +163,6 @@ def _transform_sample(config: DataConfig, transform_graph_dir: str,
 
   lines = Path(config.source_csv).read_bytes().splitlines()
   header, rows = lines[0].decode(), lines[1:]
-  if config.source_rows is not None:
-    rows = rows[:config.source_rows]
   source = tfxio.BeamRecordCsvTFXIO(
       physical_format='text', column_names=header.split(','),
       schema=tfdv.load_schema_text(config.raw_schema_path), telemetry_descriptors=['bench'])

@@ -1,6 +1,7 @@
 """Throughput of one variant: input-only (iterating the source) and fit (training on it), both in
-steady state: warm-up batches are excluded, and a pipeline that caches is warmed up for one whole
-pass first (its cache is complete only then; that first pass is timed and reported apart)."""
+steady state: warm-up batches are excluded, and a pipeline that caches is first read for one whole
+pass (its cache is complete only then; that pass is timed and reported apart). Fit then trains on
+the same dataset object, whose completed in-memory cache tf.data shares across iterators."""
 
 import dataclasses
 import gc
@@ -22,17 +23,15 @@ class MeasureConfig:
   repeats: int = 3
   # Batches (steps) excluded before timing: tracing, thread pools, buffers filling.
   warmup_batches: int = 20
-  # Timed batches (steps) per repeat for tf.data variants that parse in TF...
-  input_batches: int = 600
-  fit_steps: int = 300
-  # ...and for the variants that parse in Python (slow: bounded so the benchmark stays short).
-  python_input_batches: int = 30
-  python_fit_steps: int = 30
+  # Timed batches (input-only) and steps (fit) per repeat for the variants that parse in TF...
+  timed_batches: int = 500
+  # ...and for those that parse in Python (slow: bounded so the benchmark stays short).
+  python_timed_batches: int = 30
   model: ModelConfig = ModelConfig()
 
   def __post_init__(self):
-    for name in ('batch_size', 'repeats', 'warmup_batches', 'input_batches', 'fit_steps',
-                 'python_input_batches', 'python_fit_steps'):
+    for name in ('batch_size', 'repeats', 'warmup_batches', 'timed_batches',
+                 'python_timed_batches'):
       if getattr(self, name) < 1:
         raise ValueError(f'{name} must be >= 1, got {getattr(self, name)!r}')
 
@@ -43,12 +42,10 @@ class Measurement:
   fit_ex_per_s: float  # median of fit_repeats
   input_repeats: List[float]
   fit_repeats: List[float]
-  timed_input_batches: int
-  timed_fit_steps: int
+  timed_batches: int  # per repeat, input-only batches and fit steps alike
   caches: bool
-  # Caching pipelines only: throughput over the first pass, while the cache fills.
+  # Caching pipelines only: input-only throughput over the first pass, while the cache fills.
   first_pass_input_ex_per_s: Optional[float] = None
-  first_pass_fit_ex_per_s: Optional[float] = None
 
 
 def _drain(iterator, steps):
@@ -106,9 +103,9 @@ def _timed(fn, *args):
   return result, time.perf_counter() - start
 
 
-def measure_input(variant: variants_lib.Variant, data: BenchData, config: MeasureConfig,
-                  caches: bool, timed_batches: int, result: dict) -> None:
-  puller = _puller(variant, variant.make(data, config.batch_size))
+def measure_input(variant: variants_lib.Variant, source, data: BenchData,
+                  config: MeasureConfig, caches: bool, timed_batches: int, result: dict) -> None:
+  puller = _puller(variant, source)
   try:
     if caches:
       # The first pass fills the cache; its time (iterator start-up included) is reported apart.
@@ -136,29 +133,24 @@ class _StepClock(tf.keras.callbacks.Callback):
     self.times.append(time.perf_counter())
 
 
-def measure_fit(variant: variants_lib.Variant, data: BenchData, config: MeasureConfig,
-                caches: bool, timed_steps: int, result: dict) -> None:
+def measure_fit(variant: variants_lib.Variant, source, config: MeasureConfig,
+                timed_steps: int, result: dict) -> None:
   warmup = config.warmup_batches
-  first_pass = data.examples // config.batch_size if caches else 0
   # Same initial weights for every variant.
   tf.keras.utils.set_random_seed(0)
   model = model_lib.build_keras_model(config.model)
-  source = variant.make(data, config.batch_size)
   clock = _StepClock()
   extra = {}
   if isinstance(source, tf.keras.utils.Sequence):
     extra = {'workers': variant.workers, 'use_multiprocessing': False, 'max_queue_size': 10}
-  # One fit call: warm-up (and the first pass) then `repeats` timed windows of steps.
-  total = first_pass + warmup + config.repeats * timed_steps
+  # One fit call: warm-up steps, then `repeats` timed windows of steps.
+  total = warmup + config.repeats * timed_steps
   model.fit(source, epochs=1, steps_per_epoch=total, shuffle=False, verbose=0,
             callbacks=[clock], **extra)
   times = clock.times
   if len(times) != total:
     raise RuntimeError(f'{variant.name}: fit ran {len(times)} of {total} steps')
-  if caches and first_pass > warmup:
-    result['first_pass_fit_ex_per_s'] = (
-        (first_pass - warmup) * config.batch_size / (times[first_pass - 1] - times[warmup - 1]))
-  start = first_pass + warmup - 1
+  start = warmup - 1
   result['fit_repeats'] = [
       timed_steps * config.batch_size /
       (times[start + (r + 1) * timed_steps] - times[start + r * timed_steps])
@@ -169,12 +161,14 @@ def measure_fit(variant: variants_lib.Variant, data: BenchData, config: MeasureC
 def measure(variant: variants_lib.Variant, data: BenchData,
             config: MeasureConfig) -> Measurement:
   caches = variants_lib.caches(variant, data, config.batch_size)
-  input_batches = config.python_input_batches if variant.python_reader else config.input_batches
-  fit_steps = config.python_fit_steps if variant.python_reader else config.fit_steps
+  timed = config.python_timed_batches if variant.python_reader else config.timed_batches
   result = {}
   try:
-    measure_input(variant, data, config, caches, input_batches, result)
-    measure_fit(variant, data, config, caches, fit_steps, result)
+    source = variant.make(data, config.batch_size)
+    # Input-only first: for a caching pipeline it completes the cache that fit then reads.
+    measure_input(variant, source, data, config, caches, timed, result)
+    measure_fit(variant, source, config, timed, result)
+    del source
   finally:
     # Free this variant's cache, threads and graphs before the next one is measured.
     tf.keras.backend.clear_session()
@@ -183,6 +177,5 @@ def measure(variant: variants_lib.Variant, data: BenchData,
       input_ex_per_s=statistics.median(result['input_repeats']),
       fit_ex_per_s=statistics.median(result['fit_repeats']),
       input_repeats=result['input_repeats'], fit_repeats=result['fit_repeats'],
-      timed_input_batches=input_batches, timed_fit_steps=fit_steps, caches=caches,
-      first_pass_input_ex_per_s=result.get('first_pass_input_ex_per_s'),
-      first_pass_fit_ex_per_s=result.get('first_pass_fit_ex_per_s'))
+      timed_batches=timed, caches=caches,
+      first_pass_input_ex_per_s=result.get('first_pass_input_ex_per_s'))

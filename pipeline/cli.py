@@ -1,13 +1,26 @@
-"""The project's command line: `taxi-pipeline run|compile` (also `python -m pipeline`)."""
+"""The project's command line (`taxi-pipeline`, or `python -m pipeline`):
+
+  run                     run the pipeline locally (LocalDagRunner) and write last_run.json
+  compile                 compile the KFP v2 spec of a profile for Vertex AI (offline)
+  submit                  submit a run of a profile to Vertex AI Pipelines
+  schedule create|list|pause|resume|delete    scheduled retraining on Vertex AI
+"""
 
 import argparse
 import os
 import sys
+import warnings
 from typing import List, Optional
+
+# google-api-core warns on import that Python 3.10 support is ending; TFX 1.16 needs 3.10.
+warnings.filterwarnings('ignore', category=FutureWarning, module=r'google\.')
+
+from pipeline import vertex_commands  # pylint: disable=wrong-import-position
 
 
 def _parser() -> argparse.ArgumentParser:
-  parser = argparse.ArgumentParser(prog='taxi-pipeline', description=__doc__)
+  parser = argparse.ArgumentParser(prog='taxi-pipeline', description=__doc__,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
   commands = parser.add_subparsers(dest='command', required=True)
   run = commands.add_parser('run', help='run the pipeline locally (LocalDagRunner)')
   run.add_argument('--data-root', help='folder of CSV files (default: $DATA_ROOT or the '
@@ -15,14 +28,13 @@ def _parser() -> argparse.ArgumentParser:
   run.add_argument('--pipeline-home', help='where runs write (default: $PIPELINE_HOME or '
                    './pipeline_home)')
   run.add_argument('--train-steps', type=int, help='training steps (default: 2000)')
-  compile_ = commands.add_parser('compile', help='compile the KFP v2 spec for Vertex AI')
-  compile_.add_argument('--output', default='build/pipeline.json')
+  vertex_commands.add_arguments(commands)
   return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
   args = _parser().parse_args(argv)
-  # Imports are deferred: TensorFlow takes seconds to import and --help should not wait.
+  # Heavy imports are deferred: TensorFlow takes seconds to import and --help should not wait.
   if args.command == 'run':
     from pipeline import config as config_lib
     from pipeline import local_run
@@ -35,13 +47,16 @@ def main(argv: Optional[List[str]] = None) -> int:
       return 2
     summary = local_run.run_and_report(config, print)
     return 0 if summary.status == 'succeeded' else 1
-  if args.command == 'compile':
-    from pipeline import vertex_runner
-    path = vertex_runner.compile_spec(vertex_runner.VertexConfig.from_env(os.environ),
-                                      args.output)
-    print(f'compiled {path}')
-    return 0
-  return 2
+
+  # Outside `run` (which logs everything to a file) TensorFlow's C++ chatter is not wanted.
+  os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+  from pipeline import profiles
+  try:
+    profile = profiles.load_profile(args.profile, os.environ)
+  except profiles.ProfileError as error:
+    print(f'error: {error}', file=sys.stderr)
+    return 2
+  return vertex_commands.run(args, profile)
 
 
 if __name__ == '__main__':

@@ -1,10 +1,15 @@
 """The one pipeline graph. Runners (local_runner.py, vertex_runner.py) only configure and run it."""
 
-from typing import List, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 from ml_metadata.proto import metadata_store_pb2
+from tfx.extensions.google_cloud_ai_platform import constants as vertex_constants
+from tfx.extensions.google_cloud_ai_platform.trainer import executor as vertex_trainer_executor
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+ResourceSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
 
 from components.anomalies_gate import AnomaliesGate
 from transform import features
@@ -63,8 +68,19 @@ def create_pipeline(
     beam_pipeline_args: Sequence[str] = (),
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
     enable_cache: bool = True,
+    vertex_region: Optional[str] = None,
+    vertex_training_args: Optional[Dict[str, Any]] = None,
+    vertex_serving: Optional[Dict[str, Any]] = None,
+    resources: Optional[Mapping[str, ResourceSpec]] = None,
 ) -> tfx.dsl.Pipeline:
-  """Returns the Chicago taxi pipeline: ingest, validate, transform, train, evaluate, push."""
+  """Returns the Chicago taxi pipeline: ingest, validate, transform, train, evaluate, push.
+
+  On Vertex AI (`vertex_region` set): with `vertex_training_args` (a Vertex CustomJob: project,
+  job_spec.worker_pool_specs, ...) the Trainer runs as its own custom job on those machines;
+  with `vertex_serving` ({'image': ..., 'args': {project_id, endpoint_name, ...}}) the Pusher
+  uploads to Vertex Model Registry and deploys to the endpoint. `resources` sets per-component
+  CPU/memory limits, keyed by component id.
+  """
   example_gen = tfx.components.CsvExampleGen(
       input_base=data_root, output_config=example_gen_output_config())
   statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs['examples'])
@@ -81,14 +97,23 @@ def create_pipeline(
   # Transform consumes nothing of the gate's, so order it after the gate explicitly.
   transform.add_upstream_node(anomalies_gate)
 
-  trainer = tfx.components.Trainer(
+  trainer_custom_config = train_config.to_custom_config()
+  trainer_class = tfx.components.Trainer
+  if vertex_training_args:
+    trainer_class = tfx.extensions.google_cloud_ai_platform.Trainer
+    trainer_custom_config.update({
+        vertex_constants.ENABLE_VERTEX_KEY: True,
+        vertex_constants.VERTEX_REGION_KEY: vertex_region,
+        vertex_trainer_executor.TRAINING_ARGS_KEY: vertex_training_args,
+    })
+  trainer = trainer_class(
       run_fn=RUN_FN,
       examples=transform.outputs['transformed_examples'],
       transform_graph=transform.outputs['transform_graph'],
       schema=schema_gen.outputs['schema'],
       train_args=tfx.proto.TrainArgs(num_steps=train_steps),
       eval_args=tfx.proto.EvalArgs(num_steps=eval_steps),
-      custom_config=train_config.to_custom_config())
+      custom_config=trainer_custom_config)
 
   model_resolver = tfx.dsl.Resolver(
       strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
@@ -102,16 +127,30 @@ def create_pipeline(
       baseline_model=model_resolver.outputs['model'],
       eval_config=eval_config(eval_accuracy_threshold))
 
-  pusher = tfx.components.Pusher(
-      model=trainer.outputs['model'],
-      model_blessing=evaluator.outputs['blessing'],
-      push_destination=tfx.proto.PushDestination(
-          filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)))
+  if vertex_serving:
+    pusher = tfx.extensions.google_cloud_ai_platform.Pusher(
+        model=trainer.outputs['model'],
+        model_blessing=evaluator.outputs['blessing'],
+        custom_config={
+            vertex_constants.ENABLE_VERTEX_KEY: True,
+            vertex_constants.VERTEX_REGION_KEY: vertex_region,
+            vertex_constants.VERTEX_CONTAINER_IMAGE_URI_KEY: vertex_serving['image'],
+            vertex_constants.SERVING_ARGS_KEY: vertex_serving['args'],
+        })
+  else:
+    pusher = tfx.components.Pusher(
+        model=trainer.outputs['model'],
+        model_blessing=evaluator.outputs['blessing'],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)))
 
   components: List = [
       example_gen, statistics_gen, schema_gen, example_validator, anomalies_gate, transform,
       trainer, model_resolver, evaluator, pusher,
   ]
+  for component in components:
+    if resources and component.id in resources:
+      component.with_platform_config(resources[component.id])
   return tfx.dsl.Pipeline(
       pipeline_name=pipeline_name,
       pipeline_root=pipeline_root,

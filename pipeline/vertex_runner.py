@@ -1,84 +1,111 @@
-"""Compiles the same `create_pipeline()` into a KFP v2 pipeline spec for Vertex AI Pipelines.
+"""Compiles the same `create_pipeline()` into a KFP v2 pipeline spec for Vertex AI Pipelines,
+shaped by a deployment profile (pipeline/profiles.py).
 
-Offline: compiling writes JSON and touches no cloud service. `make compile` reaches it through
-the CLI; `tfx pipeline create --engine=vertex` through ../kubeflow_v2_runner.py.
+Offline: compiling writes JSON and touches no cloud service. `make compile PROFILE=<name>`
+reaches it through the CLI; `tfx pipeline create --engine=vertex` through ../kubeflow_v2_runner.py.
 """
 
 import dataclasses
-import os
 from pathlib import Path
-from typing import Mapping
+from typing import List
 
 from tfx import v1 as tfx
 
-from pipeline import config as config_lib
 from pipeline import pipeline as pipeline_lib
+from pipeline.profiles import Profile
 from trainer.config import TrainConfig
 
 # Where the pipeline image keeps this project's source (see infra/Dockerfile): components read
 # the curated schema from there, so no path of the compiling machine reaches the spec.
 IMAGE_SOURCE_DIR = '/app'
+# Serving image for models pushed to Vertex AI (prebuilt TF CPU prediction container).
+SERVING_IMAGE = 'us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-16:latest'
 
 
-@dataclasses.dataclass(frozen=True)
-class VertexConfig:
-  project: str = 'my-gcp-project'
-  region: str = 'us-central1'
-  bucket: str = 'my-gcp-project-taxi-pipeline'
-  image: str = 'us-central1-docker.pkg.dev/my-gcp-project/taxi/taxi-pipeline:latest'
-  pipeline_name: str = config_lib.PIPELINE_NAME
-  train_steps: int = 2000
-  eval_accuracy_threshold: float = 0.6
-  train_config: TrainConfig = TrainConfig()
-
-  def __post_init__(self):
-    for name in ('project', 'region', 'bucket', 'image'):
-      if not getattr(self, name):
-        raise ValueError(f'Vertex config field {name!r} is empty')
-    if self.bucket.startswith('gs://'):
-      raise ValueError(f'bucket is a bucket name, not a URL: got {self.bucket!r}')
-
-  @property
-  def pipeline_root(self) -> str:
-    return f'gs://{self.bucket}/pipeline_root/{self.pipeline_name}'
-
-  @property
-  def data_root(self) -> str:
-    return f'gs://{self.bucket}/data/{self.pipeline_name}'
-
-  @property
-  def serving_model_dir(self) -> str:
-    return f'gs://{self.bucket}/serving_model/{self.pipeline_name}'
-
-  @classmethod
-  def from_env(cls, environ: Mapping[str, str] = os.environ) -> 'VertexConfig':
-    """GCP_PROJECT, GCP_REGION, GCS_BUCKET, PIPELINE_IMAGE override the defaults."""
-    names = {'GCP_PROJECT': 'project', 'GCP_REGION': 'region', 'GCS_BUCKET': 'bucket',
-             'PIPELINE_IMAGE': 'image'}
-    return cls(**{field: environ[env] for env, field in names.items() if environ.get(env)})
+def beam_pipeline_args(profile: Profile) -> List[str]:
+  """Dataflow on Vertex (the job runs in the pipeline image); DirectRunner locally."""
+  if not profile.on_vertex:
+    return ['--direct_running_mode=multi_processing',
+            f'--direct_num_workers={profile.direct_num_workers}']
+  args = [
+      '--runner=DataflowRunner',
+      f'--project={profile.project}',
+      f'--region={profile.region}',
+      f'--temp_location=gs://{profile.bucket}/tmp/dataflow',
+      f'--sdk_container_image={profile.pipeline_image}',
+      f'--machine_type={profile.dataflow_machine_type}',
+      f'--max_num_workers={profile.dataflow_max_workers}',
+      '--experiments=use_runner_v2',
+  ]
+  if profile.service_account:
+    args.append(f'--service_account_email={profile.service_account}')
+  if profile.network:
+    args.append(f'--network={profile.network}')
+  if profile.cmek_key:
+    args.append(f'--dataflow_kms_key={profile.cmek_key}')
+  if profile.labels:
+    args += [f'--labels={key}={value}' for key, value in sorted(profile.labels.items())]
+  return args
 
 
-def build(config: VertexConfig) -> tfx.dsl.Pipeline:
+def vertex_training_args(profile: Profile) -> dict:
+  """The Trainer's Vertex AI CustomJob: the profile's worker pools running the pipeline image."""
+  pools = [pool.to_spec(profile.pipeline_image) for pool in profile.trainer_pools]
+  job_spec = {'worker_pool_specs': pools}
+  if profile.service_account:
+    job_spec['service_account'] = profile.service_account
+  if profile.network:
+    job_spec['network'] = profile.network
+  args = {'project': profile.project, 'job_spec': job_spec, 'labels': dict(profile.labels)}
+  if profile.cmek_key:
+    args['encryption_spec'] = {'kms_key_name': profile.cmek_key}
+  return args
+
+
+def build(profile: Profile) -> tfx.dsl.Pipeline:
+  serving = None
+  if profile.endpoint_name:
+    serving = {'image': SERVING_IMAGE, 'args': {
+        'project_id': profile.project, 'endpoint_name': profile.endpoint_name,
+        'machine_type': profile.serving_machine_type}}
+  resources = {name: pipeline_lib.ResourceSpec(cpu_limit=r.cpu, memory_limit=r.memory_gib)
+               for name, r in profile.resources.items()}
   return pipeline_lib.create_pipeline(
-      pipeline_name=config.pipeline_name,
-      pipeline_root=config.pipeline_root,
-      data_root=config.data_root,
+      pipeline_name=profile_pipeline_name(profile),
+      pipeline_root=profile.pipeline_root,
+      data_root=profile.data_root,
       schema_path=f'{IMAGE_SOURCE_DIR}/pipeline/schema/schema.pbtxt',
-      serving_model_dir=config.serving_model_dir,
-      train_steps=config.train_steps,
+      serving_model_dir=profile.serving_model_dir,
+      train_steps=profile.train_steps,
       eval_steps=None,
-      train_config=config.train_config,
-      eval_accuracy_threshold=config.eval_accuracy_threshold)
+      train_config=_train_config(profile),
+      eval_accuracy_threshold=0.6,
+      beam_pipeline_args=beam_pipeline_args(profile),
+      vertex_region=profile.region,
+      vertex_training_args=vertex_training_args(profile),
+      vertex_serving=serving,
+      resources=resources)
 
 
-def compile_spec(config: VertexConfig, output_path: str) -> str:
+def profile_pipeline_name(profile: Profile) -> str:
+  return 'chicago-taxi' if profile.name == 'vertex-cpu' else f'chicago-taxi-{profile.name}'
+
+
+def _train_config(profile: Profile) -> TrainConfig:
+  fields = {f.name for f in dataclasses.fields(TrainConfig)}
+  if 'strategy' in fields:
+    return TrainConfig(strategy=profile.strategy)
+  return TrainConfig()
+
+
+def compile_spec(profile: Profile, output_path: str) -> str:
   """Writes the KFP v2 JSON spec to `output_path` and returns that path."""
   output = Path(output_path).resolve()
   output.parent.mkdir(parents=True, exist_ok=True)
   runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
-      config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(default_image=config.image),
+      config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
+          default_image=profile.pipeline_image),
       output_dir=str(output.parent),
       output_filename=output.name)
-  runner.run(build(config), write_out=True)
+  runner.run(build(profile), write_out=True)
   return str(output)
-

@@ -72,3 +72,19 @@ def default_run(tmp_path_factory):
   second = run_cli(['run'], home)
   return {'home': home, 'first': first, 'first_summary': first_summary,
           'second': second, 'second_summary': read_last_run(home)}
+
+
+@pytest.fixture(scope='session')
+def vertex():
+  """A wire-level fake of Vertex AI (gRPC over TLS on 127.0.0.1), shared by the whole session:
+  gRPC reads its TLS roots once per process, so every test must trust the same certificate."""
+  from tests.fakes.vertex_pipeline_service import FakeVertexAI  # pylint: disable=import-outside-toplevel
+  server = FakeVertexAI().start()
+  try:
+    with pytest.MonkeyPatch.context() as patch:
+      patch.setenv('GRPC_DEFAULT_SSL_ROOTS_FILE_PATH', server.roots_path)
+      patch.setenv('STORAGE_EMULATOR_HOST', server.storage_emulator_host)
+      server.check_client_trust()
+      yield server
+  finally:
+    server.stop()

@@ -5,16 +5,16 @@ sees the fetch itself, and timing it inside tf.data (a map or py_function) would
 pipeline, not the wait. Instead the monitor compares two step times taken the same way, from
 `on_train_batch_begin` to `on_train_batch_end`:
   * step: the real training steps of the epoch, fed by the real input pipeline;
-  * compute: measured once, when training begins, by training a clone of the model (same
-    architecture, optimizer and loss, fresh variables) for a few steps on one batch held in
-    memory, so its input costs nothing.
+  * compute: measured once, at the end of the first measured epoch, by training a clone of the
+    model (same architecture, optimizer and loss, fresh variables) for a few steps on one batch
+    held in memory, so its input costs nothing.
 With the pipeline prefetching, a step takes about max(input, compute), so the time spent
 waiting for data is step - compute, and its share of the step is 1 - compute / step.
 
 Assumptions, and what breaks them:
   * A step's compute time does not depend on the batch's values (fixed shapes, no data-dependent
     control flow): true for this model.
-  * The calibration runs alone; while training, the input pipeline's CPU work may slow the
+  * The calibration runs while the real pipeline is idle; while training, the input pipeline's CPU work may slow the
     model's compute on a CPU-only host, which then counts as waiting for data.
   * The clone has no compiled metrics (a few element-wise ops per step, counted as waiting)
     and uses steps_per_execution 1.
@@ -108,10 +108,7 @@ class InputMonitor(_StepTimer):
     self._writer = None
 
   def on_train_begin(self, logs=None):
-    self.compute_seconds = self._calibrate()
     self._writer = tf.summary.create_file_writer(self.log_dir)
-    logging.info('InputMonitor: model compute %.2f ms per step (calibrated on %d steps)',
-                 self.compute_seconds * 1e3, self.calibration_steps)
 
   def on_epoch_begin(self, epoch, logs=None):
     self.reset()
@@ -120,6 +117,12 @@ class InputMonitor(_StepTimer):
     if not self.steps:
       logging.info('InputMonitor: epoch %d had no steps after warm-up; nothing measured', epoch)
       return
+    if self.compute_seconds is None:
+      # Calibrate once, after real steps: the model's functions are traced by then (the clone's
+      # tracing reuses their conversions), and the real pipeline is idle, its buffers full.
+      self.compute_seconds = self._calibrate()
+      logging.info('InputMonitor: model compute %.2f ms per step (calibrated on %d steps)',
+                   self.compute_seconds * 1e3, self.calibration_steps)
     report = InputReport(epoch=epoch, steps=self.steps, step_seconds=self.seconds / self.steps,
                          compute_seconds=self.compute_seconds)
     self.reports.append(report)

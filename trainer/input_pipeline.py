@@ -4,12 +4,15 @@ One straight-line `make_dataset()`; each ordering choice carries a comment sayin
 """
 
 import dataclasses
+import re
 from typing import Dict, Optional, Sequence, Tuple
 
 from absl import logging
 import tensorflow as tf
 
 _GZIP = 'GZIP'
+# TensorFlow wraps error messages in "{{function_node ...}} " and " [Op:...] name: ...".
+_TF_ERROR_WRAPPING = re.compile(r'\{\{.*?\}\}\s*|\s*\[Op:.*$', re.DOTALL)
 
 
 class CorruptShardError(ValueError):
@@ -100,7 +103,8 @@ def check_shards(files: Sequence[str], whole_files: bool = False) -> None:
         pass
     except tf.errors.DataLossError as error:
       raise CorruptShardError(
-          f'{path}: not a readable GZIP TFRecord file ({error.message})') from None
+          f'{path}: not a readable GZIP TFRecord file '
+          f'({_TF_ERROR_WRAPPING.sub("", error.message)})') from None
 
 
 def should_cache(files: Sequence[str], config: InputConfig) -> bool:

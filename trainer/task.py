@@ -51,18 +51,21 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, *,
   # Batch sizes are global: check they split over the replicas before anything is read.
   train_batch = strategy_lib.per_replica_batch_size(
       config.batch_size, distribution.num_replicas, 'batch_size')
-  eval_batch = strategy_lib.per_replica_batch_size(
+  strategy_lib.per_replica_batch_size(
       config.eval_batch_size, distribution.num_replicas, 'eval_batch_size')
   train_input = _input_config(config, train_files, train_batch, is_training=True)
-  eval_input = _input_config(config, eval_files, eval_batch, is_training=False)
+  # Evaluation reads global batches that Keras splits over the replicas itself: Keras only
+  # evaluates a distributed dataset for a fixed number of steps, and eval_steps may be None
+  # (the whole split). Under multi-worker each worker evaluates the whole split (the metrics
+  # are the same, the work is repeated) rather than risk workers running out at different steps.
+  eval_input = _input_config(config, eval_files, config.eval_batch_size, is_training=False)
   strategy = distribution.strategy
 
-  # Datasets come from functions so each input pipeline gets its InputContext and reads only
-  # its own shards; batches there are per replica.
+  # Training data comes from a function so each input pipeline gets its InputContext and
+  # reads only its own shards; batches there are per replica.
   train_dataset = strategy.distribute_datasets_from_function(
       lambda context: input_pipeline.make_dataset(train_input, feature_spec, context))
-  eval_dataset = strategy.distribute_datasets_from_function(
-      lambda context: input_pipeline.make_dataset(eval_input, feature_spec, context))
+  eval_dataset = input_pipeline.make_dataset(eval_input, feature_spec)
   # Variables must be created under the scope to be mirrored or placed on the TPU.
   with strategy.scope():
     model = model_lib.build_keras_model(config.model)

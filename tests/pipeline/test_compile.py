@@ -1,63 +1,142 @@
-"""`make compile`: the same create_pipeline() as a KFP v2 JSON spec, offline."""
+"""`make compile PROFILE=<name>`: the same create_pipeline() as a KFP v2 spec per profile, offline.
+
+The JSON is parsed into kfp-pipeline-spec protos and checked per profile: every component is a
+task, the image, the Beam args, the Trainer's worker pools and accelerators, resource limits,
+and that no path of the compiling machine leaks into the spec.
+"""
 
 import json
 import os
+import re
 import subprocess
 import sys
 
 import pytest
+from google.protobuf import json_format
+from kfp.pipeline_spec import pipeline_spec_pb2
 
 from tests.conftest import REPO_ROOT
 
 EXPECTED_TASKS = {'CsvExampleGen', 'StatisticsGen', 'ImportSchemaGen', 'ExampleValidator',
                   'AnomaliesGate', 'Transform', 'Trainer', 'Evaluator', 'Pusher'}
+IMAGE = 'europe-west4-docker.pkg.dev/acme-project/taxi/pipeline:test'
+SERVICE_ACCOUNT = 'pipelines@acme-project.iam.gserviceaccount.com'
+PROFILES = {
+    'vertex-cpu': [{'machine_spec': {'machine_type': 'n1-standard-8'}, 'replica_count': 1}],
+    'vertex-gpu': [{'machine_spec': {'machine_type': 'n1-standard-16', 'accelerator_count': 2,
+                                     'accelerator_type': 'NVIDIA_TESLA_T4'},
+                    'replica_count': 1}],
+    'vertex-tpu': [{'machine_spec': {'machine_type': 'cloud-tpu', 'accelerator_count': 8,
+                                     'accelerator_type': 'TPU_V3'}, 'replica_count': 1}],
+}
 
 
-@pytest.fixture(scope='module')
-def spec(tmp_path_factory):
-  output = tmp_path_factory.mktemp('compile') / 'pipeline.json'
-  env = dict(os.environ, PIPELINE_IMAGE='europe-west4-docker.pkg.dev/p/r/taxi:test',
-             GCS_BUCKET='acme-taxi')
-  result = subprocess.run([sys.executable, '-m', 'pipeline', 'compile', '--output',
-                           str(output)], cwd=REPO_ROOT, env=env, capture_output=True,
-                          text=True, timeout=300, check=False)
+def compile_profile(profile, output, **env_overrides):
+  env = dict(os.environ, GCP_PROJECT='acme-project', GCS_BUCKET='acme-taxi',
+             PIPELINE_IMAGE=IMAGE, PIPELINE_SERVICE_ACCOUNT=SERVICE_ACCOUNT)
+  env.update(env_overrides)
+  return subprocess.run([sys.executable, '-m', 'pipeline', 'compile', '--profile', profile,
+                         '--output', str(output)], cwd=REPO_ROOT, env=env, capture_output=True,
+                        text=True, timeout=300, check=False)
+
+
+@pytest.fixture(scope='module', params=sorted(PROFILES))
+def compiled(request, tmp_path_factory):
+  output = tmp_path_factory.mktemp('compile') / f'{request.param}.json'
+  result = compile_profile(request.param, output)
   assert result.returncode == 0, result.stderr[-3000:]
   assert f'compiled {output}' in result.stdout
-  return json.loads(output.read_text())
+  job = json.loads(output.read_text())
+  spec = pipeline_spec_pb2.PipelineSpec()
+  json_format.ParseDict(job['pipelineSpec'], spec, ignore_unknown_fields=True)
+  return request.param, job, spec
 
 
-def test_every_component_is_a_task(spec):
-  tasks = spec['pipelineSpec']['root']['dag']['tasks']
-  assert EXPECTED_TASKS <= set(tasks)
-  # The resolver compiles into its two resolver tasks.
+def _parameter(spec, task, name):
+  return json.loads(
+      spec.root.dag.tasks[task].inputs.parameters[name].runtime_value.constant_value.string_value)
+
+
+def test_every_component_is_a_task(compiled):
+  _, _, spec = compiled
+  tasks = set(spec.root.dag.tasks)
+  assert EXPECTED_TASKS <= tasks
   assert any(name.startswith('latest_blessed_model_resolver') for name in tasks)
+  assert 'AnomaliesGate' in spec.root.dag.tasks['Transform'].dependent_tasks
 
 
-def test_gate_runs_before_transform(spec):
-  tasks = spec['pipelineSpec']['root']['dag']['tasks']
-  assert 'AnomaliesGate' in tasks['Transform']['dependentTasks']
-  assert 'ExampleValidator' in tasks['AnomaliesGate']['dependentTasks']
-
-
-def test_every_container_uses_the_pipeline_image(spec):
-  executors = spec['pipelineSpec']['deploymentSpec']['executors']
+def test_every_container_uses_the_pipeline_image(compiled):
+  _, _, spec = compiled
+  deployment = spec.deployment_spec
+  executors = deployment['executors']
   images = {e['container']['image'] for e in executors.values() if 'container' in e}
-  assert images == {'europe-west4-docker.pkg.dev/p/r/taxi:test'}
+  assert images == {IMAGE}
 
 
-def test_roots_are_in_the_bucket_and_no_local_path_leaks(spec):
-  assert spec['runtimeConfig']['gcsOutputDirectory'].startswith('gs://acme-taxi/')
-  text = json.dumps(spec)
-  for local in (str(REPO_ROOT), os.path.expanduser('~'), '/tmp/', 'site-packages'):
+def test_beam_steps_run_on_dataflow_in_the_pipeline_image(compiled):
+  _, _, spec = compiled
+  args = list(spec.deployment_spec['executors']['Transform_executor']['container']['args'])
+  for expected in ('--runner=DataflowRunner', '--project=acme-project', '--region=us-central1',
+                   '--temp_location=gs://acme-taxi/tmp/dataflow',
+                   f'--sdk_container_image={IMAGE}', f'--service_account_email={SERVICE_ACCOUNT}'):
+    assert expected in args
+  assert any(arg.startswith('--max_num_workers=') for arg in args)
+
+
+def test_trainer_runs_on_the_profiles_worker_pools(compiled):
+  profile, _, spec = compiled
+  config = _parameter(spec, 'Trainer', 'custom_config')
+  assert config['ai_platform_enable_vertex'] is True
+  assert config['ai_platform_vertex_region'] == 'us-central1'
+  training = config['ai_platform_training_args']
+  assert training['project'] == 'acme-project'
+  pools = training['job_spec']['worker_pool_specs']
+  assert [{k: v for k, v in pool.items() if k != 'container_spec'} for pool in pools] == (
+      PROFILES[profile])
+  assert {pool['container_spec']['image_uri'] for pool in pools} == {IMAGE}
+  assert training['job_spec']['service_account'] == SERVICE_ACCOUNT
+  executor = spec.deployment_spec['executors']['Trainer_executor']['container']['args']
+  assert 'tfx.extensions.google_cloud_ai_platform.trainer.executor.GenericExecutor' in executor
+
+
+def test_per_component_resource_limits(compiled):
+  _, _, spec = compiled
+  transform = spec.deployment_spec['executors']['Transform_executor']['container']['resources']
+  assert transform['cpuLimit'] == 4 and transform['memoryLimit'] == 16
+
+
+def test_no_local_path_leaks(compiled):
+  _, job, _ = compiled
+  text = re.sub(r'gs://[^"\s]*', 'gs://…', json.dumps(job))
+  for local in (str(REPO_ROOT), os.path.expanduser('~'), '/tmp/', 'site-packages', '/work/'):
     assert local not in text, local
-  assert 'gs://acme-taxi/data/' in text
+  assert job['runtimeConfig']['gcsOutputDirectory'] == 'gs://acme-taxi/pipeline_root'
 
 
-def test_components_reference_code_by_module_path(spec):
-  tasks = spec['pipelineSpec']['root']['dag']['tasks']
-  transform = tasks['Transform']['inputs']['parameters']
-  trainer = tasks['Trainer']['inputs']['parameters']
-  assert 'transform.preprocessing.preprocessing_fn' in json.dumps(transform['preprocessing_fn'])
-  assert 'trainer.task.run_fn' in json.dumps(trainer['run_fn'])
-  # module_file would make the compiler read (and on gs:// upload) a file: never used.
+def test_components_reference_code_by_module_path(compiled):
+  _, _, spec = compiled
+  transform = spec.root.dag.tasks['Transform'].inputs.parameters
+  trainer = spec.root.dag.tasks['Trainer'].inputs.parameters
+  assert 'transform.preprocessing.preprocessing_fn' in str(transform['preprocessing_fn'])
+  assert 'trainer.task.run_fn' in str(trainer['run_fn'])
+  # module_file would make the compiler read (and for gs:// upload) a file: never used.
   assert 'module_file' not in transform and 'module_file' not in trainer
+
+
+def test_pusher_goes_to_vertex_endpoint_when_configured(tmp_path):
+  output = tmp_path / 'spec.json'
+  result = compile_profile('vertex-gpu', output, VERTEX_ENDPOINT_NAME='taxi-endpoint')
+  assert result.returncode == 0, result.stderr[-3000:]
+  spec = json.loads(output.read_text())['pipelineSpec']
+  pusher = spec['deploymentSpec']['executors']['Pusher_executor']['container']['args']
+  assert 'tfx.extensions.google_cloud_ai_platform.pusher.executor.Executor' in pusher
+  config = json.loads(spec['root']['dag']['tasks']['Pusher']['inputs']['parameters'][
+      'custom_config']['runtimeValue']['constantValue']['stringValue'])
+  assert config['ai_platform_serving_args']['endpoint_name'] == 'taxi-endpoint'
+
+
+def test_bad_profile_is_named_before_compiling(tmp_path):
+  result = compile_profile('vertex-gpu', tmp_path / 'x.json', GCS_BUCKET='gs://not-a-name')
+  assert result.returncode == 2
+  assert "profile 'vertex-gpu': bucket must be a bucket name" in result.stderr
+  assert not (tmp_path / 'x.json').exists()

@@ -6,6 +6,7 @@ Nothing here reaches Google Cloud: aiplatform's clients go to FakeVertexAI on 12
 
 import datetime
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -32,8 +33,10 @@ CHICAGO = datetime.timezone(datetime.timedelta(hours=-6))
 def spec_path(tmp_path_factory) -> Path:
   """The project's real compiled spec (`python -m pipeline compile`), once per module."""
   path = tmp_path_factory.mktemp('spec') / 'spec.json'
+  env = dict(os.environ, GCP_PROJECT=PROJECT, GCS_BUCKET='taxi-test-bucket')
   done = subprocess.run([sys.executable, '-m', 'pipeline', 'compile', '--output', str(path)],
-                        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False)
+                        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300,
+                        check=False)
   assert done.returncode == 0, done.stderr[-3000:]
   return path
 
@@ -42,19 +45,6 @@ def spec_path(tmp_path_factory) -> Path:
 def compiled(spec_path) -> dict:
   """A fresh copy of the compiled spec's JSON, for the test to change."""
   return json.loads(spec_path.read_text())
-
-
-@pytest.fixture(scope='module')
-def vertex():
-  server = FakeVertexAI().start()
-  try:
-    with pytest.MonkeyPatch.context() as patch:
-      patch.setenv('GRPC_DEFAULT_SSL_ROOTS_FILE_PATH', server.roots_path)
-      patch.setenv('STORAGE_EMULATOR_HOST', server.storage_emulator_host)
-      server.check_client_trust()
-      yield server
-  finally:
-    server.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,202 @@
+"""Deployment profiles: `local`, `vertex-cpu`, `vertex-gpu`, `vertex-tpu`, each a small override
+of one default. The deployment identity (project, bucket, image, service account, ...) comes from
+the environment at the edge (`load_profile`); everything is validated when the profile loads,
+with errors that name the field and the bad value."""
+
+import dataclasses
+import re
+from typing import Dict, Mapping, Optional, Tuple
+
+# GPU accelerator -> machine-type prefixes it can attach to (Vertex AI custom training).
+GPU_MACHINE_PREFIXES: Dict[str, Tuple[str, ...]] = {
+    'NVIDIA_TESLA_T4': ('n1-',), 'NVIDIA_TESLA_V100': ('n1-',), 'NVIDIA_TESLA_P100': ('n1-',),
+    'NVIDIA_TESLA_P4': ('n1-',), 'NVIDIA_L4': ('g2-',), 'NVIDIA_TESLA_A100': ('a2-highgpu-',),
+    'NVIDIA_A100_80GB': ('a2-ultragpu-',), 'NVIDIA_H100_80GB': ('a3-highgpu-',),
+}
+# TPU accelerator -> the machine type it needs, and the core counts Vertex offers.
+TPU_MACHINES: Dict[str, Tuple[str, Tuple[int, ...]]] = {
+    'TPU_V2': ('cloud-tpu', (8,)), 'TPU_V3': ('cloud-tpu', (8,)),
+}
+STRATEGIES = ('auto', 'default', 'mirrored', 'multi_worker', 'tpu')
+_LABEL = re.compile(r'^[a-z][a-z0-9_-]{0,62}$')
+_CMEK = re.compile(r'^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$')
+
+
+class ProfileError(ValueError):
+  """A profile field has a bad value; the message names the profile, field and value."""
+
+
+@dataclasses.dataclass(frozen=True)
+class WorkerPool:
+  """One Vertex AI worker pool of the Trainer's custom job."""
+  machine_type: str = 'n1-standard-8'
+  accelerator_type: Optional[str] = None
+  accelerator_count: int = 0
+  replica_count: int = 1
+
+  def problems(self, where: str) -> Tuple[str, ...]:
+    found = []
+    kind = self.accelerator_type
+    if self.replica_count < 1:
+      found.append(f'{where}.replica_count must be >= 1, got {self.replica_count}')
+    if kind is None:
+      if self.accelerator_count:
+        found.append(f'{where}.accelerator_count is {self.accelerator_count} with no '
+                     'accelerator_type')
+    elif kind in GPU_MACHINE_PREFIXES:
+      if not self.machine_type.startswith(GPU_MACHINE_PREFIXES[kind]):
+        found.append(f'{where}: {kind} attaches to {GPU_MACHINE_PREFIXES[kind][0]}* machines, '
+                     f'not machine_type {self.machine_type!r}')
+      if self.accelerator_count not in (1, 2, 4, 8, 16):
+        found.append(f'{where}.accelerator_count must be 1, 2, 4, 8 or 16 for a GPU, got '
+                     f'{self.accelerator_count}')
+    elif kind in TPU_MACHINES:
+      machine, counts = TPU_MACHINES[kind]
+      if self.machine_type != machine:
+        found.append(f'{where}: {kind} needs machine_type {machine!r}, got '
+                     f'{self.machine_type!r} (a GPU/CPU machine type)')
+      if self.accelerator_count not in counts:
+        found.append(f'{where}.accelerator_count for {kind} must be one of {counts}, got '
+                     f'{self.accelerator_count}')
+    else:
+      known = sorted(GPU_MACHINE_PREFIXES) + sorted(TPU_MACHINES)
+      found.append(f'{where}.accelerator_type: unknown accelerator {kind!r}; known: {known}')
+    return tuple(found)
+
+  def to_spec(self, image: str) -> dict:
+    machine_spec = {'machine_type': self.machine_type}
+    if self.accelerator_type:
+      machine_spec.update(accelerator_type=self.accelerator_type,
+                          accelerator_count=self.accelerator_count)
+    return {'machine_spec': machine_spec, 'replica_count': self.replica_count,
+            'container_spec': {'image_uri': image}}
+
+
+@dataclasses.dataclass(frozen=True)
+class Resources:
+  """CPU and memory limits of one pipeline step's container on Vertex."""
+  cpu: float
+  memory_gib: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+  name: str
+  on_vertex: bool = False
+  project: Optional[str] = None
+  region: str = 'us-central1'
+  bucket: Optional[str] = None
+  image: Optional[str] = None  # Default: the Artifact Registry repo infra/terraform creates.
+  service_account: Optional[str] = None
+  network: Optional[str] = None
+  cmek_key: Optional[str] = None
+  labels: Mapping[str, str] = dataclasses.field(default_factory=lambda: {'app': 'taxi-pipeline'})
+  # Beam: DirectRunner locally, Dataflow on Vertex.
+  direct_num_workers: int = 2
+  dataflow_machine_type: str = 'n1-standard-4'
+  dataflow_max_workers: int = 4
+  # Trainer: worker pools (chief first; a second pool holds the other workers) and strategy.
+  trainer_pools: Tuple[WorkerPool, ...] = (WorkerPool(),)
+  strategy: str = 'auto'
+  train_steps: int = 2000
+  resources: Mapping[str, Resources] = dataclasses.field(default_factory=lambda: {
+      'Transform': Resources(cpu=4, memory_gib=16), 'Evaluator': Resources(cpu=4, memory_gib=16),
+      'StatisticsGen': Resources(cpu=2, memory_gib=8)})
+  # Pusher: to Vertex Model Registry (and an endpoint) when set; otherwise to the bucket.
+  endpoint_name: Optional[str] = None
+  serving_machine_type: str = 'n1-standard-4'
+
+  def __post_init__(self):
+    problems = []
+    if self.on_vertex:
+      for field in ('project', 'bucket'):
+        if not getattr(self, field):
+          env = {'project': 'GCP_PROJECT', 'bucket': 'GCS_BUCKET'}[field]
+          problems.append(f'{field} is missing (set {env})')
+    if self.bucket and not re.match(r'^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$', self.bucket):
+      problems.append(f'bucket must be a bucket name like "my-bucket", got {self.bucket!r}')
+    if self.cmek_key and not _CMEK.match(self.cmek_key):
+      problems.append('cmek_key must be projects/P/locations/L/keyRings/R/cryptoKeys/K, got '
+                      f'{self.cmek_key!r}')
+    if self.service_account and not self.service_account.endswith('.gserviceaccount.com'):
+      problems.append(f'service_account must be an email ending .gserviceaccount.com, got '
+                      f'{self.service_account!r}')
+    for key, value in self.labels.items():
+      if not _LABEL.match(key) or not re.match(r'^[a-z0-9_-]{0,63}$', value):
+        problems.append(f'label {key}={value!r} is not a valid GCP label')
+    if self.strategy not in STRATEGIES:
+      problems.append(f'strategy must be one of {STRATEGIES}, got {self.strategy!r}')
+    if not self.trainer_pools or len(self.trainer_pools) > 2:
+      problems.append(f'trainer_pools needs 1 or 2 pools, got {len(self.trainer_pools)}')
+    for i, pool in enumerate(self.trainer_pools):
+      problems += pool.problems(f'trainer_pools[{i}]')
+    tpu = any(p.accelerator_type in TPU_MACHINES for p in self.trainer_pools)
+    if tpu and self.strategy not in ('auto', 'tpu'):
+      problems.append(f'strategy {self.strategy!r} cannot drive a TPU pool: use "tpu" or "auto"')
+    if self.train_steps < 1:
+      problems.append(f'train_steps must be >= 1, got {self.train_steps}')
+    if problems:
+      raise ProfileError(f'profile {self.name!r}: ' + '; '.join(problems))
+
+  @property
+  def pipeline_image(self) -> str:
+    return self.image or (f'{self.region}-docker.pkg.dev/{self.project}/taxi-pipeline/'
+                          'pipeline:latest')
+
+  @property
+  def pipeline_root(self) -> str:
+    return f'gs://{self.bucket}/pipeline_root'
+
+  @property
+  def data_root(self) -> str:
+    return f'gs://{self.bucket}/data/taxi'
+
+  @property
+  def serving_model_dir(self) -> str:
+    return f'gs://{self.bucket}/serving_model'
+
+  @property
+  def replicas(self) -> int:
+    return sum(pool.replica_count for pool in self.trainer_pools)
+
+
+_DEFAULT = Profile(name='default')
+_PROFILE_OVERRIDES: Dict[str, dict] = {
+    'local': {},
+    'vertex-cpu': {'on_vertex': True},
+    'vertex-gpu': {'on_vertex': True, 'strategy': 'mirrored', 'trainer_pools': (
+        WorkerPool('n1-standard-16', 'NVIDIA_TESLA_T4', 2),)},
+    'vertex-tpu': {'on_vertex': True, 'strategy': 'tpu', 'trainer_pools': (
+        WorkerPool('cloud-tpu', 'TPU_V3', 8),)},
+}
+PROFILE_NAMES = tuple(_PROFILE_OVERRIDES)
+
+# Environment variable -> profile field: the deployment identity, set per user/CI.
+_ENV_FIELDS = {
+    'GCP_PROJECT': 'project', 'GCP_REGION': 'region', 'GCS_BUCKET': 'bucket',
+    'PIPELINE_IMAGE': 'image', 'PIPELINE_SERVICE_ACCOUNT': 'service_account',
+    'VPC_NETWORK': 'network', 'CMEK_KEY': 'cmek_key', 'VERTEX_ENDPOINT_NAME': 'endpoint_name',
+}
+
+
+def load_profile(name: str, environ: Mapping[str, str], **overrides) -> Profile:
+  """The named profile with the environment's identity fields and `overrides` applied."""
+  if name not in _PROFILE_OVERRIDES:
+    raise ProfileError(f'unknown profile {name!r}; known: {list(PROFILE_NAMES)}')
+  values = dict(_PROFILE_OVERRIDES[name], name=name)
+  values.update({field: environ[env] for env, field in _ENV_FIELDS.items() if environ.get(env)})
+  if environ.get('PIPELINE_LABELS'):
+    values['labels'] = _parse_labels(environ['PIPELINE_LABELS'])
+  values.update(overrides)
+  return dataclasses.replace(_DEFAULT, **values)
+
+
+def _parse_labels(text: str) -> Dict[str, str]:
+  """'team=ml,env=prod' -> {'team': 'ml', 'env': 'prod'}."""
+  labels = {}
+  for item in filter(None, text.split(',')):
+    key, sep, value = item.partition('=')
+    if not sep:
+      raise ProfileError(f'PIPELINE_LABELS item {item!r} is not key=value')
+    labels[key.strip()] = value.strip()
+  return labels
