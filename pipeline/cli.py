@@ -7,6 +7,7 @@
 """
 
 import argparse
+import logging
 import os
 import sys
 import warnings
@@ -48,8 +49,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     summary = local_run.run_and_report(config, print)
     return 0 if summary.status == 'succeeded' else 1
 
-  # Outside `run` (which logs everything to a file) TensorFlow's C++ chatter is not wanted.
+  # Outside `run` (which logs everything to a file) keep stdout for our own lines: no
+  # TensorFlow C++ chatter, and library warnings on stderr. aiplatform prints INFO logs to stdout
+  # unless a StreamHandler already exists, so install one first.
   os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+  handler = logging.StreamHandler(sys.stderr)
+  handler.setLevel(logging.WARNING)
+  logging.getLogger().addHandler(handler)
   from pipeline import profiles
   try:
     profile = profiles.load_profile(args.profile, os.environ)
