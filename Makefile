@@ -27,7 +27,7 @@ compile: setup
 	$(PY) -m pipeline compile --profile $(PROFILE)
 
 test: setup
-	@$(PY) -m pytest tests
+	@$(PY) -m pytest tests --durations=15
 
 # Unit tests only (skips the end-to-end pipeline runs).
 test-fast: setup

@@ -8,5 +8,8 @@ pipeline/local_runner.py; this file stays at the top so running it as a script c
 
 from pipeline import config
 from pipeline import local_runner
+from pipeline import run_lock
 
-local_runner.run(config.LocalConfig.from_env())
+_config = config.LocalConfig.from_env()
+with run_lock.exclusive_run(_config.pipeline_home):
+  local_runner.run(_config)

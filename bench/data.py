@@ -110,9 +110,10 @@ def ensure_data(config: DataConfig, data_dir: str = DEFAULT_DATA_DIR) -> BenchDa
     work = tempfile.mkdtemp(prefix=f'{key}.tmp-', dir=data_dir)
     try:
       _generate(config, work)
-      if os.path.exists(root):  # Another run made it meanwhile (or left it half-made).
-        shutil.rmtree(root)
-      os.replace(work, root)
+      # Another run may have made the same data meanwhile: keep that one.
+      if not os.path.exists(os.path.join(root, _META)):
+        shutil.rmtree(root, ignore_errors=True)  # A folder without meta.json is not data.
+        os.replace(work, root)
     finally:
       shutil.rmtree(work, ignore_errors=True)
     generated_now = True

@@ -30,7 +30,8 @@ from bench import plot as plot_lib  # pylint: disable=wrong-import-position
 from bench import report  # pylint: disable=wrong-import-position
 from bench import variants as variants_lib  # pylint: disable=wrong-import-position
 
-_DEFAULT_OUTPUT = str(Path(__file__).resolve().parent / 'results')
+_REPO_ROOT = Path(__file__).resolve().parents[1]
+_DEFAULT_OUTPUT = str(_REPO_ROOT / 'bench' / 'results')
 # Errors a variant may raise that should not stop the others from being measured.
 _VARIANT_ERRORS = (TypeError, ValueError, RuntimeError, IndexError, tf.errors.OpError)
 
@@ -70,6 +71,12 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
   return args
 
 
+def _display_path(path: str) -> str:
+  """`path` relative to the checkout when inside it: results carry no machine's home."""
+  resolved = Path(path).resolve()
+  return str(resolved.relative_to(_REPO_ROOT) if resolved.is_relative_to(_REPO_ROOT) else resolved)
+
+
 def _log(message: str) -> None:
   print(message, file=sys.stderr, flush=True)
 
@@ -77,8 +84,7 @@ def _log(message: str) -> None:
 def _notes(data: data_lib.BenchData, variants, measurements) -> List[str]:
   notes = []
   if 'tfx_default' in measurements:
-    reshaped = variants_lib.needs_squeeze(
-        variants_lib.by_name(['tfx_default'])[0].make(data, 1))
+    reshaped = variants_lib.needs_squeeze(variants_lib.tfx_dataset(data, 1))
     notes.append('tfx_default: TFXIO yields features of shape '
                  + ('[B, 1], squeezed to [B] by a map for the model' if reshaped
                     else '[B] (no reshape needed)') + '.')
@@ -135,7 +141,7 @@ def main(argv: Optional[List[str]] = None) -> int:
           'fit': 'one model.fit; step end times from a callback; warm-up steps excluded',
       },
       'descriptions': {v.name: v.description for v in args.variants},
-      'data': {'key': data.key, 'root': data.root, 'shards': len(data.files),
+      'data': {'key': data.key, 'root': _display_path(data.root), 'shards': len(data.files),
                'compressed_bytes': sum(os.path.getsize(path) for path in data.files),
                'generation_seconds': round(data.generation_seconds, 1),
                'generated_this_run': data.generated_now},

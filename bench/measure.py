@@ -7,7 +7,7 @@ import dataclasses
 import gc
 import statistics
 import time
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import tensorflow as tf
 
@@ -36,7 +36,7 @@ class MeasureConfig:
         raise ValueError(f'{name} must be >= 1, got {getattr(self, name)!r}')
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(frozen=True)
 class Measurement:
   input_ex_per_s: float  # median of input_repeats
   fit_ex_per_s: float  # median of fit_repeats
@@ -60,7 +60,8 @@ def _drain(iterator, steps):
 _drain_fn = tf.function(_drain)
 
 
-class _DatasetPuller:
+class DatasetPuller:
+  """Pulls batches of a tf.data source."""
 
   def __init__(self, dataset: tf.data.Dataset):
     self._iterator = iter(dataset)
@@ -72,7 +73,7 @@ class _DatasetPuller:
     self._iterator = None
 
 
-class _SequencePuller:
+class SequencePuller:
   """Pulls batches the way fit does: an OrderedEnqueuer with the variant's worker threads."""
 
   def __init__(self, sequence: tf.keras.utils.Sequence, workers: int):
@@ -80,10 +81,13 @@ class _SequencePuller:
     self._enqueuer.start(workers=workers, max_queue_size=10)
     self._batches = self._enqueuer.get()
 
+  def next_batch(self):
+    return next(self._batches)
+
   def pull(self, batches: int) -> int:
     examples = 0
     for _ in range(batches):
-      _, label = next(self._batches)
+      _, label = self.next_batch()
       examples += len(label)
     return examples
 
@@ -93,8 +97,8 @@ class _SequencePuller:
 
 def _puller(variant: variants_lib.Variant, source):
   if isinstance(source, tf.data.Dataset):
-    return _DatasetPuller(source)
-  return _SequencePuller(source, variant.workers)
+    return DatasetPuller(source)
+  return SequencePuller(source, variant.workers)
 
 
 def _timed(fn, *args):
@@ -103,14 +107,17 @@ def _timed(fn, *args):
   return result, time.perf_counter() - start
 
 
-def measure_input(variant: variants_lib.Variant, source, data: BenchData,
-                  config: MeasureConfig, caches: bool, timed_batches: int, result: dict) -> None:
+def measure_input(variant: variants_lib.Variant, source, config: MeasureConfig,
+                  timed_batches: int,
+                  first_pass_batches: int = 0) -> Tuple[List[float], Optional[float]]:
+  """Input-only examples/s per repeat, and over the first pass when `first_pass_batches`."""
   puller = _puller(variant, source)
+  first_pass = None
   try:
-    if caches:
+    if first_pass_batches:
       # The first pass fills the cache; its time (iterator start-up included) is reported apart.
-      examples, seconds = _timed(puller.pull, data.examples // config.batch_size)
-      result['first_pass_input_ex_per_s'] = examples / seconds
+      examples, seconds = _timed(puller.pull, first_pass_batches)
+      first_pass = examples / seconds
     puller.pull(config.warmup_batches)
     rates = []
     for _ in range(config.repeats):
@@ -118,7 +125,7 @@ def measure_input(variant: variants_lib.Variant, source, data: BenchData,
       rates.append(examples / seconds)
   finally:
     puller.close()
-  result['input_repeats'] = rates
+  return rates, first_pass
 
 
 class _StepClock(tf.keras.callbacks.Callback):
@@ -134,7 +141,8 @@ class _StepClock(tf.keras.callbacks.Callback):
 
 
 def measure_fit(variant: variants_lib.Variant, source, config: MeasureConfig,
-                timed_steps: int, result: dict) -> None:
+                timed_steps: int) -> List[float]:
+  """Fit examples/s per repeat: windows of `timed_steps` steps after the warm-up steps."""
   warmup = config.warmup_batches
   # Same initial weights for every variant.
   tf.keras.utils.set_random_seed(0)
@@ -151,7 +159,7 @@ def measure_fit(variant: variants_lib.Variant, source, config: MeasureConfig,
   if len(times) != total:
     raise RuntimeError(f'{variant.name}: fit ran {len(times)} of {total} steps')
   start = warmup - 1
-  result['fit_repeats'] = [
+  return [
       timed_steps * config.batch_size /
       (times[start + (r + 1) * timed_steps] - times[start + r * timed_steps])
       for r in range(config.repeats)
@@ -162,20 +170,19 @@ def measure(variant: variants_lib.Variant, data: BenchData,
             config: MeasureConfig) -> Measurement:
   caches = variants_lib.caches(variant, data, config.batch_size)
   timed = config.python_timed_batches if variant.python_reader else config.timed_batches
-  result = {}
   try:
     source = variant.make(data, config.batch_size)
     # Input-only first: for a caching pipeline it completes the cache that fit then reads.
-    measure_input(variant, source, data, config, caches, timed, result)
-    measure_fit(variant, source, config, timed, result)
-    del source
+    input_rates, first_pass = measure_input(
+        variant, source, config, timed,
+        first_pass_batches=data.examples // config.batch_size if caches else 0)
+    fit_rates = measure_fit(variant, source, config, timed)
   finally:
     # Free this variant's cache, threads and graphs before the next one is measured.
+    source = None
     tf.keras.backend.clear_session()
     gc.collect()
   return Measurement(
-      input_ex_per_s=statistics.median(result['input_repeats']),
-      fit_ex_per_s=statistics.median(result['fit_repeats']),
-      input_repeats=result['input_repeats'], fit_repeats=result['fit_repeats'],
-      timed_batches=timed, caches=caches,
-      first_pass_input_ex_per_s=result.get('first_pass_input_ex_per_s'))
+      input_ex_per_s=statistics.median(input_rates), fit_ex_per_s=statistics.median(fit_rates),
+      input_repeats=input_rates, fit_repeats=fit_rates, timed_batches=timed, caches=caches,
+      first_pass_input_ex_per_s=first_pass)

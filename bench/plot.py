@@ -24,7 +24,9 @@ def plot(results: Dict[str, object], path: str) -> None:
     for bar, value in zip(bars, values):
       ax.text(bar.get_width() * 1.05, bar.get_y() + bar.get_height() / 2, f'{value:,.0f}',
               va='center', fontsize=7)
-  ax.set_yticks(positions, labels=names)
+  best = results.get('keras_sequence_best')
+  labels = [f'{name} (= {best})' if name == 'keras_sequence' and best else name for name in names]
+  ax.set_yticks(positions, labels=labels)
   ax.invert_yaxis()  # Report order, top to bottom.
   # Throughputs span orders of magnitude (Python readers vs tf.data vs the ceiling).
   ax.set_xscale('log')

@@ -94,13 +94,18 @@ def _squeeze_unit_dims(features_dict, label):
   return {name: squeeze(value) for name, value in features_dict.items()}, squeeze(label)
 
 
-def _tfx_default(data: BenchData, batch_size: int) -> Source:
+def tfx_dataset(data: BenchData, batch_size: int) -> tf.data.Dataset:
+  """TFX's stock reader, as taxi_utils_native_keras.py's _input_fn calls it: the Trainer's
+  DataAccessor, default options but the batch size and label, repeated."""
   data_accessor, train_files = tfx_data_accessor(data)
-  # As taxi_utils_native_keras.py's _input_fn: stock options but batch size and label.
-  dataset = data_accessor.tf_dataset_factory(
+  return data_accessor.tf_dataset_factory(
       train_files,
       dataset_options.TensorFlowDatasetOptions(batch_size=batch_size, label_key=LABEL_KEY),
       data.tf_transform_output().transformed_metadata.schema).repeat()
+
+
+def _tfx_default(data: BenchData, batch_size: int) -> Source:
+  dataset = tfx_dataset(data, batch_size)
   if needs_squeeze(dataset):
     dataset = dataset.map(_squeeze_unit_dims)
   return dataset

@@ -1,18 +1,26 @@
-"""AnomaliesGate: fails the run when ExampleValidator found anomalies, naming each one.
+"""AnomaliesGate: fails the run when the data does not match the curated schema, or drifted
+too far from the last data that passed, naming each anomaly.
 
 ExampleValidator only records anomalies; without a gate, Transform and Trainer would go on and
-train on the bad data. The gate sits between them.
+train on the bad data. The gate also compares this run's statistics with the statistics of the
+latest data that passed the gate (`baseline_statistics`), using the drift comparators in the
+curated schema (TFDV), and on success publishes this run's statistics as the next baseline.
 """
 
 import os
 from typing import List, Tuple
 
 import tensorflow as tf
+import tensorflow_data_validation as tfdv
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 from tfx import v1 as tfx
 from tfx.types import artifact_utils
 
 _SCHEMA_DIFF_FILE = 'SchemaDiff.pb'  # What ExampleValidator writes per split (TFX 1.16).
+_STATS_FILE = 'FeatureStats.pb'  # What StatisticsGen writes per split (TFX 1.16).
+_DRIFT_SPLIT = 'train'
+
+Statistics = tfx.types.standard_artifacts.ExampleStatistics
 
 
 class DataAnomaliesError(ValueError):
@@ -47,14 +55,52 @@ def format_anomalies(rows: List[Tuple[str, ...]]) -> str:
   return '\n'.join(lines)
 
 
+def empty_split_rows(statistics) -> List[Tuple[str, ...]]:
+  """A row per split with no examples: the schema's per-feature anomalies alone hide that."""
+  rows = []
+  for split in artifact_utils.decode_split_names(statistics.split_names):
+    stats = tfdv.load_stats_binary(
+        os.path.join(artifact_utils.get_split_uri([statistics], split), _STATS_FILE))
+    if not any(dataset.num_examples for dataset in stats.datasets):
+      rows.append((split, '<dataset>', 'EMPTY_SPLIT',
+                   f'split {split!r} has no examples: too little input data for a '
+                   'train/eval split'))
+  return rows
+
+
+def drift_rows(statistics_dir: str, baseline_dir: str, schema) -> List[Tuple[str, ...]]:
+  """Anomalies of the schema's drift comparators: this split's statistics vs the baseline's."""
+  current = tfdv.load_stats_binary(os.path.join(statistics_dir, _STATS_FILE))
+  previous = tfdv.load_stats_binary(os.path.join(baseline_dir, _STATS_FILE))
+  anomalies = tfdv.validate_statistics(current, schema, previous_statistics=previous)
+  return [row for row in describe_anomalies(f'{_DRIFT_SPLIT} vs last accepted data', anomalies)
+          if 'DRIFT' in row[2] or 'COMPARATOR' in row[2]]
+
+
 @tfx.dsl.components.component
 def AnomaliesGate(  # pylint: disable=invalid-name
     anomalies: tfx.dsl.components.InputArtifact[tfx.types.standard_artifacts.ExampleAnomalies],
+    statistics: tfx.dsl.components.InputArtifact[Statistics],
+    schema: tfx.dsl.components.InputArtifact[tfx.types.standard_artifacts.Schema],
+    validated_statistics: tfx.dsl.components.OutputArtifact[Statistics],
+    baseline_statistics: tfx.dsl.components.InputArtifact[Statistics] = None,  # First run: none.
 ) -> None:
   """Raises DataAnomaliesError listing (split, feature, kind, description) for each anomaly."""
-  rows = []
+  rows = empty_split_rows(statistics)
   for split in artifact_utils.decode_split_names(anomalies.split_names):
-    split_dir = artifact_utils.get_split_uri([anomalies], split)
-    rows += describe_anomalies(split, read_anomalies(split_dir))
+    rows += describe_anomalies(split, read_anomalies(
+        artifact_utils.get_split_uri([anomalies], split)))
+  if baseline_statistics is not None:
+    loaded_schema = tfdv.load_schema_text(os.path.join(schema.uri, 'schema.pbtxt'))
+    rows += drift_rows(artifact_utils.get_split_uri([statistics], _DRIFT_SPLIT),
+                       artifact_utils.get_split_uri([baseline_statistics], _DRIFT_SPLIT),
+                       loaded_schema)
   if rows:
     raise DataAnomaliesError(format_anomalies(rows))
+  # Accepted: publish these statistics as the baseline the next run's drift is measured from.
+  validated_statistics.split_names = statistics.split_names
+  for split in artifact_utils.decode_split_names(statistics.split_names):
+    source = os.path.join(artifact_utils.get_split_uri([statistics], split), _STATS_FILE)
+    target_dir = artifact_utils.get_split_uri([validated_statistics], split)
+    tf.io.gfile.makedirs(target_dir)
+    tf.io.gfile.copy(source, os.path.join(target_dir, _STATS_FILE), overwrite=True)

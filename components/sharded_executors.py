@@ -1,17 +1,19 @@
-"""CsvExampleGen and Transform executors that leave at least `num_shards` files per split.
+"""ExampleGen (CSV, import) and Transform executors that leave at least `num_shards` files per
+split.
 
 The stock executors let Beam choose how many files to write, which with the in-process
 DirectRunner is one per split; the trainer's reader then has one file to interleave instead of
-`cycle_length`. Both executors hard-code their writes (ExampleGen's Do writes through
+`cycle_length`. The stock executors hard-code their writes (ExampleGen's Do writes through
 write_split.WriteSplit, Transform's Do builds its own TransformProcessor), so num_shards cannot
 be passed to the write without copying those Do methods. These subclasses run the stock Do, then
 rewrite each split that has fewer than num_shards files into exactly num_shards, in one Beam
 pipeline on the component's own runner and options, keeping the file prefix and '.gz' suffix.
 Splits that already have enough files (the usual case on Dataflow) are left alone, so the extra
-read and write only happens for data small enough to get a single file.
+read and write only happens when the runner wrote too few files, typically the DirectRunner.
 
-The shard count travels in each component's custom_config (see `example_gen_custom_config` and
-`transform_custom_config`); without it, DEFAULT_NUM_SHARDS.
+Wiring: use ShardedCsvExampleGen, ShardedImportExampleGen and ShardedTransform (below) in place
+of the stock components. The shard count travels in each component's custom_config
+(`example_gen_custom_config`, `transform_custom_config`); without it, DEFAULT_NUM_SHARDS.
 """
 
 import os
@@ -23,7 +25,10 @@ import apache_beam as beam
 import tensorflow as tf
 from google.protobuf import struct_pb2
 from tfx import types
+from tfx.components.example_gen import component as example_gen_component
 from tfx.components.example_gen.csv_example_gen import executor as csv_executor
+from tfx.components.example_gen.import_example_gen import executor as import_executor
+from tfx.components.transform import component as transform_component
 from tfx.components.transform import executor as transform_executor
 from tfx.dsl.components.base import executor_spec
 from tfx.proto import example_gen_pb2
@@ -53,16 +58,8 @@ def transform_custom_config(num_shards: int) -> Dict[str, Any]:
   return {NUM_SHARDS_KEY: _checked(num_shards)}
 
 
-def csv_example_gen_executor_spec() -> executor_spec.BeamExecutorSpec:
-  return executor_spec.BeamExecutorSpec(ShardedCsvExampleGenExecutor)
-
-
-def transform_executor_spec() -> executor_spec.BeamExecutorSpec:
-  return executor_spec.BeamExecutorSpec(ShardedTransformExecutor)
-
-
-class ShardedCsvExampleGenExecutor(csv_executor.Executor):
-  """CsvExampleGen's executor, then at least num_shards files per split."""
+class _ShardedExampleGen:
+  """Mixin for an ExampleGen executor class: its Do, then at least num_shards files/split."""
 
   def Do(self, input_dict: Dict[str, List[types.Artifact]],
          output_dict: Dict[str, List[types.Artifact]],
@@ -72,6 +69,14 @@ class ShardedCsvExampleGenExecutor(csv_executor.Executor):
     super().Do(input_dict, output_dict, exec_properties)
     reshard_examples(output_dict[standard_component_specs.EXAMPLES_KEY], num_shards,
                      self._make_beam_pipeline)
+
+
+class ShardedCsvExampleGenExecutor(_ShardedExampleGen, csv_executor.Executor):
+  """CsvExampleGen's executor, then at least num_shards files per split."""
+
+
+class ShardedImportExampleGenExecutor(_ShardedExampleGen, import_executor.Executor):
+  """ImportExampleGen's executor, then at least num_shards files per split."""
 
 
 class ShardedTransformExecutor(transform_executor.Executor):
@@ -87,6 +92,27 @@ class ShardedTransformExecutor(transform_executor.Executor):
     reshard_examples(
         output_dict.get(standard_component_specs.TRANSFORMED_EXAMPLES_KEY, []), num_shards,
         self._make_beam_pipeline)
+
+
+# The components. In TFX 1.16 neither CsvExampleGen, ImportExampleGen nor Transform takes a
+# custom_executor_spec (and the ExampleGens take no custom_config), so each is the generic
+# component with the sharded executor as its EXECUTOR_SPEC. Give each the stock component's id
+# (.with_id('CsvExampleGen') ...) to keep its artifact paths and names in reports.
+
+
+class ShardedCsvExampleGen(example_gen_component.FileBasedExampleGen):
+  """CsvExampleGen writing at least num_shards files per split (example_gen_custom_config)."""
+  EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(ShardedCsvExampleGenExecutor)
+
+
+class ShardedImportExampleGen(example_gen_component.FileBasedExampleGen):
+  """ImportExampleGen (tf.Example payload) writing at least num_shards files per split."""
+  EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(ShardedImportExampleGenExecutor)
+
+
+class ShardedTransform(transform_component.Transform):
+  """Transform writing at least num_shards files per split (transform_custom_config)."""
+  EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(ShardedTransformExecutor)
 
 
 def example_gen_num_shards(exec_properties: Mapping[str, Any]) -> int:

@@ -46,7 +46,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     except ValueError as error:
       print(f'error: {error}', file=sys.stderr)
       return 2
-    summary = local_run.run_and_report(config, print)
+    from pipeline import run_lock
+    try:
+      summary = local_run.run_and_report(config, print)
+    except run_lock.PipelineBusyError as error:
+      print(f'error: {error}', file=sys.stderr)
+      return 3
     return 0 if summary.status == 'succeeded' else 1
 
   # Outside `run` (which logs everything to a file) keep stdout for our own lines: no

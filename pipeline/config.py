@@ -26,6 +26,10 @@ class LocalConfig:
   pipeline_home: Path
   data_root: str = EMBEDDED_DATA_ROOT
   pipeline_name: str = PIPELINE_NAME
+  # 'csv' or 'tfrecord' (GZIP TFRecords of tf.Examples, imported as they are).
+  source: str = 'csv'
+  # Files under data_root to read, e.g. 'span-{SPAN}/*.csv': each run ingests the newest span.
+  input_pattern: Optional[str] = None
   train_steps: int = 2000
   eval_steps: Optional[int] = None  # None: the whole eval split.
   eval_accuracy_threshold: float = 0.6
@@ -34,6 +38,8 @@ class LocalConfig:
   enable_cache: bool = True
 
   def __post_init__(self):
+    if self.source not in ('csv', 'tfrecord'):
+      raise ValueError(f"source must be 'csv' or 'tfrecord' locally, got {self.source!r}")
     if self.train_steps < 1:
       raise ValueError(f'train_steps must be >= 1, got {self.train_steps}')
     if self.eval_steps is not None and self.eval_steps < 1:
@@ -64,10 +70,15 @@ class LocalConfig:
 
   @classmethod
   def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides) -> 'LocalConfig':
-    """PIPELINE_HOME (default ./pipeline_home), DATA_ROOT, TRAIN_STEPS; overrides win."""
+    """PIPELINE_HOME (default ./pipeline_home), DATA_ROOT, DATA_SOURCE, INPUT_PATTERN,
+    TRAIN_STEPS; overrides win."""
     values = {'pipeline_home': environ.get('PIPELINE_HOME') or 'pipeline_home'}
     if environ.get('DATA_ROOT'):
       values['data_root'] = environ['DATA_ROOT']
+    if environ.get('DATA_SOURCE'):
+      values['source'] = environ['DATA_SOURCE']
+    if environ.get('INPUT_PATTERN'):
+      values['input_pattern'] = environ['INPUT_PATTERN']
     if environ.get('TRAIN_STEPS'):
       values['train_steps'] = _parse_int('TRAIN_STEPS', environ['TRAIN_STEPS'])
     values.update({key: value for key, value in overrides.items() if value is not None})

@@ -8,24 +8,35 @@ from pipeline import config as config_lib
 from pipeline import console
 from pipeline import preflight
 from pipeline import progress
+from pipeline import run_lock
 from pipeline import run_report
 
 
 def run_and_report(config: config_lib.LocalConfig, print_line: console.PrintLine) -> \
     run_report.RunSummary:
-  """Runs the pipeline; never raises for a failed run: the summary says what failed."""
+  """Runs the pipeline; never raises for a failed run: the summary says what failed.
+
+  Raises run_lock.PipelineBusyError (and writes nothing) when another run uses the same home.
+  """
+  with run_lock.exclusive_run(config.pipeline_home):
+    return _run_and_report(config, print_line)
+
+
+def _run_and_report(config, print_line):
   stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
   log_file = config.log_dir / f'run-{stamp}.log'
   summary = run_report.RunSummary(status='failed', log_file=str(log_file))
   print_line(f'pipeline {config.pipeline_name}: data {config.data_root}')
   print_line(f'  home {config.pipeline_home}; TF/Beam logs in {log_file}')
-  try:
-    preflight.check_data_root(config.data_root)
-  except preflight.DataCheckError as error:
-    summary.error = str(error)
-    return _finish(summary, config, print_line)
-
   with console.output_to_log_file(log_file) as print_progress:
+    # Inside the log redirect: resolving spans imports TensorFlow, whose start-up chatter
+    # belongs in the log file.
+    try:
+      preflight.check_data_root(config.data_root, input_pattern=config.input_pattern,
+                                source=config.source)
+    except preflight.DataCheckError as error:
+      summary.error = str(error)
+      return _finish(summary, config, print_progress)  # fd 1 is the log file in here.
     tracker = progress.ComponentProgress(print_progress)
     console.absl_logger().addHandler(tracker)
     try:

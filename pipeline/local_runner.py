@@ -23,7 +23,9 @@ def build(config: config_lib.LocalConfig) -> tfx.dsl.Pipeline:
       beam_pipeline_args=config.beam_pipeline_args,
       metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
           config.metadata_path),
-      enable_cache=config.enable_cache)
+      enable_cache=config.enable_cache,
+      source=config.source,
+      input_pattern=config.input_pattern)
 
 
 def run(config: config_lib.LocalConfig) -> None:

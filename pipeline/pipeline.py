@@ -11,7 +11,10 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 
 ResourceSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
 
+from components import sharded_executors
 from components.anomalies_gate import AnomaliesGate
+from components.label_gate import LabelGate
+from pipeline import sources
 from transform import features
 from trainer.config import TrainConfig
 
@@ -72,6 +75,9 @@ def create_pipeline(
     vertex_training_args: Optional[Dict[str, Any]] = None,
     vertex_serving: Optional[Dict[str, Any]] = None,
     resources: Optional[Mapping[str, ResourceSpec]] = None,
+    source: str = 'csv',
+    input_pattern: Optional[str] = None,
+    bigquery_query: Optional[str] = None,
 ) -> tfx.dsl.Pipeline:
   """Returns the Chicago taxi pipeline: ingest, validate, transform, train, evaluate, push.
 
@@ -79,23 +85,42 @@ def create_pipeline(
   job_spec.worker_pool_specs, ...) the Trainer runs as its own custom job on those machines;
   with `vertex_serving` ({'image': ..., 'args': {project_id, endpoint_name, ...}}) the Pusher
   uploads to Vertex Model Registry and deploys to the endpoint. `resources` sets per-component
-  CPU/memory limits, keyed by component id.
+  CPU/memory limits, keyed by component id. `source` picks CSV, TFRecord import or BigQuery
+  (see pipeline/sources.py); `input_pattern` may carry {SPAN} to ingest the newest span.
   """
-  example_gen = tfx.components.CsvExampleGen(
-      input_base=data_root, output_config=example_gen_output_config())
+  example_gen = sources.example_gen(source, data_root, input_pattern, bigquery_query,
+                                    example_gen_output_config(), train_config.num_shards)
   statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs['examples'])
   # The schema is the curated one in the repo, never re-inferred from (possibly bad) new data.
   schema_gen = tfx.components.ImportSchemaGen(schema_file=schema_path)
   example_validator = tfx.components.ExampleValidator(
       statistics=statistics_gen.outputs['statistics'], schema=schema_gen.outputs['schema'])
-  anomalies_gate = AnomaliesGate(anomalies=example_validator.outputs['anomalies'])
+  # Drift is measured against the statistics of the latest data the gate accepted.
+  baseline_statistics = tfx.dsl.Resolver(
+      strategy_class=tfx.dsl.experimental.LatestArtifactStrategy,
+      statistics=tfx.dsl.Channel(
+          type=tfx.types.standard_artifacts.ExampleStatistics,
+          producer_component_id='AnomaliesGate', output_key='validated_statistics'),
+  ).with_id('latest_validated_statistics_resolver')
+  anomalies_gate = AnomaliesGate(
+      anomalies=example_validator.outputs['anomalies'],
+      statistics=statistics_gen.outputs['statistics'],
+      schema=schema_gen.outputs['schema'],
+      baseline_statistics=baseline_statistics.outputs['statistics'])
 
-  transform = tfx.components.Transform(
+  # Transform writing at least num_shards files per split, so the trainer has cycle_length
+  # files to read; it keeps the id 'Transform' (artifact paths and reports use it).
+  transform = sharded_executors.ShardedTransform(
       examples=example_gen.outputs['examples'],
       schema=schema_gen.outputs['schema'],
-      preprocessing_fn=PREPROCESSING_FN)
+      preprocessing_fn=PREPROCESSING_FN,
+      custom_config=sharded_executors.transform_custom_config(train_config.num_shards),
+  ).with_id('Transform')
   # Transform consumes nothing of the gate's, so order it after the gate explicitly.
   transform.add_upstream_node(anomalies_gate)
+
+  # A label that never varies passes the schema but cannot train a model: stop before Trainer.
+  label_gate = LabelGate(statistics=transform.outputs['post_transform_stats'])
 
   trainer_custom_config = train_config.to_custom_config()
   trainer_class = tfx.components.Trainer
@@ -114,6 +139,7 @@ def create_pipeline(
       train_args=tfx.proto.TrainArgs(num_steps=train_steps),
       eval_args=tfx.proto.EvalArgs(num_steps=eval_steps),
       custom_config=trainer_custom_config)
+  trainer.add_upstream_node(label_gate)
 
   model_resolver = tfx.dsl.Resolver(
       strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
@@ -145,8 +171,8 @@ def create_pipeline(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)))
 
   components: List = [
-      example_gen, statistics_gen, schema_gen, example_validator, anomalies_gate, transform,
-      trainer, model_resolver, evaluator, pusher,
+      example_gen, statistics_gen, schema_gen, example_validator, baseline_statistics,
+      anomalies_gate, transform, label_gate, trainer, model_resolver, evaluator, pusher,
   ]
   for component in components:
     if resources and component.id in resources:

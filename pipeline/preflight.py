@@ -8,7 +8,7 @@ line and column instead. It reads each file once, streaming, and changes nothing
 import csv
 import math
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from transform import features
 
@@ -74,17 +74,43 @@ def check_csv_file(path: Path, column_types: Dict[str, type]) -> List[str]:
   return problems
 
 
-def check_data_root(data_root: str, column_types: Dict[str, type] = None) -> int:
-  """Raises DataCheckError naming every problem; returns the number of CSV files checked."""
+def check_data_root(data_root: str, column_types: Dict[str, type] = None, *,
+                    input_pattern: Optional[str] = None, source: str = 'csv') -> int:
+  """Raises DataCheckError naming every problem; returns the number of files checked.
+
+  With `input_pattern` (e.g. 'span-{SPAN}/*.csv') only the newest span's files are checked:
+  the ones ExampleGen will read.
+  """
   column_types = column_types or features.RAW_COLUMN_TYPES
   root = Path(data_root)
   if not root.exists():
     raise DataCheckError(f'data folder {root} does not exist')
   if not root.is_dir():
-    raise DataCheckError(f'data root {root} is not a folder (give the folder holding the CSVs)')
-  files = sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith('.'))
-  if not files:
-    raise DataCheckError(f'data folder {root} is empty: put one or more .csv files in it')
+    raise DataCheckError(f'data root {root} is not a folder (give the folder holding the data)')
+  if input_pattern:
+    from pipeline import sources  # pylint: disable=import-outside-toplevel; imports TensorFlow
+    try:
+      _, names = sources.resolve_input_files(str(root), input_pattern)
+    except FileNotFoundError as error:
+      raise DataCheckError(str(error)) from None
+    files = [Path(name) for name in names]
+    if not files:
+      raise DataCheckError(f'no files match {input_pattern!r} under {root}')
+  else:
+    files = sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith('.'))
+    if not files:
+      raise DataCheckError(f'data folder {root} is empty: put one or more data files in it')
+  if source == 'tfrecord':
+    from pipeline import sources  # pylint: disable=import-outside-toplevel,redefined-outer-name
+    try:
+      sources.check_tfrecord_files([str(p) for p in files])
+    except ValueError as error:
+      raise DataCheckError(str(error)) from None
+    return len(files)
+  return _check_csv_files(root, files, column_types)
+
+
+def _check_csv_files(root: Path, files: List[Path], column_types: Dict[str, type]) -> int:
   not_csv = [p.name for p in files if p.suffix.lower() != '.csv']
   if not_csv:
     raise DataCheckError(

@@ -87,10 +87,15 @@ class Profile:
   region: str = 'us-central1'
   bucket: Optional[str] = None
   image: Optional[str] = None  # Default: the Artifact Registry repo infra/terraform creates.
-  service_account: Optional[str] = None
+  service_account: Optional[str] = None  # Runs the pipeline (and Dataflow workers).
+  training_service_account: Optional[str] = None  # Runs the Trainer's job; default: the above.
   network: Optional[str] = None
   cmek_key: Optional[str] = None
   labels: Mapping[str, str] = dataclasses.field(default_factory=lambda: {'app': 'taxi-pipeline'})
+  # Examples from CSV files under gs://<bucket>/data/taxi (optionally span folders), or from a
+  # BigQuery query (set BIGQUERY_QUERY).
+  input_pattern: Optional[str] = None
+  bigquery_query: Optional[str] = None
   # Beam: DirectRunner locally, Dataflow on Vertex.
   direct_num_workers: int = 2
   dataflow_machine_type: str = 'n1-standard-4'
@@ -118,12 +123,16 @@ class Profile:
     if self.cmek_key and not _CMEK.match(self.cmek_key):
       problems.append('cmek_key must be projects/P/locations/L/keyRings/R/cryptoKeys/K, got '
                       f'{self.cmek_key!r}')
-    if self.service_account and not self.service_account.endswith('.gserviceaccount.com'):
-      problems.append(f'service_account must be an email ending .gserviceaccount.com, got '
-                      f'{self.service_account!r}')
+    for field in ('service_account', 'training_service_account'):
+      account = getattr(self, field)
+      if account and not account.endswith('.gserviceaccount.com'):
+        problems.append(f'{field} must be an email ending .gserviceaccount.com, got {account!r}')
     for key, value in self.labels.items():
       if not _LABEL.match(key) or not re.match(r'^[a-z0-9_-]{0,63}$', value):
         problems.append(f'label {key}={value!r} is not a valid GCP label')
+    if self.bigquery_query is not None and not self.bigquery_query.strip().upper().startswith(
+        ('SELECT', 'WITH')):
+      problems.append(f'bigquery_query must be a SELECT query, got {self.bigquery_query!r}')
     if self.strategy not in STRATEGIES:
       problems.append(f'strategy must be one of {STRATEGIES}, got {self.strategy!r}')
     if not self.trainer_pools or len(self.trainer_pools) > 2:
@@ -140,8 +149,8 @@ class Profile:
 
   @property
   def pipeline_image(self) -> str:
-    return self.image or (f'{self.region}-docker.pkg.dev/{self.project}/taxi-pipeline/'
-                          'pipeline:latest')
+    # The Artifact Registry repository and image name infra/terraform and cloudbuild.yaml use.
+    return self.image or f'{self.region}-docker.pkg.dev/{self.project}/taxi/taxi-pipeline:latest'
 
   @property
   def pipeline_root(self) -> str:
@@ -175,7 +184,9 @@ PROFILE_NAMES = tuple(_PROFILE_OVERRIDES)
 _ENV_FIELDS = {
     'GCP_PROJECT': 'project', 'GCP_REGION': 'region', 'GCS_BUCKET': 'bucket',
     'PIPELINE_IMAGE': 'image', 'PIPELINE_SERVICE_ACCOUNT': 'service_account',
+    'TRAINING_SERVICE_ACCOUNT': 'training_service_account',
     'VPC_NETWORK': 'network', 'CMEK_KEY': 'cmek_key', 'VERTEX_ENDPOINT_NAME': 'endpoint_name',
+    'INPUT_PATTERN': 'input_pattern', 'BIGQUERY_QUERY': 'bigquery_query',
 }
 
 

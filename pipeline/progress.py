@@ -47,4 +47,4 @@ class ComponentProgress(logging.Handler):
     run = ComponentRun(self._current, self._clock() - self._started, status == 'cached', status)
     self.components.append(run)
     self._current = None
-    self._emit_line(f'  {run.name:<32} {status:<7} {run.seconds:7.1f}s')
+    self._emit_line(f'  {run.name:<38} {status:<7} {run.seconds:7.1f}s')

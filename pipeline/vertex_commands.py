@@ -7,7 +7,6 @@ printed as one clear line.
 
 import argparse
 import datetime
-from pathlib import Path
 from typing import Dict, Optional
 
 from pipeline import vertex_jobs

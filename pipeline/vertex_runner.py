@@ -5,7 +5,6 @@ Offline: compiling writes JSON and touches no cloud service. `make compile PROFI
 reaches it through the CLI; `tfx pipeline create --engine=vertex` through ../kubeflow_v2_runner.py.
 """
 
-import dataclasses
 from pathlib import Path
 from typing import List
 
@@ -52,8 +51,8 @@ def vertex_training_args(profile: Profile) -> dict:
   """The Trainer's Vertex AI CustomJob: the profile's worker pools running the pipeline image."""
   pools = [pool.to_spec(profile.pipeline_image) for pool in profile.trainer_pools]
   job_spec = {'worker_pool_specs': pools}
-  if profile.service_account:
-    job_spec['service_account'] = profile.service_account
+  if profile.training_service_account or profile.service_account:
+    job_spec['service_account'] = profile.training_service_account or profile.service_account
   if profile.network:
     job_spec['network'] = profile.network
   args = {'project': profile.project, 'job_spec': job_spec, 'labels': dict(profile.labels)}
@@ -84,7 +83,10 @@ def build(profile: Profile) -> tfx.dsl.Pipeline:
       vertex_region=profile.region,
       vertex_training_args=vertex_training_args(profile),
       vertex_serving=serving,
-      resources=resources)
+      resources=resources,
+      source='bigquery' if profile.bigquery_query else 'csv',
+      input_pattern=profile.input_pattern,
+      bigquery_query=profile.bigquery_query)
 
 
 def profile_pipeline_name(profile: Profile) -> str:
@@ -92,10 +94,9 @@ def profile_pipeline_name(profile: Profile) -> str:
 
 
 def _train_config(profile: Profile) -> TrainConfig:
-  fields = {f.name for f in dataclasses.fields(TrainConfig)}
-  if 'strategy' in fields:
-    return TrainConfig(strategy=profile.strategy)
-  return TrainConfig()
+  # On Vertex AI TPU VMs the TPU is local to the trainer's machine.
+  tpu_name = 'local' if profile.strategy == 'tpu' else ''
+  return TrainConfig(strategy=profile.strategy, tpu_name=tpu_name)
 
 
 def compile_spec(profile: Profile, output_path: str) -> str:

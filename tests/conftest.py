@@ -34,16 +34,23 @@ def write_csv(path: Path, header, rows) -> Path:
   return path
 
 
-def run_cli(args, pipeline_home: Path, data_root=None, train_steps=None, timeout=900,
-            cwd=REPO_ROOT):
-  """Runs `python -m pipeline <args>` as a user would; returns the CompletedProcess."""
+def cli_env(pipeline_home: Path, data_root=None, train_steps=None, extra_env=None):
+  """The environment of a CLI run: this one, with the pipeline's variables set."""
   env = dict(os.environ, PIPELINE_HOME=str(pipeline_home))
   env.pop('DATA_ROOT', None)
   if data_root is not None:
     env['DATA_ROOT'] = str(data_root)
   if train_steps is not None:
     env['TRAIN_STEPS'] = str(train_steps)
-  return subprocess.run([sys.executable, '-m', 'pipeline', *args], env=env, cwd=cwd,
+  env.update(extra_env or {})
+  return env
+
+
+def run_cli(args, pipeline_home: Path, data_root=None, train_steps=None, timeout=900,
+            extra_env=None):
+  """Runs `python -m pipeline <args>` as a user would; returns the CompletedProcess."""
+  env = cli_env(pipeline_home, data_root, train_steps, extra_env)
+  return subprocess.run([sys.executable, '-m', 'pipeline', *args], env=env, cwd=REPO_ROOT,
                         capture_output=True, text=True, timeout=timeout, check=False)
 
 

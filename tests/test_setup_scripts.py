@@ -1,6 +1,5 @@
 """The set-up scripts `make` runs: finding Python 3.10 and skipping an up-to-date install."""
 
-import os
 import subprocess
 from pathlib import Path
 

@@ -5,23 +5,27 @@ sees the fetch itself, and timing it inside tf.data (a map or py_function) would
 pipeline, not the wait. Instead the monitor compares two step times taken the same way, from
 `on_train_batch_begin` to `on_train_batch_end`:
   * step: the real training steps of the epoch, fed by the real input pipeline;
-  * compute: measured once, at the end of the first measured epoch, by training a clone of the
-    model (same architecture, optimizer and loss, fresh variables) for a few steps on one batch
-    held in memory, so its input costs nothing.
+  * compute: measured at the end of each epoch by training a clone of the model (same
+    architecture, optimizer and loss, its own variables) for a few steps on one batch held in
+    memory, so its input costs nothing.
 With the pipeline prefetching, a step takes about max(input, compute), so the time spent
 waiting for data is step - compute, and its share of the step is 1 - compute / step.
 
 Assumptions, and what breaks them:
   * A step's compute time does not depend on the batch's values (fixed shapes, no data-dependent
     control flow): true for this model.
-  * The calibration runs while the real pipeline is idle; while training, the input pipeline's CPU work may slow the
-    model's compute on a CPU-only host, which then counts as waiting for data.
+  * The calibration runs while the real pipeline is idle. While training, the pipeline's CPU
+    work may slow the model's compute on a CPU-only host; that slowdown counts as waiting.
   * The clone has no compiled metrics (a few element-wise ops per step, counted as waiting)
     and uses steps_per_execution 1.
+  * Step times are wall-clock means: on a busy, shared host the share is noisy (a few points
+    from epoch to epoch); logs reach callbacks as numpy, so a step's time includes finishing it.
   * The first steps of training are left out (tracing and warm-up), as are epochs with no
-    steps left after them.
+    steps left after them (nothing is reported for those).
   * The clone is built with tf.keras.models.clone_model: functional or Sequential models only;
-    it briefly doubles the model's memory.
+    it doubles the model's memory while training, and its tracing costs a few seconds once.
+  * Under a distribution strategy the clone trains under the same strategy, so the compute
+    time includes the gradient all-reduce; every worker measures its own input.
 """
 
 import dataclasses
@@ -106,6 +110,7 @@ class InputMonitor(_StepTimer):
     self.compute_seconds: Optional[float] = None
     self.reports: List[InputReport] = []
     self._writer = None
+    self._clone = None
 
   def on_train_begin(self, logs=None):
     self._writer = tf.summary.create_file_writer(self.log_dir)
@@ -117,12 +122,9 @@ class InputMonitor(_StepTimer):
     if not self.steps:
       logging.info('InputMonitor: epoch %d had no steps after warm-up; nothing measured', epoch)
       return
-    if self.compute_seconds is None:
-      # Calibrate once, after real steps: the model's functions are traced by then (the clone's
-      # tracing reuses their conversions), and the real pipeline is idle, its buffers full.
-      self.compute_seconds = self._calibrate()
-      logging.info('InputMonitor: model compute %.2f ms per step (calibrated on %d steps)',
-                   self.compute_seconds * 1e3, self.calibration_steps)
+    # Calibrate after the epoch's steps, so compute and step times are taken under the same
+    # conditions (host load drifts); the real pipeline is idle by now, its buffers full.
+    self.compute_seconds = self._calibrate()
     report = InputReport(epoch=epoch, steps=self.steps, step_seconds=self.seconds / self.steps,
                          compute_seconds=self.compute_seconds)
     self.reports.append(report)
@@ -132,27 +134,31 @@ class InputMonitor(_StepTimer):
       tf.summary.scalar('input/wait_seconds', report.wait_seconds, step=epoch)
       tf.summary.scalar('input/wait_share', report.wait_share, step=epoch)
     self._writer.flush()
-    logging.info('InputMonitor: epoch %d: %.2f ms per step, %.2f ms of it waiting for data '
-                 '(%.0f%%) over %d steps', epoch, report.step_seconds * 1e3,
-                 report.wait_seconds * 1e3, report.wait_share * 100, report.steps)
+    logging.info('InputMonitor: epoch %d: %.2f ms per step: %.2f ms compute, %.2f ms waiting '
+                 'for data (%.0f%%), over %d steps', epoch, report.step_seconds * 1e3,
+                 report.compute_seconds * 1e3, report.wait_seconds * 1e3,
+                 report.wait_share * 100, report.steps)
     if report.wait_share > self.threshold:
       logging.warning('input-bound: %.0f%% of step time waiting for data; %s',
                       report.wait_share * 100, INPUT_BOUND_HINT)
 
   def on_train_end(self, logs=None):
+    self._clone = None
     if self._writer is not None:
       self._writer.close()
 
   def _calibrate(self) -> float:
-    """Seconds per step of a fresh clone of the model training on the in-memory batch."""
+    """Seconds per step of the model's clone training on the in-memory batch."""
     model = self.model
-    # The clone's variables must live where the model's do (same strategy) to cost the same.
-    with model.distribute_strategy.scope():
-      clone = tf.keras.models.clone_model(model)
-      optimizer = type(model.optimizer).from_config(model.optimizer.get_config())
-      clone.compile(optimizer=optimizer, loss=model.loss)
-    timer = _StepTimer(skip_steps=self.skip_steps)
-    # The warm-up steps trace the clone's train function; only the steps after them count.
-    clone.fit(self.calibration_data, epochs=1, steps_per_epoch=self.skip_steps +
-              self.calibration_steps, callbacks=[timer], verbose=0)
+    if self._clone is None:
+      # The clone's variables must live where the model's do (same strategy) to cost the same.
+      with model.distribute_strategy.scope():
+        self._clone = tf.keras.models.clone_model(model)
+        optimizer = type(model.optimizer).from_config(model.optimizer.get_config())
+        self._clone.compile(optimizer=optimizer, loss=model.loss)
+    # The first steps are left out: they trace the clone's train function (first call) or
+    # start a new iterator.
+    timer = _StepTimer(skip_steps=max(1, self.skip_steps))
+    self._clone.fit(self.calibration_data, epochs=1, verbose=0, callbacks=[timer],
+                    steps_per_epoch=timer.skip_steps + self.calibration_steps)
     return timer.seconds / timer.steps

@@ -183,7 +183,8 @@ def make_dataset(
   options = tf.data.Options()
   # Non-deterministic order is only allowed while training; evaluation stays repeatable.
   options.deterministic = deterministic
-  # Sharding is done explicitly by file above; stop tf.distribute from re-sharding the data.
+  # Sharding is done explicitly above (by file, else by record); stop tf.distribute from
+  # sharding again when it distributes this dataset.
   options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
   # Let tf.data tune parallelism and buffer sizes (AUTOTUNE above) within its RAM budget.
   options.autotune.enabled = True

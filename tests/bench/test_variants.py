@@ -29,9 +29,9 @@ def _batches(variant, source, count):
   """The first `count` batches of a source, pulled as the benchmark pulls them."""
   if isinstance(source, tf.data.Dataset):
     return list(source.take(count).as_numpy_iterator())
-  puller = measure._SequencePuller(source, variant.workers)  # pylint: disable=protected-access
+  puller = measure.SequencePuller(source, variant.workers)
   try:
-    return [next(puller._batches) for _ in range(count)]  # pylint: disable=protected-access
+    return [puller.next_batch() for _ in range(count)]
   finally:
     puller.close()
 
@@ -87,6 +87,10 @@ def test_tuned_ablations_set_only_their_option(tiny_data):
 def test_tfx_default_uses_the_trainer_data_accessor_over_the_split(tiny_data):
   _, train_files = variants_lib.tfx_data_accessor(tiny_data)
   assert [sorted(tf.io.gfile.glob(pattern)) for pattern in train_files] == [list(tiny_data.files)]
+  # TFXIO's own shapes: whether the benchmark had to squeeze [B, 1] to [B] for the model.
+  raw = variants_lib.tfx_dataset(tiny_data, TINY_BATCH)
+  shapes = {tuple(spec.shape) for spec in tf.nest.flatten(raw.element_spec)}
+  assert shapes <= {(TINY_BATCH,), (TINY_BATCH, 1)}
 
 
 def test_sequence_reads_each_batch_in_any_order(tiny_data, truth):

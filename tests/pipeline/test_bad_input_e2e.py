@@ -59,6 +59,30 @@ def _malformed_row(root):
   write_csv(root / 'trips.csv', header, rows)
 
 
+def _extra_column(root):
+  header, rows = _rows_sample()
+  write_csv(root / 'trips.csv', header + ['surge'], [row + ['1.5'] for row in rows])
+
+
+def _nan_in_numeric_column(root):
+  header, rows = _rows_sample()
+  rows[5][header.index('trip_miles')] = 'NaN'
+  write_csv(root / 'trips.csv', header, rows)
+
+
+def _corrupt_gzip_shard(root):
+  """An imported TFRecord folder where one shard is not valid GZIP."""
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  header, rows = _rows_sample()
+  with tf.io.TFRecordWriter(str(root / 'good.tfrecord.gz'), options='GZIP') as writer:
+    for row in rows[:10]:
+      example = tf.train.Example()
+      example.features.feature['company'].bytes_list.value.append(row[header.index(
+          'company')].encode())
+      writer.write(example.SerializeToString())
+  (root / 'bad.tfrecord.gz').write_bytes(b'\x1f\x8b\x08 this is not gzip data')
+
+
 def _header_only(root):
   header, _ = _rows_sample()
   write_csv(root / 'trips.csv', header, [])
@@ -78,7 +102,13 @@ PREFLIGHT_CASES = {
         "trips.csv: line 43: column 'fare': 'twelve dollars' is not a number"),
     'malformed_row': (_malformed_row, 'trips.csv: line 12: malformed row: 5 fields'),
     'header_only': (_header_only, 'header only, no data rows'),
+    'extra_column': (_extra_column, "trips.csv: unexpected column(s) ['surge']"),
+    'nan_in_numeric_column': (_nan_in_numeric_column,
+                              "line 7: column 'trip_miles': 'NaN' is not a finite number"),
+    'corrupt_gzip_shard': (_corrupt_gzip_shard,
+                           'bad.tfrecord.gz is not a valid GZIP TFRecord file of tf.Examples'),
 }
+EXTRA_ENV = {'corrupt_gzip_shard': {'DATA_SOURCE': 'tfrecord'}}
 
 
 @pytest.mark.parametrize('case', sorted(PREFLIGHT_CASES))
@@ -89,7 +119,8 @@ def test_bad_data_fails_before_any_component(case, tmp_path, home_with_pushed_mo
     data_root.mkdir()
   make_data(data_root)
 
-  result = run_cli(['run'], home_with_pushed_model, data_root=data_root)
+  result = run_cli(['run'], home_with_pushed_model, data_root=data_root,
+                   extra_env=EXTRA_ENV.get(case))
 
   assert result.returncode == 1, result.stdout + result.stderr
   assert expected in result.stdout
@@ -140,3 +171,31 @@ def test_gate_catches_bad_data_without_preflight(make_data, expected, tmp_path,
   assert expected in result.stderr, result.stderr[-3000:]
   transform_runs = home_with_pushed_model / 'pipeline_root' / 'Transform'
   assert not transform_runs.exists() or len(list(transform_runs.rglob('transform_graph/*'))) == 1
+
+
+def test_split_with_no_examples_stops_at_gate(tmp_path, home_with_pushed_model):
+  header, rows = read_taxi_rows()
+  write_csv(tmp_path / 'data' / 'trips.csv', header, rows[:1])  # One row: one split is empty.
+  result = run_cli(['run'], home_with_pushed_model, data_root=tmp_path / 'data')
+  assert result.returncode == 1, result.stdout + result.stderr
+  summary = read_last_run(home_with_pushed_model)
+  assert 'EMPTY_SPLIT' in summary['error'] and 'has no examples' in summary['error']
+  assert summary['pushed_model'] is None
+  assert 'Transform' not in [c['name'] for c in summary['components']]
+
+
+def test_label_that_never_varies_stops_before_trainer(tmp_path, home_with_pushed_model):
+  """No tips at all: the schema accepts it, but every label is 0 and nothing can be learnt."""
+  header, rows = read_taxi_rows()
+  rows = rows[::10]  # Spread over the sample, so nothing but the label differs (no drift).
+  for row in rows:
+    row[header.index('tips')] = '0.0'  # Still a float column, as the schema wants.
+  write_csv(tmp_path / 'data' / 'trips.csv', header, rows)
+  result = run_cli(['run'], home_with_pushed_model, data_root=tmp_path / 'data')
+  assert result.returncode == 1, result.stdout + result.stderr
+  summary = read_last_run(home_with_pushed_model)
+  assert summary['error'].startswith('LabelGate failed: LabelError:')
+  assert "label 'tips_xf' (from column 'tips') is almost one value" in summary['error']
+  ran = [c['name'] for c in summary['components']]
+  assert 'Trainer' not in ran and ran[-1] == 'LabelGate'
+  assert summary['pushed_model'] is None

@@ -18,7 +18,7 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 from tests.conftest import REPO_ROOT
 
 EXPECTED_TASKS = {'CsvExampleGen', 'StatisticsGen', 'ImportSchemaGen', 'ExampleValidator',
-                  'AnomaliesGate', 'Transform', 'Trainer', 'Evaluator', 'Pusher'}
+                  'AnomaliesGate', 'Transform', 'LabelGate', 'Trainer', 'Evaluator', 'Pusher'}
 IMAGE = 'europe-west4-docker.pkg.dev/acme-project/taxi/pipeline:test'
 SERVICE_ACCOUNT = 'pipelines@acme-project.iam.gserviceaccount.com'
 PROFILES = {
@@ -62,7 +62,9 @@ def test_every_component_is_a_task(compiled):
   tasks = set(spec.root.dag.tasks)
   assert EXPECTED_TASKS <= tasks
   assert any(name.startswith('latest_blessed_model_resolver') for name in tasks)
+  assert any(name.startswith('latest_validated_statistics_resolver') for name in tasks)
   assert 'AnomaliesGate' in spec.root.dag.tasks['Transform'].dependent_tasks
+  assert 'LabelGate' in spec.root.dag.tasks['Trainer'].dependent_tasks
 
 
 def test_every_container_uses_the_pipeline_image(compiled):
@@ -140,3 +142,20 @@ def test_bad_profile_is_named_before_compiling(tmp_path):
   assert result.returncode == 2
   assert "profile 'vertex-gpu': bucket must be a bucket name" in result.stderr
   assert not (tmp_path / 'x.json').exists()
+
+
+def test_bigquery_source_is_compiled_with_the_query(tmp_path):
+  query = 'SELECT * FROM `acme-project.taxi.trips` WHERE trip_start_timestamp > 0'
+  output = tmp_path / 'spec.json'
+  result = compile_profile('vertex-cpu', output, BIGQUERY_QUERY=query)
+  assert result.returncode == 0, result.stderr[-3000:]
+  job = json.loads(output.read_text())
+  spec = job['pipelineSpec']
+  tasks = spec['root']['dag']['tasks']
+  assert 'BigQueryExampleGen' in tasks and 'CsvExampleGen' not in tasks
+  input_config = json.loads(tasks['BigQueryExampleGen']['inputs']['parameters']['input_config'][
+      'runtimeValue']['constantValue']['stringValue'])
+  assert input_config['splits'][0]['pattern'] == query
+  args = spec['deploymentSpec']['executors']['BigQueryExampleGen_executor']['container']['args']
+  assert '--project=acme-project' in args and '--runner=DataflowRunner' in args
+  assert 'BigQueryExampleGen' in tasks['StatisticsGen']['dependentTasks']

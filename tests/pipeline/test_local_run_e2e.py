@@ -7,8 +7,8 @@ import pytest
 pytestmark = pytest.mark.e2e
 
 COMPONENTS = ['CsvExampleGen', 'ImportSchemaGen', 'latest_blessed_model_resolver',
-              'StatisticsGen', 'ExampleValidator', 'AnomaliesGate', 'Transform', 'Trainer',
-              'Evaluator', 'Pusher']
+              'latest_validated_statistics_resolver', 'StatisticsGen', 'ExampleValidator',
+              'AnomaliesGate', 'Transform', 'LabelGate', 'Trainer', 'Evaluator', 'Pusher']
 # Eval binary_accuracy of TFX's own taxi_pipeline_native_keras.py on the same data (1000 steps).
 TFX_BASELINE_ACCURACY = 0.777
 

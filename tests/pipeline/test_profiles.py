@@ -23,7 +23,7 @@ def test_identity_comes_from_the_environment():
   assert profile.region == 'europe-west4'
   assert profile.labels == {'team': 'ml', 'env': 'prod'}
   assert profile.pipeline_image == (
-      'europe-west4-docker.pkg.dev/acme-project/taxi-pipeline/pipeline:latest')
+      'europe-west4-docker.pkg.dev/acme-project/taxi/taxi-pipeline:latest')
   assert profile.pipeline_root == 'gs://acme-taxi/pipeline_root'
 
 

@@ -21,6 +21,7 @@ from tests.trainer import synthetic
 from trainer import strategy as strategy_lib
 from trainer import task
 from trainer.config import ModelConfig, TrainConfig
+from transform import features
 
 _TIMEOUT = 240
 
@@ -61,7 +62,7 @@ def _assert_model_predicts(model_dir):
       synthetic.write_shards(str(model_dir.parent / 'check'), 1, 5), 'GZIP').batch(5)))
   spec = synthetic.feature_spec()
   inputs = tf.io.parse_example(batch, spec)
-  inputs.pop('tips_xf')
+  inputs.pop(features.TRANSFORMED_LABEL_KEY)
   predictions = model.predict(inputs, verbose=0)
   assert predictions.shape == (5, 1)
   assert np.all((predictions >= 0) & (predictions <= 1))

@@ -1,0 +1,71 @@
+"""Where examples come from: CSV files, existing TFRecords of tf.Examples, or BigQuery.
+
+A source is chosen by config (`source`); `input_pattern` may hold `{SPAN}` (and `{VERSION}`),
+in which case each run ingests the newest span, resolved by TFX's own span logic so the CSV
+pre-check looks at exactly the files ExampleGen will read.
+"""
+
+import glob
+import os
+from typing import Optional, Tuple
+
+import tensorflow as tf
+from tfx import v1 as tfx
+from tfx.components.example_gen import utils as example_gen_utils
+from tfx.extensions.google_cloud_big_query.example_gen.component import BigQueryExampleGen
+
+from components import sharded_executors
+
+SOURCES = ('csv', 'tfrecord', 'bigquery')
+
+
+def input_config(input_pattern: str) -> tfx.proto.Input:
+  return tfx.proto.Input(splits=[tfx.proto.Input.Split(name='single_split', pattern=input_pattern)])
+
+
+def resolve_input_files(data_root: str, input_pattern: str) -> Tuple[int, Tuple[str, ...]]:
+  """(span, files) that ExampleGen will read: span 0 when the pattern has no {SPAN}."""
+  config = input_config(input_pattern)
+  try:
+    _, span, _ = example_gen_utils.calculate_splits_fingerprint_span_and_version(
+        data_root, config.splits)
+  except (ValueError, FileNotFoundError) as error:
+    raise FileNotFoundError(
+        f'no input matches {input_pattern!r} under {data_root}: {error}') from None
+  files = sorted(p for p in glob.glob(os.path.join(data_root, config.splits[0].pattern))
+                 if os.path.isfile(p))
+  return span, tuple(files)
+
+
+def check_tfrecord_files(files) -> None:
+  """Reads every record of every GZIP TFRecord file; raises naming the first bad file."""
+  if not files:
+    raise FileNotFoundError('no TFRecord files to import')
+  for path in files:
+    try:
+      for record in tf.data.TFRecordDataset(path, compression_type='GZIP'):
+        tf.train.Example.FromString(record.numpy())
+    except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
+      raise ValueError(f'{path} is not a valid GZIP TFRecord file of tf.Examples: '
+                       f'{error.message.splitlines()[0]}') from None
+
+
+def example_gen(source: str, data_root: Optional[str], input_pattern: Optional[str],
+                query: Optional[str], output_config: tfx.proto.Output, num_shards: int):
+  """The ExampleGen component for `source`. File sources write at least `num_shards` GZIP
+  shards per split (see components/sharded_executors.py), so readers can interleave them."""
+  config = input_config(input_pattern) if input_pattern else None
+  shards = sharded_executors.example_gen_custom_config(num_shards)
+  if source == 'csv':
+    return sharded_executors.ShardedCsvExampleGen(
+        input_base=data_root, input_config=config, output_config=output_config,
+        custom_config=shards).with_id('CsvExampleGen')
+  if source == 'tfrecord':
+    return sharded_executors.ShardedImportExampleGen(
+        input_base=data_root, input_config=config, output_config=output_config,
+        custom_config=shards).with_id('ImportExampleGen')
+  if source == 'bigquery':
+    if not query:
+      raise ValueError('source "bigquery" needs a query')
+    return BigQueryExampleGen(query=query, output_config=output_config)
+  raise ValueError(f'source must be one of {SOURCES}, got {source!r}')

@@ -1,0 +1,66 @@
+"""trainer/task.py: train and save on the default strategy, profiling, and a corrupt shard."""
+
+import glob
+import os
+
+import pytest
+import tensorflow as tf
+
+from tests.trainer import synthetic
+from trainer import input_pipeline
+from trainer import strategy as strategy_lib
+from trainer import task
+from trainer.config import ModelConfig, TrainConfig
+
+
+def _config(**overrides):
+  values = dict(batch_size=16, eval_batch_size=16, monitor_calibration_steps=3,
+                model=ModelConfig(hidden_units=(8,)))
+  values.update(overrides)
+  return TrainConfig(**values)
+
+
+def _train(config, train_pattern, eval_pattern, log_dir, train_steps):
+  distribution = strategy_lib.create(config, strategy_lib.Cluster())
+  return distribution, task.train(
+      distribution, config, train_files=[train_pattern], eval_files=[eval_pattern],
+      feature_spec=synthetic.feature_spec(), train_steps=train_steps, eval_steps=None,
+      log_dir=log_dir)
+
+
+def test_trains_profiles_monitors_and_saves(tmp_path):
+  synthetic.write_shards(str(tmp_path / 'train'), 4, 30)
+  synthetic.write_shards(str(tmp_path / 'eval'), 2, 20, seed=1)
+  log_dir = str(tmp_path / 'logs')
+  config = _config(profile_steps=2, profile_start_step=1)
+  distribution, model = _train(config, str(tmp_path / 'train' / '*.gz'),
+                               str(tmp_path / 'eval' / '*.gz'), log_dir, train_steps=6)
+  assert int(model.optimizer.iterations.numpy()) == 6
+  # The profiler trace of steps 1-2, Keras' own logs and the input monitor's.
+  assert glob.glob(os.path.join(log_dir, '**', '*.xplane.pb'), recursive=True)
+  assert glob.glob(os.path.join(log_dir, 'train', 'events.out.tfevents.*'))
+  assert glob.glob(os.path.join(log_dir, 'input', 'events.out.tfevents.*'))
+
+  task.save_model(distribution, model, str(tmp_path / 'model'))
+  loaded = tf.keras.models.load_model(str(tmp_path / 'model'))
+  assert set(loaded.input) == set(model.input)
+
+
+def test_corruption_found_mid_training_names_the_file(tmp_path):
+  synthetic.write_shards(str(tmp_path / 'eval'), 1, 20, seed=1)
+  [good, bad] = synthetic.write_shards(str(tmp_path / 'train'), 2, 200)
+  data = open(bad, 'rb').read()
+  with open(bad, 'wb') as f:
+    f.write(data[:len(data) // 2])  # The first records read: the up-front check passes.
+  with pytest.raises(input_pipeline.CorruptShardError, match=bad):
+    _train(_config(monitor_calibration_steps=0, cache_budget_bytes=0),
+           str(tmp_path / 'train' / '*.gz'), str(tmp_path / 'eval' / '*.gz'),
+           str(tmp_path / 'logs'), train_steps=40)
+  assert good != bad
+
+
+def test_missing_training_files_are_named(tmp_path):
+  synthetic.write_shards(str(tmp_path / 'eval'), 1, 20)
+  with pytest.raises(FileNotFoundError, match='nothing-here'):
+    _train(_config(), str(tmp_path / 'nothing-here' / '*.gz'), str(tmp_path / 'eval' / '*.gz'),
+           str(tmp_path / 'logs'), train_steps=1)
