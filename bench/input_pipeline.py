@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import List, Optional
 
 # The edge: quieter TensorFlow C++ logs, set before anything imports TensorFlow.
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '1')
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 import tensorflow as tf  # pylint: disable=wrong-import-position
 
