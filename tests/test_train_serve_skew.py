@@ -10,6 +10,7 @@ import base64
 import glob
 import json
 import os
+from pathlib import Path
 import apache_beam as beam
 import numpy as np
 import pytest
@@ -25,21 +26,24 @@ _TOLERANCE = 1e-6
 _NUM_ROWS = 300
 
 
-def _only(pattern: str) -> str:
-  matches = sorted(glob.glob(pattern))
+def _first_run(pattern: str) -> str:
+  """The artifact of `default_run`'s first run: the lowest artifact id (later tests add runs
+  on other data to the same pipeline home)."""
+  matches = glob.glob(pattern)
   assert matches, f'nothing matches {pattern}'
-  return matches[0]
+  return min(matches, key=lambda path: int(Path(path).parts[-1 if path[-1] != '/' else -2]))
 
 
 @pytest.fixture(scope='module')
 def artifacts(default_run):
   root = default_run['home'] / 'pipeline_root'
-  eval_files = sorted(glob.glob(str(root / 'CsvExampleGen/examples/*/Split-eval/*.gz')))
+  examples = _first_run(str(root / 'CsvExampleGen/examples/*'))
+  eval_files = sorted(glob.glob(str(Path(examples) / 'Split-eval' / '*.gz')))
   records = [r.numpy() for r in tf.data.TFRecordDataset(eval_files, 'GZIP').take(_NUM_ROWS)]
   return {
       'records': records,
-      'transform_graph': _only(str(root / 'Transform/transform_graph/*')),
-      'trainer_model': _only(str(root / 'Trainer/model/*/Format-Serving')),
+      'transform_graph': _first_run(str(root / 'Transform/transform_graph/*')),
+      'trainer_model': str(Path(_first_run(str(root / 'Trainer/model/*'))) / 'Format-Serving'),
       'pushed_model': default_run['first_summary']['pushed_model'],
   }
 
