@@ -81,6 +81,9 @@ def check_data_root(data_root: str, column_types: Dict[str, type] = None, *,
   With `input_pattern` (e.g. 'span-{SPAN}/*.csv') only the newest span's files are checked:
   the ones ExampleGen will read.
   """
+  # Imported here, not at the top: it imports TensorFlow (the caller runs this inside the log
+  # redirect, so TensorFlow's start-up output goes to the log file).
+  from pipeline import sources  # pylint: disable=import-outside-toplevel
   column_types = column_types or features.RAW_COLUMN_TYPES
   root = Path(data_root)
   if not root.exists():
@@ -88,7 +91,6 @@ def check_data_root(data_root: str, column_types: Dict[str, type] = None, *,
   if not root.is_dir():
     raise DataCheckError(f'data root {root} is not a folder (give the folder holding the data)')
   if input_pattern:
-    from pipeline import sources  # pylint: disable=import-outside-toplevel; imports TensorFlow
     try:
       _, names = sources.resolve_input_files(str(root), input_pattern)
     except FileNotFoundError as error:
@@ -101,7 +103,6 @@ def check_data_root(data_root: str, column_types: Dict[str, type] = None, *,
     if not files:
       raise DataCheckError(f'data folder {root} is empty: put one or more data files in it')
   if source == 'tfrecord':
-    from pipeline import sources  # pylint: disable=import-outside-toplevel,redefined-outer-name
     try:
       sources.check_tfrecord_files([str(p) for p in files])
     except ValueError as error:
