@@ -29,6 +29,10 @@ def _parser() -> argparse.ArgumentParser:
   run.add_argument('--pipeline-home', help='where runs write (default: $PIPELINE_HOME or '
                    './pipeline_home)')
   run.add_argument('--train-steps', type=int, help='training steps (default: 2000)')
+  run.add_argument('--num-shards', type=int, help='files per split ExampleGen and Transform '
+                   'write, at least (default: $NUM_SHARDS or 8)')
+  run.add_argument('--compression', choices=('gzip', 'none'), help='compression of those files '
+                   '(default: $EXAMPLE_COMPRESSION or gzip)')
   vertex_commands.add_arguments(commands)
   return parser
 
@@ -42,7 +46,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
       config = config_lib.LocalConfig.from_env(
           os.environ, data_root=args.data_root, train_steps=args.train_steps,
-          pipeline_home=args.pipeline_home)
+          pipeline_home=args.pipeline_home, num_shards=args.num_shards,
+          compression=args.compression)
     except ValueError as error:
       print(f'error: {error}', file=sys.stderr)
       return 2

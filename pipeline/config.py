@@ -8,6 +8,7 @@ from typing import Mapping, Optional, Tuple
 
 import importlib.util
 
+from components.example_files import ExampleFilesConfig
 from trainer.config import TrainConfig
 
 PIPELINE_NAME = 'chicago-taxi'  # KFP v2 allows [a-z0-9-] only.
@@ -26,7 +27,7 @@ class LocalConfig:
   pipeline_home: Path
   data_root: str = EMBEDDED_DATA_ROOT
   pipeline_name: str = PIPELINE_NAME
-  # 'csv' or 'tfrecord' (GZIP TFRecords of tf.Examples, imported as they are).
+  # 'csv' or 'tfrecord' (TFRecords of tf.Examples, '*.gz' read as GZIP, imported as they are).
   source: str = 'csv'
   # Files under data_root to read, e.g. 'span-{SPAN}/*.csv': each run ingests the newest span.
   input_pattern: Optional[str] = None
@@ -34,6 +35,8 @@ class LocalConfig:
   eval_steps: Optional[int] = None  # None: the whole eval split.
   eval_accuracy_threshold: float = 0.6
   train_config: TrainConfig = TrainConfig()
+  # Shards per split and compression of ExampleGen's and Transform's files.
+  example_files: ExampleFilesConfig = ExampleFilesConfig()
   beam_pipeline_args: Tuple[str, ...] = LOCAL_BEAM_ARGS
   enable_cache: bool = True
 
@@ -71,7 +74,8 @@ class LocalConfig:
   @classmethod
   def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides) -> 'LocalConfig':
     """PIPELINE_HOME (default ./pipeline_home), DATA_ROOT, DATA_SOURCE, INPUT_PATTERN,
-    TRAIN_STEPS; overrides win."""
+    TRAIN_STEPS, NUM_SHARDS, EXAMPLE_COMPRESSION; overrides win (num_shards and compression
+    override the example file layout)."""
     values = {'pipeline_home': environ.get('PIPELINE_HOME') or 'pipeline_home'}
     if environ.get('DATA_ROOT'):
       values['data_root'] = environ['DATA_ROOT']
@@ -81,10 +85,34 @@ class LocalConfig:
       values['input_pattern'] = environ['INPUT_PATTERN']
     if environ.get('TRAIN_STEPS'):
       values['train_steps'] = _parse_int('TRAIN_STEPS', environ['TRAIN_STEPS'])
+    num_shards = overrides.pop('num_shards', None)
+    compression = overrides.pop('compression', None)
+    values['example_files'] = example_files_from_env(
+        environ, num_shards=num_shards, compression=compression)
     values.update({key: value for key, value in overrides.items() if value is not None})
     values['pipeline_home'] = Path(values['pipeline_home']).resolve()
     values['data_root'] = str(Path(values.get('data_root', EMBEDDED_DATA_ROOT)).resolve())
     return cls(**values)
+
+
+def example_files_from_env(environ: Mapping[str, str], num_shards: Optional[int] = None,
+                           compression: Optional[str] = None) -> ExampleFilesConfig:
+  """NUM_SHARDS and EXAMPLE_COMPRESSION ('gzip' or 'none'); arguments that are set win."""
+  if num_shards is None and environ.get('NUM_SHARDS'):
+    num_shards = _parse_int('NUM_SHARDS', environ['NUM_SHARDS'])
+  if compression is None and environ.get('EXAMPLE_COMPRESSION'):
+    compression = environ['EXAMPLE_COMPRESSION'].strip().lower()
+  default = ExampleFilesConfig()
+  num_shards = default.num_shards if num_shards is None else num_shards
+  compression = compression or default.compression
+  # Checked one at a time so the message names the setting the user controls.
+  for name, values in (('NUM_SHARDS', {'num_shards': num_shards}),
+                       ('EXAMPLE_COMPRESSION', {'compression': compression})):
+    try:
+      ExampleFilesConfig(**values)
+    except ValueError as error:
+      raise ValueError(f'{name}: {error}') from None
+  return ExampleFilesConfig(num_shards=num_shards, compression=compression)
 
 
 def _parse_int(name: str, text: str) -> int:

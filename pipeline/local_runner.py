@@ -25,7 +25,8 @@ def build(config: config_lib.LocalConfig) -> tfx.dsl.Pipeline:
           config.metadata_path),
       enable_cache=config.enable_cache,
       source=config.source,
-      input_pattern=config.input_pattern)
+      input_pattern=config.input_pattern,
+      example_files=config.example_files)
 
 
 def run(config: config_lib.LocalConfig) -> None:

@@ -12,6 +12,7 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 ResourceSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
 
 from components import sharded_executors
+from components.example_files import ExampleFilesConfig
 from components.anomalies_gate import AnomaliesGate
 from components.label_gate import LabelGate
 from pipeline import sources
@@ -78,6 +79,7 @@ def create_pipeline(
     source: str = 'csv',
     input_pattern: Optional[str] = None,
     bigquery_query: Optional[str] = None,
+    example_files: ExampleFilesConfig = ExampleFilesConfig(),
 ) -> tfx.dsl.Pipeline:
   """Returns the Chicago taxi pipeline: ingest, validate, transform, train, evaluate, push.
 
@@ -87,9 +89,10 @@ def create_pipeline(
   uploads to Vertex Model Registry and deploys to the endpoint. `resources` sets per-component
   CPU/memory limits, keyed by component id. `source` picks CSV, TFRecord import or BigQuery
   (see pipeline/sources.py); `input_pattern` may carry {SPAN} to ingest the newest span.
+  `example_files` sets the shard count and compression ExampleGen and Transform write.
   """
   example_gen = sources.example_gen(source, data_root, input_pattern, bigquery_query,
-                                    example_gen_output_config(), train_config.num_shards)
+                                    example_gen_output_config(), example_files)
   statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs['examples'])
   # The schema is the curated one in the repo, never re-inferred from (possibly bad) new data.
   schema_gen = tfx.components.ImportSchemaGen(schema_file=schema_path)
@@ -109,12 +112,13 @@ def create_pipeline(
       baseline_statistics=baseline_statistics.outputs['statistics'])
 
   # Transform writing at least num_shards files per split, so the trainer has cycle_length
-  # files to read; it keeps the id 'Transform' (artifact paths and reports use it).
+  # files to read, compressed as configured; it keeps the id 'Transform' (artifact paths and
+  # reports use it).
   transform = sharded_executors.ShardedTransform(
       examples=example_gen.outputs['examples'],
       schema=schema_gen.outputs['schema'],
       preprocessing_fn=PREPROCESSING_FN,
-      custom_config=sharded_executors.transform_custom_config(train_config.num_shards),
+      custom_config=sharded_executors.transform_custom_config(example_files),
   ).with_id('Transform')
   # Transform consumes nothing of the gate's, so order it after the gate explicitly.
   transform.add_upstream_node(anomalies_gate)

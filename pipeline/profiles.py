@@ -7,6 +7,9 @@ import dataclasses
 import re
 from typing import Dict, Mapping, Optional, Tuple
 
+from components.example_files import ExampleFilesConfig
+from pipeline.config import example_files_from_env
+
 # GPU accelerator -> machine-type prefixes it can attach to (Vertex AI custom training).
 GPU_MACHINE_PREFIXES: Dict[str, Tuple[str, ...]] = {
     'NVIDIA_TESLA_T4': ('n1-',), 'NVIDIA_TESLA_V100': ('n1-',), 'NVIDIA_TESLA_P100': ('n1-',),
@@ -96,8 +99,10 @@ class Profile:
   # BigQuery query (set BIGQUERY_QUERY).
   input_pattern: Optional[str] = None
   bigquery_query: Optional[str] = None
-  # Beam: DirectRunner locally, Dataflow on Vertex.
-  direct_num_workers: int = 2
+  # Shards per split and compression of ExampleGen's and Transform's files (NUM_SHARDS,
+  # EXAMPLE_COMPRESSION). On Dataflow the writers usually make more files than num_shards.
+  example_files: ExampleFilesConfig = ExampleFilesConfig()
+  # Beam: DirectRunner locally (pipeline/config.LOCAL_BEAM_ARGS), Dataflow on Vertex.
   dataflow_machine_type: str = 'n1-standard-4'
   dataflow_max_workers: int = 4
   # Trainer: worker pools (chief first; a second pool holds the other workers) and strategy.
@@ -198,6 +203,10 @@ def load_profile(name: str, environ: Mapping[str, str], **overrides) -> Profile:
   values.update({field: environ[env] for env, field in _ENV_FIELDS.items() if environ.get(env)})
   if environ.get('PIPELINE_LABELS'):
     values['labels'] = _parse_labels(environ['PIPELINE_LABELS'])
+  try:
+    values['example_files'] = example_files_from_env(environ)
+  except ValueError as error:
+    raise ProfileError(f'profile {name!r}: {error}') from None
   values.update(overrides)
   return dataclasses.replace(_DEFAULT, **values)
 

@@ -9,12 +9,14 @@ import glob
 import os
 from typing import Optional, Tuple
 
+from google.protobuf import message
 import tensorflow as tf
 from tfx import v1 as tfx
 from tfx.components.example_gen import utils as example_gen_utils
-from tfx.extensions.google_cloud_big_query.example_gen.component import BigQueryExampleGen
 
+from components import example_files
 from components import sharded_executors
+from components.example_files import ExampleFilesConfig
 
 SOURCES = ('csv', 'tfrecord', 'bigquery')
 
@@ -38,24 +40,31 @@ def resolve_input_files(data_root: str, input_pattern: str) -> Tuple[int, Tuple[
 
 
 def check_tfrecord_files(files) -> None:
-  """Reads every record of every GZIP TFRecord file; raises naming the first bad file."""
+  """Reads every record of every TFRecord file ('*.gz' as GZIP, others uncompressed, as
+  ImportExampleGen will); raises naming the first bad file."""
   if not files:
     raise FileNotFoundError('no TFRecord files to import')
   for path in files:
     try:
-      for record in tf.data.TFRecordDataset(path, compression_type='GZIP'):
+      for record in tf.data.TFRecordDataset(
+          path, compression_type=example_files.tf_compression_type(path)):
         tf.train.Example.FromString(record.numpy())
     except (tf.errors.DataLossError, tf.errors.InvalidArgumentError) as error:
-      raise ValueError(f'{path} is not a valid GZIP TFRecord file of tf.Examples: '
+      kind = ('GZIP TFRecord file' if example_files.compression_of(path) == 'gzip' else
+              'uncompressed TFRecord file (only files named *.gz are read as GZIP)')
+      raise ValueError(f'{path} is not a valid {kind} of tf.Examples: '
                        f'{error.message.splitlines()[0]}') from None
+    except message.DecodeError as error:
+      raise ValueError(f'{path} holds a record that is not a tf.Example: {error}') from None
 
 
 def example_gen(source: str, data_root: Optional[str], input_pattern: Optional[str],
-                query: Optional[str], output_config: tfx.proto.Output, num_shards: int):
-  """The ExampleGen component for `source`. File sources write at least `num_shards` GZIP
-  shards per split (see components/sharded_executors.py), so readers can interleave them."""
+                query: Optional[str], output_config: tfx.proto.Output,
+                files: ExampleFilesConfig):
+  """The ExampleGen component for `source`, writing the file layout of `files` (see
+  components/sharded_executors.py), so readers can interleave the shards."""
   config = input_config(input_pattern) if input_pattern else None
-  shards = sharded_executors.example_gen_custom_config(num_shards)
+  shards = sharded_executors.example_gen_custom_config(files)
   if source == 'csv':
     return sharded_executors.ShardedCsvExampleGen(
         input_base=data_root, input_config=config, output_config=output_config,
@@ -67,5 +76,7 @@ def example_gen(source: str, data_root: Optional[str], input_pattern: Optional[s
   if source == 'bigquery':
     if not query:
       raise ValueError('source "bigquery" needs a query')
-    return BigQueryExampleGen(query=query, output_config=output_config)
+    return sharded_executors.ShardedBigQueryExampleGen(
+        query=query, output_config=output_config, custom_config=shards,
+    ).with_id('BigQueryExampleGen')
   raise ValueError(f'source must be one of {SOURCES}, got {source!r}')

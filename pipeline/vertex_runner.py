@@ -10,6 +10,7 @@ from typing import List
 
 from tfx import v1 as tfx
 
+from pipeline import config as config_lib
 from pipeline import pipeline as pipeline_lib
 from pipeline.profiles import Profile
 from trainer.config import TrainConfig
@@ -22,10 +23,10 @@ SERVING_IMAGE = 'us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-16:latest'
 
 
 def beam_pipeline_args(profile: Profile) -> List[str]:
-  """Dataflow on Vertex (the job runs in the pipeline image); DirectRunner locally."""
+  """Dataflow on Vertex (the job runs in the pipeline image); locally the DirectRunner
+  arguments `make run` uses."""
   if not profile.on_vertex:
-    return ['--direct_running_mode=multi_processing',
-            f'--direct_num_workers={profile.direct_num_workers}']
+    return list(config_lib.LOCAL_BEAM_ARGS)
   args = [
       '--runner=DataflowRunner',
       f'--project={profile.project}',
@@ -86,7 +87,8 @@ def build(profile: Profile) -> tfx.dsl.Pipeline:
       resources=resources,
       source='bigquery' if profile.bigquery_query else 'csv',
       input_pattern=profile.input_pattern,
-      bigquery_query=profile.bigquery_query)
+      bigquery_query=profile.bigquery_query,
+      example_files=profile.example_files)
 
 
 def profile_pipeline_name(profile: Profile) -> str:

@@ -72,7 +72,8 @@ class JobSettings:
                   'network', 'encryption_key'):
       if field in ('project', 'region', 'pipeline_root') or getattr(self, field) is not None:
         check_field(field, getattr(self, field))
-    key_region = self.encryption_key and check_field('encryption_key', self.encryption_key)['location']
+    key_region = (self.encryption_key and
+                  check_field('encryption_key', self.encryption_key)['location'])
     if key_region and key_region != self.region:
       raise InvalidSettingError('encryption_key', self.encryption_key,
                                 f'the key is in {key_region}, it must be in {self.region}')

@@ -38,11 +38,9 @@ class TrainConfig:
   """
   batch_size: int = 128
   eval_batch_size: int = 256
-  # Shards the reader interleaves at once (TFRecordDataset readers in flight).
+  # Shards the reader interleaves at once (TFRecordDataset readers in flight); Transform
+  # writes ExampleFilesConfig.num_shards files per split (components/example_files.py).
   cycle_length: int = 4
-  # Shards ExampleGen and Transform write per split: at least cycle_length, so the reader has
-  # that many files to interleave (components/sharded_executors.py).
-  num_shards: int = 8
   cache_budget_bytes: int = 1 << 30
   # One of STRATEGIES. 'auto': a TPU if one resolves, else several workers in TF_CONFIG, else
   # several GPUs, else the default strategy.
@@ -63,16 +61,13 @@ class TrainConfig:
   model: ModelConfig = ModelConfig()
 
   def __post_init__(self):
-    for name in ('batch_size', 'eval_batch_size', 'cycle_length', 'num_shards'):
+    for name in ('batch_size', 'eval_batch_size', 'cycle_length'):
       if getattr(self, name) < 1:
         raise ValueError(f'{name} must be >= 1, got {getattr(self, name)!r}')
     for name in ('cache_budget_bytes', 'monitor_calibration_steps', 'profile_steps',
                  'profile_start_step'):
       if getattr(self, name) < 0:
         raise ValueError(f'{name} must be >= 0, got {getattr(self, name)!r}')
-    if self.num_shards < self.cycle_length:
-      raise ValueError(f'num_shards ({self.num_shards}) must be >= cycle_length '
-                       f'({self.cycle_length}): the reader interleaves that many files')
     if self.strategy not in STRATEGIES:
       raise ValueError(f'strategy must be one of {STRATEGIES}, got {self.strategy!r}')
     if self.on_missing_accelerator not in ON_MISSING_ACCELERATOR:

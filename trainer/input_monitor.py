@@ -37,7 +37,7 @@ import tensorflow as tf
 
 # Where the warning points: the README section on input performance, and what usually helps.
 INPUT_BOUND_HINT = ('see README.md "Input pipeline performance": raise cycle_length, enable the '
-                    'cache (cache_budget_bytes), check the shard count (num_shards)')
+                    'cache (cache_budget_bytes), check the shard count (NUM_SHARDS)')
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,6 +1,8 @@
-"""tf.data input pipeline over Transform's GZIP TFRecord shards of transformed tf.Examples.
+"""tf.data input pipeline over Transform's TFRecord shards of transformed tf.Examples.
 
-One straight-line `make_dataset()`; each ordering choice carries a comment saying why.
+One straight-line `make_dataset()`; each ordering choice carries a comment saying why. Each
+file is read as its name says: '*.gz' as GZIP, anything else uncompressed (the layout is set by
+components/example_files.py).
 """
 
 import dataclasses
@@ -10,13 +12,14 @@ from typing import Dict, Optional, Sequence, Tuple
 from absl import logging
 import tensorflow as tf
 
-_GZIP = 'GZIP'
+from components import example_files
+
 # TensorFlow wraps error messages in "{{function_node ...}} " and " [Op:...] name: ...".
 _TF_ERROR_WRAPPING = re.compile(r'\{\{.*?\}\}\s*|\s*\[Op:.*$', re.DOTALL)
 
 
 class CorruptShardError(ValueError):
-  """An input shard is not a readable GZIP TFRecord file; the message names the file."""
+  """An input shard is not a readable TFRecord file; the message names the file."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,7 +34,8 @@ class InputConfig:
   # Cache the decompressed records in memory when their estimated size is under this budget.
   cache_budget_bytes: int = 1 << 30
   # GZIP'd tf.Examples of this schema inflate about this much when decompressed (measured on
-  # the taxi data: ~4x); used only to decide whether the cache fits the budget.
+  # the taxi data: ~4x); used only to decide whether the cache fits the budget. Uncompressed
+  # files count at their size.
   decompressed_size_ratio: float = 5.0
   shuffle_buffer_size: int = 10_000
   seed: Optional[int] = None
@@ -91,28 +95,33 @@ def record_sharding(files: Sequence[str],
 
 
 def check_shards(files: Sequence[str], whole_files: bool = False) -> None:
-  """Raises CorruptShardError naming the first file that is not a GZIP TFRecord file.
+  """Raises CorruptShardError naming the first file that is not a readable TFRecord file.
 
   Reads each file's first record only (cheap), or every record with `whole_files`.
   tf.data's own DataLossError does not say which file it was reading.
   """
   for path in files:
-    records = tf.data.TFRecordDataset(path, compression_type=_GZIP)
+    compression = example_files.compression_of(path)
+    records = tf.data.TFRecordDataset(
+        path, compression_type=example_files.tf_compression_type(path))
     try:
       for _ in (records if whole_files else records.take(1)):
         pass
     except tf.errors.DataLossError as error:
       raise CorruptShardError(
-          f'{path}: not a readable GZIP TFRecord file '
-          f'({_TF_ERROR_WRAPPING.sub("", error.message)})') from None
+          f'{path}: not a readable {"GZIP" if compression == "gzip" else "uncompressed"} '
+          f'TFRecord file ({_TF_ERROR_WRAPPING.sub("", error.message)})') from None
 
 
 def should_cache(files: Sequence[str], config: InputConfig) -> bool:
   """config.cache when set; else whether the files, decompressed, fit cache_budget_bytes."""
   if config.cache is not None:
     return config.cache
-  compressed = sum(tf.io.gfile.stat(path).length for path in files)
-  return compressed * config.decompressed_size_ratio <= config.cache_budget_bytes
+  decompressed = sum(
+      tf.io.gfile.stat(path).length *
+      (config.decompressed_size_ratio if example_files.compression_of(path) == 'gzip' else 1.0)
+      for path in files)
+  return decompressed <= config.cache_budget_bytes
 
 
 def make_dataset(
@@ -131,7 +140,8 @@ def make_dataset(
   check_shards(files)
   if len(files) < config.cycle_length:
     logging.warning('%d input file(s) for cycle_length %d: fewer shards are read in parallel '
-                    'than configured', len(files), config.cycle_length)
+                    'than configured (NUM_SHARDS sets how many files Transform writes)',
+                    len(files), config.cycle_length)
   num_record_shards, record_shard = record_sharding(all_files, input_context)
   deterministic = config.is_deterministic
   cache = should_cache(files, config)
@@ -140,16 +150,18 @@ def make_dataset(
                len(files), len(all_files), record_shard, num_record_shards, cache,
                deterministic)
 
-  dataset = tf.data.Dataset.from_tensor_slices(list(files))
+  # Each file with its compression type, told from its name ('.gz': GZIP).
+  dataset = tf.data.Dataset.from_tensor_slices(
+      (list(files), [example_files.tf_compression_type(path) for path in files]))
   if config.is_training:
     # Shuffle file order so each epoch visits shards differently (cheap: it is just names).
     dataset = dataset.shuffle(len(files), seed=config.seed, reshuffle_each_iteration=True)
-  # Read several shards at once: overlaps GZIP decompression and I/O across files. Order only
+  # Read several shards at once: overlaps decompression and I/O across files. Order only
   # matters for evaluation, so training lets whichever shard is ready go first. Sharding each
   # file by record (only when there are fewer files than workers) keeps workers disjoint
   # whatever the interleave order.
   dataset = dataset.interleave(
-      lambda path: tf.data.TFRecordDataset(path, compression_type=_GZIP).shard(
+      lambda path, compression: tf.data.TFRecordDataset(path, compression).shard(
           num_record_shards, record_shard),
       cycle_length=min(config.cycle_length, len(files)),
       num_parallel_calls=tf.data.AUTOTUNE,

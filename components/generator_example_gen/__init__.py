@@ -32,12 +32,13 @@ run naming it, e.g. "batch 17, feature 'image': shape (28, 27, 1) differs from (
 first" or "partition 2, element 5, feature 'label': dtype float64 differs from int64 seen first".
 
 Outputs: `examples`, an Examples artifact with split_names ["train", "eval"] and files
-`Split-<split>/data_tfrecord-XXXXX-of-NNNNN.gz` (num_shards per split, GZIP), custom properties
-payload_format FORMAT_TF_EXAMPLE and file_format tfrecords_gzip as ExampleGen sets them, plus
-`feature_specs` (JSON {name: {dtype, shape, encoding}}), `loader` and `loader_kind`; and `schema`,
-a Schema artifact (schema.pbtxt) with a `shape` per feature, so `schema_as_feature_spec` and
-Transform parse each feature back to its shape (raw_bytes features: a scalar string, annotated
-with the dtype and shape to decode_raw and reshape to).
+`Split-<split>/data_tfrecord-XXXXX-of-NNNNN.gz` (num_shards per split, GZIP; `.tfrecord` and
+uncompressed with compression='none'), custom properties payload_format FORMAT_TF_EXAMPLE and
+file_format tfrecords_gzip as ExampleGen sets them, plus `compression`, `feature_specs` (JSON
+{name: {dtype, shape, encoding}}), `loader` and `loader_kind`; and `schema`, a Schema artifact
+(schema.pbtxt) with a `shape` per feature, so `schema_as_feature_spec` and Transform parse each
+feature back to its shape (raw_bytes features: a scalar string, annotated with the dtype and
+shape to decode_raw and reshape to).
 
 Splits: row r of Sequence batch b (generator: partition p, element e) goes to a split by a
 sha256 hash of "b:r" ("p:e:r") over train_buckets + eval_buckets buckets (default 2:1), as

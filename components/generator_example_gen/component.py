@@ -24,6 +24,7 @@ class GeneratorExampleGenSpec(types.ComponentSpec):
       'raw_bytes_features': ExecutionParameter(type=str),
       'num_partitions': ExecutionParameter(type=int),
       'num_shards': ExecutionParameter(type=int),
+      'compression': ExecutionParameter(type=str),
       'train_buckets': ExecutionParameter(type=int),
       'eval_buckets': ExecutionParameter(type=int),
   }
@@ -35,7 +36,8 @@ class GeneratorExampleGenSpec(types.ComponentSpec):
 
 
 class GeneratorExampleGen(base_beam_component.BaseBeamComponent):
-  """Examples (train/eval, GZIP TFRecord shards) and their Schema from a Python loader.
+  """Examples (train/eval TFRecord shards, GZIP unless compression='none') and their Schema
+  from a Python loader.
 
   Outputs: `examples` (Examples, laid out like CsvExampleGen's) and `schema` (Schema with
   each feature's fixed shape). Every setting is checked here, when the pipeline is defined:
@@ -54,6 +56,7 @@ class GeneratorExampleGen(base_beam_component.BaseBeamComponent):
                raw_bytes_features: Sequence[str] = (),
                num_partitions: int = 4,
                num_shards: int = 4,
+               compression: str = 'gzip',
                train_buckets: int = 2,
                eval_buckets: int = 1):
     config = config_lib.GeneratorExampleGenConfig(
@@ -65,6 +68,7 @@ class GeneratorExampleGen(base_beam_component.BaseBeamComponent):
         raw_bytes_features=raw_bytes_features,
         num_partitions=num_partitions,
         num_shards=num_shards,
+        compression=compression,
         train_buckets=train_buckets,
         eval_buckets=eval_buckets)
     spec = GeneratorExampleGenSpec(

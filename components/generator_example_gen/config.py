@@ -9,6 +9,8 @@ import json
 import math
 from typing import Any, Dict, Mapping, Tuple
 
+from components import example_files
+
 # Keyword arguments GeneratorExampleGen passes to a generator function itself.
 SHARD_INDEX_KWARG = 'shard_index'
 NUM_SHARDS_KWARG = 'num_shards'
@@ -100,6 +102,7 @@ class GeneratorExampleGenConfig:
     little-endian, C-order buffer) instead of an int64/float list, e.g. uint8 images.
   num_partitions: how many partitions a generator function is split into (Sequence: unused).
   num_shards: files written per split.
+  compression: 'gzip' (files '*.gz', the default) or 'none' (files '*.tfrecord').
   train_buckets, eval_buckets: hash buckets per split, like ExampleGen's hash_buckets.
   """
   loader: str
@@ -110,6 +113,7 @@ class GeneratorExampleGenConfig:
   raw_bytes_features: Tuple[str, ...] = ()
   num_partitions: int = 4
   num_shards: int = 4
+  compression: str = example_files.DEFAULT_COMPRESSION
   train_buckets: int = 2
   eval_buckets: int = 1
 
@@ -128,6 +132,9 @@ class GeneratorExampleGenConfig:
           f'feature_names, label_names and sample_weight_name share the name(s) {clashes}')
     for field in ('num_partitions', 'num_shards', 'train_buckets', 'eval_buckets'):
       _check_positive_int(field, getattr(self, field))
+    if self.compression not in example_files.COMPRESSIONS:
+      raise GeneratorConfigError(f'compression must be one of '
+                                 f'{sorted(example_files.COMPRESSIONS)}, got {self.compression!r}')
 
   @property
   def split_buckets(self) -> Tuple[int, int]:

@@ -25,6 +25,7 @@ from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils
 from tfx.utils import io_utils
 
+from components import example_files
 from components.generator_example_gen import config as config_lib
 from components.generator_example_gen import encoding
 from components.generator_example_gen import loading
@@ -76,7 +77,8 @@ def _by_split(keyed: Tuple[int, bytes], num_splits: int) -> int:
 
 
 class Executor(base_beam_executor.BaseBeamExecutor):
-  """Writes Split-<name>/data_tfrecord-XXXXX-of-NNNNN.gz and schema.pbtxt."""
+  """Writes Split-<name>/data_tfrecord-XXXXX-of-NNNNN.gz (.tfrecord when uncompressed) and
+  schema.pbtxt."""
 
   def Do(self, input_dict: Dict[str, List[types.Artifact]],
          output_dict: Dict[str, List[types.Artifact]],
@@ -106,14 +108,18 @@ class Executor(base_beam_executor.BaseBeamExecutor):
          | f'Records[{name}]' >> beam.Values()
          | f'Write[{name}]' >> beam.io.WriteToTFRecord(
              os.path.join(split_uri, write_split.DEFAULT_TF_RECORD_FILE_NAME),
-             file_name_suffix='.gz', num_shards=config.num_shards,
-             compression_type=CompressionTypes.GZIP))
+             file_name_suffix=example_files.COMPRESSIONS[config.compression][1],
+             num_shards=config.num_shards,
+             compression_type=(CompressionTypes.GZIP if config.compression == 'gzip' else
+                               CompressionTypes.UNCOMPRESSED)))
 
     # As ExampleGen records them: payload and file format, span 0 (no span pattern here).
     examples_utils.set_payload_format(examples, example_gen_pb2.FORMAT_TF_EXAMPLE)
     examples_utils.set_file_format(
         examples, write_split.to_file_format_str(example_gen_pb2.FORMAT_TFRECORDS_GZIP))
     examples.span = 0
+    # TFX 1.16 has one name for TFRecords ('tfrecords_gzip'); readers go by the file suffix.
+    examples.set_string_custom_property(example_files.COMPRESSION_KEY, config.compression)
     examples.set_string_custom_property(
         FEATURE_SPECS_PROPERTY,
         json.dumps({n: s.to_json() for n, s in contract.items()}, sort_keys=True))

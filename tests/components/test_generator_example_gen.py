@@ -20,6 +20,7 @@ from tfx.types import standard_artifacts
 from tfx.utils import io_utils
 from tensorflow_metadata.proto.v0 import schema_pb2
 
+from components import example_files
 from components.generator_example_gen import BatchContractError
 from components.generator_example_gen import GeneratorConfigError
 from components.generator_example_gen import GeneratorExampleGen
@@ -55,7 +56,9 @@ def split_files(examples, split):
 def read_split(examples, split, schema):
   """Every record of a split, parsed with the feature spec the schema gives (as TFT does)."""
   spec = schema_utils.schema_as_feature_spec(schema).feature_spec
-  records = list(tf.data.TFRecordDataset(split_files(examples, split), compression_type='GZIP'))
+  records = [record for path in split_files(examples, split)
+             for record in tf.data.TFRecordDataset(
+                 path, compression_type=example_files.tf_compression_type(path))]
   if not records:
     return {}
   parsed = tf.io.parse_example(tf.stack(records), spec)
@@ -188,10 +191,11 @@ def test_non_json_kwargs_rejected_naming_the_key():
 
 def test_pipeline_run_feeds_statistics_gen(tmp_path):
   """The component in a real LocalDagRunner run: (x, y, sample_weight) batches from a plain
-  Sequence class, StatisticsGen reading the examples with the generated schema."""
+  Sequence class, written uncompressed, StatisticsGen reading the examples with the generated
+  schema."""
   example_gen = GeneratorExampleGen(
       loader=f'{FIXTURES}.XYSequence', loader_kwargs={'num_batches': 5, 'batch_size': 6},
-      feature_names=['x'], label_names=['y'], num_shards=2)
+      feature_names=['x'], label_names=['y'], num_shards=2, compression='none')
   statistics_gen = tfx.components.StatisticsGen(
       examples=example_gen.outputs['examples'], schema=example_gen.outputs['schema'])
   metadata_path = str(tmp_path / 'metadata.sqlite')
@@ -205,6 +209,9 @@ def test_pipeline_run_feeds_statistics_gen(tmp_path):
       tfx.orchestration.metadata.sqlite_metadata_connection_config(metadata_path))
   [examples] = store.get_artifacts_by_type('Examples')
   assert examples.properties['split_names'].string_value == '["train", "eval"]'
+  assert examples.custom_properties['compression'].string_value == 'none'
+  assert sorted(os.listdir(os.path.join(examples.uri, 'Split-train'))) == [
+      'data_tfrecord-00000-of-00002.tfrecord', 'data_tfrecord-00001-of-00002.tfrecord']
   assert json.loads(examples.custom_properties['feature_specs'].string_value) == {
       'x': {'dtype': 'float32', 'shape': [3], 'encoding': 'float_list'},
       'y': {'dtype': 'int64', 'shape': [], 'encoding': 'int64_list'},
@@ -216,6 +223,12 @@ def test_pipeline_run_feeds_statistics_gen(tmp_path):
                                                 'FeatureStats.pb'))
     counts[split] = stats.datasets[0].num_examples
   assert sum(counts.values()) == 30 and min(counts.values()) > 0
+
+
+def test_unknown_compression_is_named():
+  with pytest.raises(GeneratorConfigError, match="compression must be one of \\['gzip', "
+                     "'none'\\], got 'bz2'"):
+    GeneratorExampleGen(loader=f'{FIXTURES}.ImageSequence', compression='bz2')
 
 
 def test_split_buckets_are_configurable():

@@ -125,6 +125,22 @@ def test_components_reference_code_by_module_path(compiled):
   assert 'module_file' not in transform and 'module_file' not in trainer
 
 
+def _files_config(spec, task):
+  from components import sharded_executors  # pylint: disable=import-outside-toplevel
+  text = spec['root']['dag']['tasks'][task]['inputs']['parameters']['custom_config'][
+      'runtimeValue']['constantValue']['stringValue']
+  if task == 'Transform':
+    return sharded_executors.transform_files_config({'custom_config': text})
+  return sharded_executors.example_gen_files_config({'custom_config': text})
+
+
+def test_example_files_default_to_eight_gzip_shards(compiled):
+  from components.example_files import ExampleFilesConfig  # pylint: disable=import-outside-toplevel
+  _, job, _ = compiled
+  for task in ('CsvExampleGen', 'Transform'):
+    assert _files_config(job['pipelineSpec'], task) == ExampleFilesConfig(8, 'gzip')
+
+
 def test_pusher_goes_to_vertex_endpoint_when_configured(tmp_path):
   output = tmp_path / 'spec.json'
   result = compile_profile('vertex-gpu', output, VERTEX_ENDPOINT_NAME='taxi-endpoint')
@@ -144,10 +160,12 @@ def test_bad_profile_is_named_before_compiling(tmp_path):
   assert not (tmp_path / 'x.json').exists()
 
 
-def test_bigquery_source_is_compiled_with_the_query(tmp_path):
+def test_bigquery_source_is_compiled_with_the_query_and_the_file_layout(tmp_path):
+  from components.example_files import ExampleFilesConfig  # pylint: disable=import-outside-toplevel
   query = 'SELECT * FROM `acme-project.taxi.trips` WHERE trip_start_timestamp > 0'
   output = tmp_path / 'spec.json'
-  result = compile_profile('vertex-cpu', output, BIGQUERY_QUERY=query)
+  result = compile_profile('vertex-cpu', output, BIGQUERY_QUERY=query, NUM_SHARDS='32',
+                           EXAMPLE_COMPRESSION='none')
   assert result.returncode == 0, result.stderr[-3000:]
   job = json.loads(output.read_text())
   spec = job['pipelineSpec']
@@ -159,3 +177,6 @@ def test_bigquery_source_is_compiled_with_the_query(tmp_path):
   args = spec['deploymentSpec']['executors']['BigQueryExampleGen_executor']['container']['args']
   assert '--project=acme-project' in args and '--runner=DataflowRunner' in args
   assert 'BigQueryExampleGen' in tasks['StatisticsGen']['dependentTasks']
+  assert 'components.sharded_executors.ShardedBigQueryExampleGenExecutor' in args
+  for task in ('BigQueryExampleGen', 'Transform'):
+    assert _files_config(spec, task) == ExampleFilesConfig(32, 'none')

@@ -2,6 +2,7 @@
 
 import pytest
 
+from components.example_files import ExampleFilesConfig
 from pipeline import profiles
 from pipeline.profiles import ProfileError, WorkerPool
 
@@ -43,12 +44,21 @@ def test_identity_comes_from_the_environment():
     (IDENTITY, {'cmek_key': 'my-key'}, "cmek_key must be projects/P/locations/L/keyRings/R/"),
     (IDENTITY, {'labels': {'Team': 'ML'}}, "label Team='ML' is not a valid GCP label"),
     (dict(IDENTITY, GCS_BUCKET='gs://acme'), {}, "bucket must be a bucket name"),
+    (dict(IDENTITY, NUM_SHARDS='-1'), {}, 'NUM_SHARDS: num_shards must be a whole number >= 1'),
+    (dict(IDENTITY, EXAMPLE_COMPRESSION='lz4'), {}, "EXAMPLE_COMPRESSION: compression must be"),
 ])
 def test_bad_values_are_named(env, overrides, message):
   with pytest.raises(ProfileError) as error:
     profiles.load_profile('vertex-gpu', env, **overrides)
   assert message in str(error.value)
   assert str(error.value).startswith("profile 'vertex-gpu': ")
+
+
+def test_example_file_layout_comes_from_the_environment():
+  assert profiles.load_profile('vertex-cpu', IDENTITY).example_files == ExampleFilesConfig()
+  profile = profiles.load_profile('vertex-cpu', dict(IDENTITY, NUM_SHARDS='64',
+                                                     EXAMPLE_COMPRESSION='none'))
+  assert profile.example_files == ExampleFilesConfig(64, 'none')
 
 
 def test_unknown_profile():

@@ -1,7 +1,15 @@
 """New data arrives as spans: each run ingests the newest span, compares its model with the
-latest blessed one, and refuses a span whose distribution drifted past the schema's thresholds."""
+latest blessed one, and refuses a span whose distribution drifted past the schema's thresholds.
 
+These runs also use a non-default file layout (4 uncompressed shards per split, set with the
+CLI's --num-shards/--compression), so the whole pipeline is shown to read and write it:
+StatisticsGen, Transform and the Evaluator read ExampleGen's '.tfrecord' files, the trainer
+Transform's. The default layout (8 GZIP shards) is what the other e2e tests run.
+"""
+
+import glob
 import json
+import os
 
 import pytest
 
@@ -11,8 +19,17 @@ pytestmark = pytest.mark.e2e
 
 
 def _run(home, data_root):
-  return run_cli(['run'], home, data_root=data_root, train_steps=60,
+  return run_cli(['run', '--num-shards', '4', '--compression', 'none'], home,
+                 data_root=data_root, train_steps=60,
                  extra_env={'INPUT_PATTERN': 'span-{SPAN}/*.csv'})
+
+
+def _latest_split_files(home, component, output):
+  """{split: file names} of the newest output artifact of `component`."""
+  artifact_dirs = glob.glob(os.path.join(home, 'pipeline_root', component, output, '*'))
+  newest = max(artifact_dirs, key=lambda path: int(os.path.basename(path)))
+  return {split: sorted(os.listdir(os.path.join(newest, f'Split-{split}')))
+          for split in ('train', 'eval')}
 
 
 def _span_of_latest_examples(home) -> int:
@@ -37,6 +54,13 @@ def test_two_spans_in_sequence_then_a_drifted_span_is_refused(tmp_path):
   assert first_summary['blessed'] is True
   assert _span_of_latest_examples(home) == 1
   assert 'binary_accuracy_diff' not in first_summary['metrics']  # No baseline yet.
+  # The requested layout: 4 uncompressed shards per split from ExampleGen and Transform.
+  for component, output, prefix in (('CsvExampleGen', 'examples', 'data_tfrecord'),
+                                     ('Transform', 'transformed_examples',
+                                      'transformed_examples')):
+    assert _latest_split_files(home, component, output) == {
+        split: [f'{prefix}-0000{i}-of-00004.tfrecord' for i in range(4)]
+        for split in ('train', 'eval')}
 
   # Span 2 arrives (same distribution, other rows): ingested, compared with span 1's model.
   write_csv(data_root / 'span-2' / 'trips.csv', header, rows[1:6000:4])

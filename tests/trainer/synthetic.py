@@ -1,5 +1,6 @@
-"""Small synthetic Transform outputs: GZIP TFRecord shards of transformed tf.Examples that the
-model accepts, each carrying a unique `row_id` so tests can check which rows were read."""
+"""Small synthetic Transform outputs: TFRecord shards (GZIP unless asked otherwise) of
+transformed tf.Examples that the model accepts, each carrying a unique `row_id` so tests can
+check which rows were read."""
 
 import os
 from typing import Dict, List
@@ -35,16 +36,20 @@ def example(row_id: int, rng: np.random.Generator) -> bytes:
   return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
 
 
-def write_shards(directory: str, num_files: int, rows_per_file: int, seed: int = 0) -> List[str]:
-  """Writes num_files GZIP shards of rows_per_file examples; row ids are 0..n-1 overall."""
+def write_shards(directory: str, num_files: int, rows_per_file: int, seed: int = 0,
+                 compression: str = 'gzip', first_row: int = 0) -> List[str]:
+  """Writes num_files shards of rows_per_file examples, GZIP ('*.gz') or uncompressed
+  ('*.tfrecord'); row ids are first_row.. first_row + n - 1 overall."""
   os.makedirs(directory, exist_ok=True)
   rng = np.random.default_rng(seed)
   paths = []
   for index in range(num_files):
-    path = os.path.join(directory, f'transformed_examples-{index:05d}-of-{num_files:05d}.gz')
-    with tf.io.TFRecordWriter(path, options='GZIP') as writer:
+    suffix = '.gz' if compression == 'gzip' else '.tfrecord'
+    path = os.path.join(
+        directory, f'transformed_examples-{index:05d}-of-{num_files:05d}{suffix}')
+    with tf.io.TFRecordWriter(path, options='GZIP' if compression == 'gzip' else '') as writer:
       for row in range(rows_per_file):
-        writer.write(example(index * rows_per_file + row, rng))
+        writer.write(example(first_row + index * rows_per_file + row, rng))
     paths.append(path)
   return paths
 

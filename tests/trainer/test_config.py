@@ -7,7 +7,7 @@ from trainer.config import ModelConfig, TrainConfig
 
 def test_custom_config_round_trip():
   config = TrainConfig(batch_size=64, strategy='mirrored', on_missing_accelerator='fallback',
-                       num_shards=16, profile_steps=3, model=ModelConfig(hidden_units=(4, 2)))
+                       cycle_length=2, profile_steps=3, model=ModelConfig(hidden_units=(4, 2)))
   assert TrainConfig.from_custom_config(config.to_custom_config()) == config
   assert TrainConfig.from_custom_config({}) == TrainConfig()
 
@@ -19,7 +19,7 @@ def test_unknown_keys_are_named():
 
 @pytest.mark.parametrize('overrides, message', [
     (dict(batch_size=0), 'batch_size must be >= 1, got 0'),
-    (dict(num_shards=2, cycle_length=4), 'num_shards \\(2\\) must be >= cycle_length \\(4\\)'),
+    (dict(cycle_length=0), 'cycle_length must be >= 1, got 0'),
     (dict(strategy='gpu'), "strategy must be one of .*, got 'gpu'"),
     (dict(on_missing_accelerator='ignore'), "on_missing_accelerator must be .*, got 'ignore'"),
     (dict(input_bound_threshold=0.0), 'input_bound_threshold must be in \\(0, 1\\], got 0.0'),

@@ -61,7 +61,7 @@ def test_slow_input_is_reported_input_bound(tmp_path, caplog):
   assert report.wait_share > 0.5, report
   [warning] = _warnings(caplog)
   assert f'input-bound: {report.wait_share:.0%} of step time waiting for data; see ' in warning
-  assert 'cycle_length' in warning and 'cache' in warning and 'num_shards' in warning
+  assert 'cycle_length' in warning and 'cache' in warning and 'NUM_SHARDS' in warning
 
 
 def test_fast_in_memory_input_is_not_input_bound(tmp_path, caplog):

@@ -77,6 +77,27 @@ def test_parsing_before_or_after_batching_gives_the_same_batches(shards):
       np.testing.assert_array_equal(features_a[name], features_b[name])
 
 
+def test_uncompressed_and_mixed_shards_are_read_by_their_names(tmp_path):
+  """'*.gz' files are read as GZIP, others uncompressed, in one dataset: every row once."""
+  synthetic.write_shards(str(tmp_path), 2, 10, compression='none')
+  synthetic.write_shards(str(tmp_path / 'gz'), 2, 10, first_row=20)
+  spec = synthetic.feature_spec(with_row_id=True)
+  uncompressed = _config(str(tmp_path / '*.tfrecord'))
+  assert sorted(_row_ids(input_pipeline.make_dataset(uncompressed, spec))) == list(range(20))
+  mixed = _config(str(tmp_path / '*.tfrecord'), file_patterns=(
+      str(tmp_path / '*.tfrecord'), str(tmp_path / 'gz' / '*.gz')))
+  assert sorted(_row_ids(input_pipeline.make_dataset(mixed, spec))) == list(range(40))
+
+
+def test_gzip_content_in_a_file_not_named_gz_is_named(tmp_path):
+  [path] = synthetic.write_shards(str(tmp_path), 1, 5)
+  misnamed = tmp_path / 'transformed_examples-00000-of-00001.tfrecord'
+  os.rename(path, misnamed)
+  with pytest.raises(input_pipeline.CorruptShardError,
+                     match=f'{misnamed}: not a readable uncompressed TFRecord file'):
+    input_pipeline.make_dataset(_config(str(misnamed)), synthetic.feature_spec())
+
+
 def test_pattern_matching_no_files_is_named(tmp_path):
   pattern = str(tmp_path / 'missing' / '*.gz')
   with pytest.raises(FileNotFoundError, match='missing/\\*.gz'):
@@ -103,7 +124,7 @@ def test_corruption_after_the_first_record_is_found_by_a_whole_file_check(tmp_pa
     input_pipeline.check_shards([path], whole_files=True)
 
 
-def test_cache_decision_follows_the_budget(shards):
+def test_cache_decision_follows_the_budget(shards, tmp_path):
   files = input_pipeline.list_files([shards])
   compressed = sum(os.path.getsize(path) for path in files)
   ratio = 5.0
@@ -114,6 +135,12 @@ def test_cache_decision_follows_the_budget(shards):
   assert input_pipeline.should_cache(files, fits)
   assert not input_pipeline.should_cache(files, too_big)
   assert input_pipeline.should_cache(files, _config(shards, cache=True, cache_budget_bytes=0))
+  # Uncompressed files count at their size, not inflated by the GZIP ratio.
+  plain_files = synthetic.write_shards(str(tmp_path / 'plain'), 2, 10, compression='none')
+  size = sum(os.path.getsize(path) for path in plain_files)
+  assert input_pipeline.should_cache(plain_files, _config(shards, cache_budget_bytes=size))
+  assert not input_pipeline.should_cache(plain_files,
+                                         _config(shards, cache_budget_bytes=size - 1))
   assert not input_pipeline.should_cache(files, _config(shards, cache=False))
 
 
