@@ -7,12 +7,23 @@ Readers tell the compression from each file's name, as Beam's and TFX's readers 
 """
 
 import dataclasses
-from typing import Dict
+from typing import Dict, NamedTuple
 
 NUM_SHARDS_KEY = 'num_shards'
 COMPRESSION_KEY = 'compression'
-# compression -> (TFRecord compression type, file-name suffix).
-COMPRESSIONS: Dict[str, tuple] = {'gzip': ('GZIP', '.gz'), 'none': ('', '.tfrecord')}
+
+
+class Compression(NamedTuple):
+  """How one compression setting is spelled for tf.data and Beam, and its file-name suffix."""
+  tf_type: str  # tf.data.TFRecordDataset / tf.io.TFRecordWriter compression_type
+  beam_type: str  # apache_beam.io.filesystem.CompressionTypes value
+  suffix: str
+
+
+COMPRESSIONS: Dict[str, Compression] = {
+    'gzip': Compression(tf_type='GZIP', beam_type='gzip', suffix='.gz'),
+    'none': Compression(tf_type='', beam_type='uncompressed', suffix='.tfrecord'),
+}
 # GZIP by default: on the taxi data it is ~9x smaller and reads as fast as uncompressed
 # (measured in bench/compression.py; figures in the README).
 DEFAULT_COMPRESSION = 'gzip'
@@ -39,7 +50,11 @@ class ExampleFilesConfig:
 
   @property
   def suffix(self) -> str:
-    return COMPRESSIONS[self.compression][1]
+    return COMPRESSIONS[self.compression].suffix
+
+  @property
+  def beam_compression_type(self) -> str:
+    return COMPRESSIONS[self.compression].beam_type
 
   def to_dict(self) -> Dict[str, object]:
     return {NUM_SHARDS_KEY: self.num_shards, COMPRESSION_KEY: self.compression}
@@ -59,4 +74,4 @@ def compression_of(path: str) -> str:
 
 def tf_compression_type(path: str) -> str:
   """The tf.data.TFRecordDataset compression_type for the file at `path`."""
-  return COMPRESSIONS[compression_of(path)][0]
+  return COMPRESSIONS[compression_of(path)].tf_type

@@ -52,8 +52,6 @@ from components.example_files import ExampleFilesConfig
 # Beam's shard naming: <prefix>-00000-of-00008.gz (or .tfrecord when uncompressed).
 _SHARD_NAME = re.compile(r'-\d{5}-of-\d{5}(\.[A-Za-z0-9]+)?$')
 _STAGING_DIR = '.resharding'
-_BEAM_COMPRESSION = {'gzip': beam.io.filesystem.CompressionTypes.GZIP,
-                     'none': beam.io.filesystem.CompressionTypes.UNCOMPRESSED}
 
 
 def example_gen_custom_config(files: ExampleFilesConfig) -> example_gen_pb2.CustomConfig:
@@ -190,7 +188,7 @@ def reshard_examples(artifacts: List[types.Artifact], files_config: ExampleFiles
            | f'WriteShards[{index}]' >> beam.io.WriteToTFRecord(
                os.path.join(staging_dir, prefix), file_name_suffix=files_config.suffix,
                num_shards=max(files_config.num_shards, len(files)),
-               compression_type=_BEAM_COMPRESSION[files_config.compression]))
+               compression_type=files_config.beam_compression_type))
 
   # Swap files only once every split is written: a failed pipeline leaves the output as is.
   for split_dir, files, staging_dir in to_rewrite:

@@ -16,6 +16,7 @@ from typing import List, Optional
 # google-api-core warns on import that Python 3.10 support is ending; TFX 1.16 needs 3.10.
 warnings.filterwarnings('ignore', category=FutureWarning, module=r'google\.')
 
+from components import example_files  # pylint: disable=wrong-import-position
 from pipeline import vertex_commands  # pylint: disable=wrong-import-position
 
 
@@ -31,8 +32,8 @@ def _parser() -> argparse.ArgumentParser:
   run.add_argument('--train-steps', type=int, help='training steps (default: 2000)')
   run.add_argument('--num-shards', type=int, help='files per split ExampleGen and Transform '
                    'write, at least (default: $NUM_SHARDS or 8)')
-  run.add_argument('--compression', choices=('gzip', 'none'), help='compression of those files '
-                   '(default: $EXAMPLE_COMPRESSION or gzip)')
+  run.add_argument('--compression', choices=sorted(example_files.COMPRESSIONS),
+                   help='compression of those files (default: $EXAMPLE_COMPRESSION or gzip)')
   vertex_commands.add_arguments(commands)
   return parser
 

@@ -16,7 +16,6 @@ from typing import Any, Dict, Iterator, List, Mapping, Tuple
 
 from absl import logging
 import apache_beam as beam
-from apache_beam.io.filesystem import CompressionTypes
 from tfx import types
 from tfx.components.example_gen import write_split
 from tfx.components.util import examples_utils
@@ -108,10 +107,9 @@ class Executor(base_beam_executor.BaseBeamExecutor):
          | f'Records[{name}]' >> beam.Values()
          | f'Write[{name}]' >> beam.io.WriteToTFRecord(
              os.path.join(split_uri, write_split.DEFAULT_TF_RECORD_FILE_NAME),
-             file_name_suffix=example_files.COMPRESSIONS[config.compression][1],
+             file_name_suffix=example_files.COMPRESSIONS[config.compression].suffix,
              num_shards=config.num_shards,
-             compression_type=(CompressionTypes.GZIP if config.compression == 'gzip' else
-                               CompressionTypes.UNCOMPRESSED)))
+             compression_type=example_files.COMPRESSIONS[config.compression].beam_type))
 
     # As ExampleGen records them: payload and file format, span 0 (no span pattern here).
     examples_utils.set_payload_format(examples, example_gen_pb2.FORMAT_TF_EXAMPLE)

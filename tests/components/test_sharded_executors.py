@@ -121,6 +121,16 @@ def test_bad_shard_counts_are_rejected_with_the_value(value):
                                               .replace("'", '"').replace('True', 'true')})
 
 
+def test_each_compression_is_spelled_as_beam_and_tf_data_expect():
+  types = beam.io.filesystem.CompressionTypes
+  assert {name: c.beam_type for name, c in example_files.COMPRESSIONS.items()} == {
+      'gzip': types.GZIP, 'none': types.UNCOMPRESSED}
+  assert types.detect_compression_type('x' + example_files.COMPRESSIONS['gzip'].suffix) == (
+      types.GZIP)
+  assert types.detect_compression_type('x' + example_files.COMPRESSIONS['none'].suffix) == (
+      types.UNCOMPRESSED)
+
+
 def test_unknown_compression_is_rejected_with_the_value():
   with pytest.raises(ValueError, match="compression must be one of \\['gzip', 'none'\\], "
                      "got 'zlib'"):

@@ -180,3 +180,11 @@ def test_bigquery_source_is_compiled_with_the_query_and_the_file_layout(tmp_path
   assert 'components.sharded_executors.ShardedBigQueryExampleGenExecutor' in args
   for task in ('BigQueryExampleGen', 'Transform'):
     assert _files_config(spec, task) == ExampleFilesConfig(32, 'none')
+
+
+def test_local_profile_uses_the_beam_args_make_run_uses():
+  from pipeline import config as config_lib  # pylint: disable=import-outside-toplevel
+  from pipeline import profiles  # pylint: disable=import-outside-toplevel
+  from pipeline import vertex_runner  # pylint: disable=import-outside-toplevel
+  assert vertex_runner.beam_pipeline_args(profiles.load_profile('local', {})) == list(
+      config_lib.LOCAL_BEAM_ARGS)
