@@ -81,9 +81,6 @@ def check_data_root(data_root: str, column_types: Dict[str, type] = None, *,
   With `input_pattern` (e.g. 'span-{SPAN}/*.csv') only the newest span's files are checked:
   the ones ExampleGen will read.
   """
-  # Imported here, not at the top: it imports TensorFlow (the caller runs this inside the log
-  # redirect, so TensorFlow's start-up output goes to the log file).
-  from pipeline import sources  # pylint: disable=import-outside-toplevel
   column_types = column_types or features.RAW_COLUMN_TYPES
   root = Path(data_root)
   if not root.exists():
@@ -91,6 +88,7 @@ def check_data_root(data_root: str, column_types: Dict[str, type] = None, *,
   if not root.is_dir():
     raise DataCheckError(f'data root {root} is not a folder (give the folder holding the data)')
   if input_pattern:
+    sources = _sources_module()
     try:
       _, names = sources.resolve_input_files(str(root), input_pattern)
     except FileNotFoundError as error:
@@ -104,11 +102,20 @@ def check_data_root(data_root: str, column_types: Dict[str, type] = None, *,
       raise DataCheckError(f'data folder {root} is empty: put one or more data files in it')
   if source == 'tfrecord':
     try:
-      sources.check_tfrecord_files([str(p) for p in files])
+      _sources_module().check_tfrecord_files([str(p) for p in files])
     except ValueError as error:
       raise DataCheckError(str(error)) from None
     return len(files)
   return _check_csv_files(root, files, column_types)
+
+
+def _sources_module():
+  """pipeline.sources, imported only when a check needs it: it imports TensorFlow and TFX
+  (seconds of start-up), which checking a folder of CSV files does not, so bad CSVs are named
+  at once. The caller runs the check inside the log redirect, so TensorFlow's start-up output
+  goes to the log file."""
+  from pipeline import sources  # pylint: disable=import-outside-toplevel
+  return sources
 
 
 def _check_csv_files(root: Path, files: List[Path], column_types: Dict[str, type]) -> int:

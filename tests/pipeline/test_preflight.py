@@ -96,3 +96,21 @@ def test_problem_list_is_bounded(tmp_path, good_rows):
   with pytest.raises(preflight.DataCheckError) as error:
     preflight.check_data_root(str(tmp_path))
   assert str(error.value).count("column 'fare'") == preflight._MAX_PROBLEMS_LISTED  # pylint: disable=protected-access
+
+
+def test_checking_csv_files_does_not_start_tensorflow(tmp_path):
+  """Bad CSVs are named without waiting seconds for TensorFlow and TFX to import."""
+  import subprocess  # pylint: disable=import-outside-toplevel
+  import sys  # pylint: disable=import-outside-toplevel
+  from tests.conftest import REPO_ROOT  # pylint: disable=import-outside-toplevel
+  script = ('import sys\n'
+            'from pipeline import preflight\n'
+            'try:\n'
+            f'  preflight.check_data_root({str(tmp_path)!r})\n'
+            'except preflight.DataCheckError as error:\n'
+            '  print(error)\n'
+            "print(sorted({'tensorflow', 'tfx'} & set(sys.modules)))\n")
+  result = subprocess.run([sys.executable, '-c', script], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=60, check=True)
+  assert result.stdout.splitlines() == [f'data folder {tmp_path} is empty: put one or more '
+                                        'data files in it', '[]']
