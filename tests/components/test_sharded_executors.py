@@ -2,6 +2,7 @@
 (shards per split, compression)."""
 
 import glob
+import json
 import os
 
 import apache_beam as beam
@@ -117,8 +118,7 @@ def test_bad_shard_counts_are_rejected_with_the_value(value):
   with pytest.raises(ValueError, match=f'num_shards must be a whole number >= 1, got {value!r}'):
     ExampleFilesConfig(num_shards=value)
   with pytest.raises(ValueError, match=f'got {value!r}'):
-    sharded_executors.transform_files_config({'custom_config': f'{{"num_shards": {value!r}}}'
-                                              .replace("'", '"').replace('True', 'true')})
+    sharded_executors.transform_files_config({'custom_config': json.dumps({'num_shards': value})})
 
 
 def test_each_compression_is_spelled_as_beam_and_tf_data_expect():

@@ -15,6 +15,8 @@ import pytest
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
+from components import sharded_executors
+from components.example_files import ExampleFilesConfig
 from tests.conftest import REPO_ROOT
 
 EXPECTED_TASKS = {'CsvExampleGen', 'StatisticsGen', 'ImportSchemaGen', 'ExampleValidator',
@@ -126,7 +128,6 @@ def test_components_reference_code_by_module_path(compiled):
 
 
 def _files_config(spec, task):
-  from components import sharded_executors  # pylint: disable=import-outside-toplevel
   text = spec['root']['dag']['tasks'][task]['inputs']['parameters']['custom_config'][
       'runtimeValue']['constantValue']['stringValue']
   if task == 'Transform':
@@ -135,7 +136,6 @@ def _files_config(spec, task):
 
 
 def test_example_files_default_to_eight_gzip_shards(compiled):
-  from components.example_files import ExampleFilesConfig  # pylint: disable=import-outside-toplevel
   _, job, _ = compiled
   for task in ('CsvExampleGen', 'Transform'):
     assert _files_config(job['pipelineSpec'], task) == ExampleFilesConfig(8, 'gzip')
@@ -161,7 +161,6 @@ def test_bad_profile_is_named_before_compiling(tmp_path):
 
 
 def test_bigquery_source_is_compiled_with_the_query_and_the_file_layout(tmp_path):
-  from components.example_files import ExampleFilesConfig  # pylint: disable=import-outside-toplevel
   query = 'SELECT * FROM `acme-project.taxi.trips` WHERE trip_start_timestamp > 0'
   output = tmp_path / 'spec.json'
   result = compile_profile('vertex-cpu', output, BIGQUERY_QUERY=query, NUM_SHARDS='32',
