@@ -10,21 +10,19 @@ export TRAIN_STEPS
 export PYTHON
 PROFILE ?= vertex-cpu
 
-.PHONY: setup run test test-fast bench compile lock clean
+.PHONY: setup run test test-fast bench compile lock lock-gpu check-image-env clean
 
 setup:
 	@tools/setup-venv.sh
 
+# ENGINE=vertex-local: compile PROFILE (default vertex-cpu) and run that exact spec here.
+ENGINE ?= local
 run: setup
-	@$(PY) -m pipeline run
+	@$(PY) -m pipeline run --engine $(ENGINE) $(if $(filter vertex-local,$(ENGINE)),--profile $(PROFILE))
 
 # Offline. Without GCP_PROJECT/GCS_BUCKET it compiles for an example identity and says so.
 compile: setup
-	@if [ -z "$$GCP_PROJECT$$GCS_BUCKET" ] && [ "$(PROFILE)" != local ]; then \
-	  echo "compile: GCP_PROJECT/GCS_BUCKET not set; using example-project/example-project-taxi" \
-	       "(set them for a deployable spec)"; \
-	  export GCP_PROJECT=example-project GCS_BUCKET=example-project-taxi; fi; \
-	$(PY) -m pipeline compile --profile $(PROFILE)
+	@$(PY) -m pipeline compile --profile $(PROFILE)
 
 test: setup
 	@$(PY) -m pytest tests --durations=15
@@ -40,6 +38,20 @@ bench: setup
 lock:
 	uv pip compile --quiet --python-version 3.10 --python-platform x86_64-manylinux_2_36 \
 	  --no-header requirements.in -o requirements.lock
+
+# requirements-gpu.lock: the nvidia-* CUDA/cuDNN wheels tensorflow[and-cuda]==2.16.2 pins, resolved
+# against requirements.lock (shared packages keep its versions); only what it lacks is written.
+lock-gpu:
+	@mkdir -p build
+	uv pip compile --quiet --python-version 3.10 --python-platform x86_64-manylinux_2_36 \
+	  --no-header -c requirements.lock requirements-gpu.in -o build/requirements-gpu.full.lock
+	python3 tools/lock_extra.py build/requirements-gpu.full.lock requirements.lock requirements-gpu.lock
+
+# Not part of `make test`: installs an accelerator image's locked set into a throwaway venv
+# (build/image-env/<ACCELERATOR>, a few GB) and checks TensorFlow against it. ACCELERATOR=gpu|tpu.
+ACCELERATOR ?= gpu
+check-image-env:
+	@tools/check-image-env.sh $(ACCELERATOR)
 
 clean:
 	rm -rf build pipeline_home .pytest_cache

@@ -16,6 +16,8 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2
 from tfx import v1 as tfx
 from tfx.types import artifact_utils
 
+from components import pipeline_scope as scope_lib
+
 _SCHEMA_DIFF_FILE = 'SchemaDiff.pb'  # What ExampleValidator writes per split (TFX 1.16).
 _STATS_FILE = 'FeatureStats.pb'  # What StatisticsGen writes per split (TFX 1.16).
 _DRIFT_SPLIT = 'train'
@@ -84,8 +86,13 @@ def AnomaliesGate(  # pylint: disable=invalid-name
     schema: tfx.dsl.components.InputArtifact[tfx.types.standard_artifacts.Schema],
     validated_statistics: tfx.dsl.components.OutputArtifact[Statistics],
     baseline_statistics: tfx.dsl.components.InputArtifact[Statistics] = None,  # First run: none.
+    pipeline_scope: tfx.dsl.components.Parameter[str] = '',
 ) -> None:
-  """Raises DataAnomaliesError listing (split, feature, kind, description) for each anomaly."""
+  """Raises DataAnomaliesError listing (split, feature, kind, description) for each anomaly.
+
+  On success the validated statistics are stamped with `pipeline_scope` (the pipeline name), so
+  the next run's drift baseline resolves only statistics this pipeline's gate accepted.
+  """
   rows = empty_split_rows(statistics)
   for split in artifact_utils.decode_split_names(anomalies.split_names):
     rows += describe_anomalies(split, read_anomalies(
@@ -99,6 +106,7 @@ def AnomaliesGate(  # pylint: disable=invalid-name
     raise DataAnomaliesError(format_anomalies(rows))
   # Accepted: publish these statistics as the baseline the next run's drift is measured from.
   validated_statistics.split_names = statistics.split_names
+  scope_lib.stamp(validated_statistics, pipeline_scope)
   for split in artifact_utils.decode_split_names(statistics.split_names):
     source = os.path.join(artifact_utils.get_split_uri([statistics], split), _STATS_FILE)
     target_dir = artifact_utils.get_split_uri([validated_statistics], split)

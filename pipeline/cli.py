@@ -1,6 +1,8 @@
 """The project's command line (`taxi-pipeline`, or `python -m pipeline`):
 
-  run                     run the pipeline locally (LocalDagRunner) and write last_run.json
+  run                     run the pipeline locally and write last_run.json: with LocalDagRunner
+                          (--engine local, the default), or run a compiled Vertex spec on this
+                          machine (--engine vertex-local --spec FILE | --profile NAME)
   compile                 compile the KFP v2 spec of a profile for Vertex AI (offline)
   submit                  submit a run of a profile to Vertex AI Pipelines
   schedule create|list|pause|resume|delete    scheduled retraining on Vertex AI
@@ -11,6 +13,7 @@ import logging
 import os
 import sys
 import warnings
+from pathlib import Path
 from typing import List, Optional
 
 # google-api-core warns on import that Python 3.10 support is ending; TFX 1.16 needs 3.10.
@@ -34,6 +37,13 @@ def _parser() -> argparse.ArgumentParser:
                    'write, at least (default: $NUM_SHARDS or 8)')
   run.add_argument('--compression', choices=sorted(example_files.COMPRESSIONS),
                    help='compression of those files (default: $EXAMPLE_COMPRESSION or gzip)')
+  run.add_argument('--engine', choices=('local', 'vertex-local'), default='local',
+                   help='local: LocalDagRunner; vertex-local: run the compiled Vertex spec here, '
+                   'as Vertex AI Pipelines would (README: "Run the exact spec")')
+  run.add_argument('--spec', help='vertex-local: the compiled spec to run (default: compile '
+                   '--profile first, to build/pipeline-<profile>.json)')
+  run.add_argument('--profile', default='vertex-cpu',
+                   help='vertex-local without --spec: the profile to compile (default vertex-cpu)')
   vertex_commands.add_arguments(commands)
   return parser
 
@@ -41,6 +51,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Optional[List[str]] = None) -> int:
   args = _parser().parse_args(argv)
   # Heavy imports are deferred: TensorFlow takes seconds to import and --help should not wait.
+  if args.command == 'run' and args.engine == 'vertex-local':
+    return _run_vertex_local(args)
   if args.command == 'run':
     from pipeline import config as config_lib
     from pipeline import local_run
@@ -68,12 +80,53 @@ def main(argv: Optional[List[str]] = None) -> int:
   handler.setLevel(logging.WARNING)
   logging.getLogger().addHandler(handler)
   from pipeline import profiles
+  environ = os.environ
+  if args.command == 'compile':
+    environ = _with_example_identity(args.profile, environ)
   try:
-    profile = profiles.load_profile(args.profile, os.environ)
+    profile = profiles.load_profile(args.profile, environ)
   except profiles.ProfileError as error:
     print(f'error: {error}', file=sys.stderr)
     return 2
   return vertex_commands.run(args, profile)
+
+
+def _with_example_identity(profile: str, environ):
+  """Compiling needs no real identity: without GCP_PROJECT/GCS_BUCKET, an example one."""
+  if profile == 'local' or environ.get('GCP_PROJECT') or environ.get('GCS_BUCKET'):
+    return environ
+  print('compile: GCP_PROJECT/GCS_BUCKET not set; using example-project/example-project-taxi '
+        '(set them for a deployable spec)')
+  return dict(environ, GCP_PROJECT='example-project', GCS_BUCKET='example-project-taxi')
+
+
+def _run_vertex_local(args) -> int:
+  """Compiles the profile (unless --spec names a spec), then runs the spec on the local engine
+  with `make run`'s console, lock, last_run.json and exit codes."""
+  from pipeline import config as config_lib  # pylint: disable=import-outside-toplevel
+  from pipeline import run_lock  # pylint: disable=import-outside-toplevel
+  from vertex_local import engine  # pylint: disable=import-outside-toplevel
+  from vertex_local import run as vertex_local_run  # pylint: disable=import-outside-toplevel
+  try:
+    config = config_lib.LocalConfig.from_env(os.environ, data_root=args.data_root,
+                                             pipeline_home=args.pipeline_home)
+  except ValueError as error:
+    print(f'error: {error}', file=sys.stderr)
+    return 2
+  spec = args.spec
+  if spec is None:
+    code = main(['compile', '--profile', args.profile])
+    if code:
+      return code
+    spec = vertex_commands.default_spec_path_for(args.profile)
+  settings = engine.EngineSettings(spec_path=Path(spec).resolve(),
+                                   pipeline_home=config.pipeline_home, data_root=config.data_root)
+  try:
+    summary = vertex_local_run.run_and_report(settings, print)
+  except run_lock.PipelineBusyError as error:
+    print(f'error: {error}', file=sys.stderr)
+    return 3
+  return 0 if summary.status == 'succeeded' else 1
 
 
 if __name__ == '__main__':

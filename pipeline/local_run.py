@@ -25,7 +25,8 @@ def run_and_report(config: config_lib.LocalConfig, print_line: console.PrintLine
 def _run_and_report(config, print_line):
   stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
   log_file = config.log_dir / f'run-{stamp}.log'
-  summary = run_report.RunSummary(status='failed', log_file=str(log_file))
+  summary = run_report.RunSummary(status='failed', log_file=str(log_file),
+                                  details={'engine': 'local'})
   print_line(f'pipeline {config.pipeline_name}: data {config.data_root}')
   print_line(f'  home {config.pipeline_home}; TF/Beam logs in {log_file}')
   with console.output_to_log_file(log_file) as print_progress:
@@ -36,7 +37,7 @@ def _run_and_report(config, print_line):
                                 source=config.source)
     except preflight.DataCheckError as error:
       summary.error = str(error)
-      return _finish(summary, config, print_progress)  # fd 1 is the log file in here.
+      return finish(summary, config.last_run_path, print_progress)  # fd 1: the log file.
     tracker = progress.ComponentProgress(print_progress)
     console.absl_logger().addHandler(tracker)
     try:
@@ -52,11 +53,13 @@ def _run_and_report(config, print_line):
       console.absl_logger().removeHandler(tracker)
     summary.components = tracker.components
     run_report.fill_from_metadata(summary, config.metadata_path, config.pipeline_name)
-  return _finish(summary, config, print_line)
+  return finish(summary, config.last_run_path, print_line)
 
 
-def _finish(summary, config, print_line):
-  summary.write(config.last_run_path)
+def finish(summary: run_report.RunSummary, last_run_path, print_line: console.PrintLine) -> \
+    run_report.RunSummary:
+  """Writes last_run.json and prints the summary lines (both engines end here)."""
+  summary.write(last_run_path)
   if summary.status == 'succeeded':
     cached = sum(c.cached for c in summary.components)
     if cached:
@@ -69,5 +72,5 @@ def _finish(summary, config, print_line):
   else:
     print_line(f'FAILED: {summary.error}')
     print_line('no model was pushed by this run; earlier pushed models are untouched')
-  print_line(f'summary: {config.last_run_path}')
+  print_line(f'summary: {last_run_path}')
   return summary

@@ -14,6 +14,7 @@ ResourceSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.
 from components import sharded_executors
 from components.example_files import ExampleFilesConfig
 from components.anomalies_gate import AnomaliesGate
+from components.scoped_evaluator import ScopedEvaluator
 from components.label_gate import LabelGate
 from pipeline import sources
 from transform import features
@@ -109,7 +110,8 @@ def create_pipeline(
       anomalies=example_validator.outputs['anomalies'],
       statistics=statistics_gen.outputs['statistics'],
       schema=schema_gen.outputs['schema'],
-      baseline_statistics=baseline_statistics.outputs['statistics'])
+      baseline_statistics=baseline_statistics.outputs['statistics'],
+      pipeline_scope=pipeline_name)
 
   # Transform writing at least num_shards files per split, so the trainer has cycle_length
   # files to read, compressed as configured; it keeps the id 'Transform' (artifact paths and
@@ -151,11 +153,13 @@ def create_pipeline(
       model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
   ).with_id('latest_blessed_model_resolver')
 
-  evaluator = tfx.components.Evaluator(
+  # The blessing is stamped with the pipeline name: the compiled resolver filters require it.
+  evaluator = ScopedEvaluator(
       examples=example_gen.outputs['examples'],
       model=trainer.outputs['model'],
       baseline_model=model_resolver.outputs['model'],
-      eval_config=eval_config(eval_accuracy_threshold))
+      eval_config=eval_config(eval_accuracy_threshold),
+      scope=pipeline_name).with_id('Evaluator')
 
   if vertex_serving:
     pusher = tfx.extensions.google_cloud_ai_platform.Pusher(

@@ -5,24 +5,25 @@ with errors that name the field and the bad value."""
 
 import dataclasses
 import re
+from pathlib import Path
 from typing import Dict, Mapping, Optional, Tuple
 
 from components.example_files import ExampleFilesConfig
-from pipeline.config import example_files_from_env
+from pipeline.accelerators import (GPU_MACHINE_COUNTS, GPU_MACHINE_PREFIXES, N1_GPU_COUNTS,
+                                   TPU_MACHINES, UNSUPPORTED_ACCELERATORS)
+from pipeline.config import EMBEDDED_DATA_ROOT, example_files_from_env
 
-# GPU accelerator -> machine-type prefixes it can attach to (Vertex AI custom training).
-GPU_MACHINE_PREFIXES: Dict[str, Tuple[str, ...]] = {
-    'NVIDIA_TESLA_T4': ('n1-',), 'NVIDIA_TESLA_V100': ('n1-',), 'NVIDIA_TESLA_P100': ('n1-',),
-    'NVIDIA_TESLA_P4': ('n1-',), 'NVIDIA_L4': ('g2-',), 'NVIDIA_TESLA_A100': ('a2-highgpu-',),
-    'NVIDIA_A100_80GB': ('a2-ultragpu-',), 'NVIDIA_H100_80GB': ('a3-highgpu-',),
-}
-# TPU accelerator -> the machine type it needs, and the core counts Vertex offers.
-TPU_MACHINES: Dict[str, Tuple[str, Tuple[int, ...]]] = {
-    'TPU_V2': ('cloud-tpu', (8,)), 'TPU_V3': ('cloud-tpu', (8,)),
-}
+# The image name a `local` profile spec carries (the local engine stands the venv in for it).
+LOCAL_IMAGE = 'taxi-pipeline:local'
+
 STRATEGIES = ('auto', 'default', 'mirrored', 'multi_worker', 'tpu')
 _LABEL = re.compile(r'^[a-z][a-z0-9_-]{0,62}$')
 _CMEK = re.compile(r'^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$')
+
+
+def _either(values) -> str:
+  *rest, last = map(str, values)  # [1, 2, 4] -> '1, 2 or 4'
+  return f'{", ".join(rest)} or {last}' if rest else last
 
 
 class ProfileError(ValueError):
@@ -46,25 +47,48 @@ class WorkerPool:
       if self.accelerator_count:
         found.append(f'{where}.accelerator_count is {self.accelerator_count} with no '
                      'accelerator_type')
+    elif kind in UNSUPPORTED_ACCELERATORS:
+      found.append(f'{where}.accelerator_type: {kind} cannot be used with the pipeline images: '
+                   f'it is {UNSUPPORTED_ACCELERATORS[kind]}')
     elif kind in GPU_MACHINE_PREFIXES:
-      if not self.machine_type.startswith(GPU_MACHINE_PREFIXES[kind]):
-        found.append(f'{where}: {kind} attaches to {GPU_MACHINE_PREFIXES[kind][0]}* machines, '
-                     f'not machine_type {self.machine_type!r}')
-      if self.accelerator_count not in (1, 2, 4, 8, 16):
-        found.append(f'{where}.accelerator_count must be 1, 2, 4, 8 or 16 for a GPU, got '
-                     f'{self.accelerator_count}')
+      found += self._gpu_problems(where, kind)
     elif kind in TPU_MACHINES:
-      machine, counts = TPU_MACHINES[kind]
-      if self.machine_type != machine:
-        found.append(f'{where}: {kind} needs machine_type {machine!r}, got '
-                     f'{self.machine_type!r} (a GPU/CPU machine type)')
-      if self.accelerator_count not in counts:
-        found.append(f'{where}.accelerator_count for {kind} must be one of {counts}, got '
-                     f'{self.accelerator_count}')
+      machines = TPU_MACHINES[kind]
+      if self.machine_type not in machines:
+        found.append(f'{where}: {kind} needs machine_type {_either(map(repr, machines))}, got '
+                     f'{self.machine_type!r}')
+      elif self.accelerator_count not in machines[self.machine_type]:
+        found.append(f'{where}.accelerator_count for {kind} on {self.machine_type} must be '
+                     f'{_either(machines[self.machine_type])}, got {self.accelerator_count}')
     else:
       known = sorted(GPU_MACHINE_PREFIXES) + sorted(TPU_MACHINES)
       found.append(f'{where}.accelerator_type: unknown accelerator {kind!r}; known: {known}')
     return tuple(found)
+
+  def _gpu_problems(self, where: str, kind: str) -> Tuple[str, ...]:
+    machine, count = self.machine_type, self.accelerator_count
+    if not machine.startswith(GPU_MACHINE_PREFIXES[kind]):
+      prefixes = _either(f'{prefix}*' for prefix in GPU_MACHINE_PREFIXES[kind])
+      return (f'{where}: {kind} attaches to {prefixes} machines, not machine_type {machine!r}',)
+    if kind in N1_GPU_COUNTS:
+      allowed = N1_GPU_COUNTS[kind]
+    elif machine in GPU_MACHINE_COUNTS:
+      allowed = (GPU_MACHINE_COUNTS[machine],)
+    else:
+      known = sorted(m for m in GPU_MACHINE_COUNTS if m.startswith(GPU_MACHINE_PREFIXES[kind]))
+      return (f'{where}: machine_type {machine!r} is not a Vertex AI machine type with {kind}; '
+              f'known: {known}',)
+    if count not in allowed:
+      return (f'{where}.accelerator_count for {kind} on {machine} must be {_either(allowed)}, '
+              f'got {count}',)
+    return ()
+
+  @property
+  def accelerator(self) -> str:
+    """'gpu', 'tpu' or 'cpu': which pipeline image the pool runs (infra/Dockerfile ACCELERATOR)."""
+    if self.accelerator_type in TPU_MACHINES:
+      return 'tpu'
+    return 'gpu' if self.accelerator_type in GPU_MACHINE_PREFIXES else 'cpu'
 
   def to_spec(self, image: str) -> dict:
     machine_spec = {'machine_type': self.machine_type}
@@ -90,6 +114,10 @@ class Profile:
   region: str = 'us-central1'
   bucket: Optional[str] = None
   image: Optional[str] = None  # Default: the Artifact Registry repo infra/terraform creates.
+  # Trainer pools with GPUs / TPUs run these images (infra/Dockerfile, ACCELERATOR=gpu|tpu).
+  # Default: the pipeline image's name + '-gpu' / '-tpu', same tag (see accelerator_image).
+  gpu_image: Optional[str] = None
+  tpu_image: Optional[str] = None
   service_account: Optional[str] = None  # Runs the pipeline (and Dataflow workers).
   training_service_account: Optional[str] = None  # Runs the Trainer's job; default: the above.
   network: Optional[str] = None
@@ -114,6 +142,10 @@ class Profile:
       'StatisticsGen': Resources(cpu=2, memory_gib=8)})
   # Pusher: to Vertex Model Registry (and an endpoint) when set; otherwise to the bucket.
   endpoint_name: Optional[str] = None
+  # `local` profile only: absolute paths the compiled spec reads and writes (PIPELINE_HOME,
+  # DATA_ROOT; set by load_profile).
+  local_home: str = ''
+  local_data_root: str = ''
   serving_machine_type: str = 'n1-standard-4'
 
   def __post_init__(self):
@@ -144,29 +176,57 @@ class Profile:
       problems.append(f'trainer_pools needs 1 or 2 pools, got {len(self.trainer_pools)}')
     for i, pool in enumerate(self.trainer_pools):
       problems += pool.problems(f'trainer_pools[{i}]')
-    tpu = any(p.accelerator_type in TPU_MACHINES for p in self.trainer_pools)
-    if tpu and self.strategy not in ('auto', 'tpu'):
+    if any(p.accelerator == 'tpu' for p in self.trainer_pools) and self.strategy not in (
+        'auto', 'tpu'):
       problems.append(f'strategy {self.strategy!r} cannot drive a TPU pool: use "tpu" or "auto"')
     if self.train_steps < 1:
       problems.append(f'train_steps must be >= 1, got {self.train_steps}')
+    for accelerator in sorted({pool.accelerator for pool in self.trainer_pools} - {'cpu'}):
+      if not getattr(self, f'{accelerator}_image') and '@' in self.pipeline_image:
+        problems.append(f'{accelerator}_image cannot be derived from the digest-pinned image '
+                        f'{self.pipeline_image!r}: set PIPELINE_IMAGE_{accelerator.upper()}')
     if problems:
       raise ProfileError(f'profile {self.name!r}: ' + '; '.join(problems))
 
   @property
   def pipeline_image(self) -> str:
     # The Artifact Registry repository and image name infra/terraform and cloudbuild.yaml use.
+    if not self.on_vertex:
+      return self.image or LOCAL_IMAGE
     return self.image or f'{self.region}-docker.pkg.dev/{self.project}/taxi/taxi-pipeline:latest'
 
+  def accelerator_image(self, accelerator: str) -> str:
+    """The image 'cpu'/'gpu'/'tpu' pools run: gpu_image/tpu_image, else the pipeline image's name
+    + '-gpu'/'-tpu' with its tag (.../taxi-pipeline-gpu:TAG, as infra/cloudbuild.yaml pushes)."""
+    image = {'cpu': self.pipeline_image, 'gpu': self.gpu_image, 'tpu': self.tpu_image}[accelerator]
+    if image:
+      return image
+    name, sep, tag = self.pipeline_image.rpartition(':')
+    if not sep or '/' in tag:  # No tag (a ':' in the registry's port only).
+      name, sep, tag = self.pipeline_image, '', ''
+    return f'{name}-{accelerator}{sep}{tag}'
+
+  def pool_image(self, pool: WorkerPool) -> str:
+    return self.accelerator_image(pool.accelerator)
+
+  # The `local` profile compiles a spec with local paths that the local engine
+  # (`make run ENGINE=vertex-local PROFILE=local`) runs as it is: PIPELINE_HOME and DATA_ROOT.
   @property
   def pipeline_root(self) -> str:
+    if not self.on_vertex:
+      return f'{self.local_home}/vertex_local/pipeline_root'
     return f'gs://{self.bucket}/pipeline_root'
 
   @property
   def data_root(self) -> str:
+    if not self.on_vertex:
+      return self.local_data_root
     return f'gs://{self.bucket}/data/taxi'
 
   @property
   def serving_model_dir(self) -> str:
+    if not self.on_vertex:
+      return f'{self.local_home}/serving_model'
     return f'gs://{self.bucket}/serving_model'
 
   @property
@@ -188,7 +248,8 @@ PROFILE_NAMES = tuple(_PROFILE_OVERRIDES)
 # Environment variable -> profile field: the deployment identity, set per user/CI.
 _ENV_FIELDS = {
     'GCP_PROJECT': 'project', 'GCP_REGION': 'region', 'GCS_BUCKET': 'bucket',
-    'PIPELINE_IMAGE': 'image', 'PIPELINE_SERVICE_ACCOUNT': 'service_account',
+    'PIPELINE_IMAGE': 'image', 'PIPELINE_IMAGE_GPU': 'gpu_image',
+    'PIPELINE_IMAGE_TPU': 'tpu_image', 'PIPELINE_SERVICE_ACCOUNT': 'service_account',
     'TRAINING_SERVICE_ACCOUNT': 'training_service_account',
     'VPC_NETWORK': 'network', 'CMEK_KEY': 'cmek_key', 'VERTEX_ENDPOINT_NAME': 'endpoint_name',
     'INPUT_PATTERN': 'input_pattern', 'BIGQUERY_QUERY': 'bigquery_query',
@@ -207,6 +268,15 @@ def load_profile(name: str, environ: Mapping[str, str], **overrides) -> Profile:
     values['example_files'] = example_files_from_env(environ)
   except ValueError as error:
     raise ProfileError(f'profile {name!r}: {error}') from None
+  if environ.get('TRAIN_STEPS'):
+    try:
+      values['train_steps'] = int(environ['TRAIN_STEPS'])
+    except ValueError:
+      raise ProfileError(f'profile {name!r}: TRAIN_STEPS must be a whole number, got '
+                         f'{environ["TRAIN_STEPS"]!r}') from None
+  if not values.get('on_vertex'):
+    values['local_home'] = str(Path(environ.get('PIPELINE_HOME') or 'pipeline_home').resolve())
+    values['local_data_root'] = str(Path(environ.get('DATA_ROOT') or EMBEDDED_DATA_ROOT).resolve())
   values.update(overrides)
   return dataclasses.replace(_DEFAULT, **values)
 

@@ -8,7 +8,7 @@ import dataclasses
 import json
 import os
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
@@ -31,9 +31,13 @@ class RunSummary:
   blessed: Optional[bool] = None
   metrics: Dict[str, float] = dataclasses.field(default_factory=dict)
   error: Optional[str] = None
+  # Engine-specific keys added to last_run.json (the local Vertex engine: engine, spec,
+  # substitutions, resolved, ...).
+  details: Dict[str, Any] = dataclasses.field(default_factory=dict)
 
   def to_json(self) -> dict:
     return {
+        **self.details,
         'status': self.status,
         'pushed_model': self.pushed_model,
         'blessed': self.blessed,

@@ -67,7 +67,11 @@ def _iso_time(text: str) -> datetime.datetime:
 
 
 def default_spec_path(profile: Profile) -> str:
-  return f'build/pipeline-{profile.name}.json'
+  return default_spec_path_for(profile.name)
+
+
+def default_spec_path_for(profile_name: str) -> str:
+  return f'build/pipeline-{profile_name}.json'
 
 
 def run(args: argparse.Namespace, profile: Profile) -> int:

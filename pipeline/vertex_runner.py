@@ -5,6 +5,7 @@ Offline: compiling writes JSON and touches no cloud service. `make compile PROFI
 reaches it through the CLI; `tfx pipeline create --engine=vertex` through ../kubeflow_v2_runner.py.
 """
 
+import json
 from pathlib import Path
 from typing import List
 
@@ -12,6 +13,7 @@ from tfx import v1 as tfx
 
 from pipeline import config as config_lib
 from pipeline import pipeline as pipeline_lib
+from pipeline import scoped_resolvers
 from pipeline.profiles import Profile
 from trainer.config import TrainConfig
 
@@ -49,8 +51,9 @@ def beam_pipeline_args(profile: Profile) -> List[str]:
 
 
 def vertex_training_args(profile: Profile) -> dict:
-  """The Trainer's Vertex AI CustomJob: the profile's worker pools running the pipeline image."""
-  pools = [pool.to_spec(profile.pipeline_image) for pool in profile.trainer_pools]
+  """The Trainer's Vertex AI CustomJob: the profile's worker pools, each running the pipeline
+  image built for its accelerator (GPU pools the CUDA image, TPU pools the TPU image)."""
+  pools = [pool.to_spec(profile.pool_image(pool)) for pool in profile.trainer_pools]
   job_spec = {'worker_pool_specs': pools}
   if profile.training_service_account or profile.service_account:
     job_spec['service_account'] = profile.training_service_account or profile.service_account
@@ -64,7 +67,7 @@ def vertex_training_args(profile: Profile) -> dict:
 
 def build(profile: Profile) -> tfx.dsl.Pipeline:
   serving = None
-  if profile.endpoint_name:
+  if profile.endpoint_name and profile.on_vertex:
     serving = {'image': SERVING_IMAGE, 'args': {
         'project_id': profile.project, 'endpoint_name': profile.endpoint_name,
         'machine_type': profile.serving_machine_type}}
@@ -74,15 +77,17 @@ def build(profile: Profile) -> tfx.dsl.Pipeline:
       pipeline_name=profile_pipeline_name(profile),
       pipeline_root=profile.pipeline_root,
       data_root=profile.data_root,
-      schema_path=f'{IMAGE_SOURCE_DIR}/pipeline/schema/schema.pbtxt',
+      schema_path=(f'{IMAGE_SOURCE_DIR}/pipeline/schema/schema.pbtxt' if profile.on_vertex
+                   else config_lib.SCHEMA_PATH),
       serving_model_dir=profile.serving_model_dir,
       train_steps=profile.train_steps,
       eval_steps=None,
       train_config=_train_config(profile),
       eval_accuracy_threshold=0.6,
       beam_pipeline_args=beam_pipeline_args(profile),
-      vertex_region=profile.region,
-      vertex_training_args=vertex_training_args(profile),
+      # The `local` profile trains and pushes in its own task, as `make run` does.
+      vertex_region=profile.region if profile.on_vertex else None,
+      vertex_training_args=vertex_training_args(profile) if profile.on_vertex else None,
       vertex_serving=serving,
       resources=resources,
       source='bigquery' if profile.bigquery_query else 'csv',
@@ -110,5 +115,12 @@ def compile_spec(profile: Profile, output_path: str) -> str:
           default_image=profile.pipeline_image),
       output_dir=str(output.parent),
       output_filename=output.name)
-  runner.run(build(profile), write_out=True)
+  # Compiled without writing, so the resolver queries are scoped before anything is written.
+  job = runner.run(build(profile), write_out=False)
+  scoped_resolvers.scope_resolver_queries(job, profile_pipeline_name(profile))
+  # `tfx pipeline create` patches run() to redirect the runner's output folder and file name
+  # (tfx/tools/cli/handler/kubeflow_v2_dag_runner_patcher.py), so write where the runner says.
+  output = Path(runner._output_dir) / runner._output_filename  # pylint: disable=protected-access
+  output.parent.mkdir(parents=True, exist_ok=True)
+  output.write_text(json.dumps(job, sort_keys=True))
   return str(output)

@@ -82,11 +82,14 @@ def default_run(tmp_path_factory):
 
 
 @pytest.fixture(scope='session')
-def vertex():
-  """A wire-level fake of Vertex AI (gRPC over TLS on 127.0.0.1), shared by the whole session:
-  gRPC reads its TLS roots once per process, so every test must trust the same certificate."""
-  from tests.fakes.vertex_pipeline_service import FakeVertexAI  # pylint: disable=import-outside-toplevel
-  server = FakeVertexAI().start()
+def vertex(tmp_path_factory):
+  """The local Vertex AI (vertex_local.api: gRPC over TLS on 127.0.0.1), shared by the whole
+  session: gRPC reads its TLS roots once per process, so every test must trust the same CA.
+  Clients reach it through `api_endpoint`; its Cloud Storage refuses every request, which keeps
+  PipelineJob.submit() from its bucket checks."""
+  from vertex_local.api import LocalVertexAI  # pylint: disable=import-outside-toplevel
+  home = tmp_path_factory.mktemp('local_vertex')
+  server = LocalVertexAI(home / 'state', home / 'gcs', refuse_storage=True).start()
   try:
     with pytest.MonkeyPatch.context() as patch:
       patch.setenv('GRPC_DEFAULT_SSL_ROOTS_FILE_PATH', server.roots_path)

@@ -9,6 +9,10 @@ from typing import Any, Dict, Tuple
 STRATEGIES = ('auto', 'default', 'mirrored', 'multi_worker', 'tpu')
 # What to do when the strategy asks for a TPU or GPUs the machine does not have.
 ON_MISSING_ACCELERATOR = ('error', 'fallback')
+# Set only by the local engine (vertex_local) for a Vertex worker pool whose accelerators it
+# stands CPU devices in for: the GPU count to split the CPU into, and '1' for a TPU.
+GPU_STAND_IN_ENV = 'LOCAL_ENGINE_GPU_STAND_INS'
+TPU_STAND_IN_ENV = 'LOCAL_ENGINE_TPU_STAND_IN'
 
 
 @dataclasses.dataclass(frozen=True)

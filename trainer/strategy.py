@@ -86,17 +86,44 @@ def per_replica_batch_size(global_batch_size: int, num_replicas: int, name: str)
   return global_batch_size // num_replicas
 
 
-def create(config: TrainConfig, cluster: Cluster) -> Distribution:
+@dataclasses.dataclass(frozen=True)
+class StandIns:
+  """CPU stand-ins for accelerators a machine lacks, set only by the local engine
+  (vertex_local, which runs a Vertex spec's GPU/TPU worker pools on this CPU machine).
+
+  gpus: split the CPU into this many logical devices and use them where GPUs would be.
+  tpu: when no TPU resolves, train with the default strategy instead of failing.
+  """
+  gpus: int = 0
+  tpu: bool = False
+
+  def __post_init__(self):
+    if self.gpus < 0:
+      raise ValueError(f'GPU stand-ins must be >= 0, got {self.gpus}')
+
+
+def create(config: TrainConfig, cluster: Cluster, stand_ins: StandIns = StandIns()) -> \
+    Distribution:
   """Builds the strategy config.strategy asks for; call it before any other TensorFlow op.
 
   Raises AcceleratorNotFoundError when 'tpu' or 'mirrored' finds no TPU or GPU, unless
-  config.on_missing_accelerator is 'fallback' (then the default strategy, with a warning).
+  config.on_missing_accelerator is 'fallback' (then the default strategy, with a warning), or
+  `stand_ins` says CPU devices stand in for the missing accelerator.
   """
   # Resolve a TPU first: 'auto' prefers one, and a TPU is only known by trying to resolve it.
   tpu_resolver, tpu_problem = (
       _resolve_tpu(config.tpu_name) if config.strategy in ('auto', 'tpu') else (None, ''))
   gpus = tf.config.list_physical_devices('GPU')
+  devices = None  # None: MirroredStrategy takes every GPU.
+  if stand_ins.gpus and not gpus:
+    devices = _logical_cpus(stand_ins.gpus)
+    gpus = devices
   kind = config.strategy
+  if kind == 'tpu' and tpu_resolver is None and stand_ins.tpu:
+    logging.warning('No TPU (%s): the local engine stands the default strategy on the CPU in '
+                    'for it', tpu_problem)
+    kind = 'default'
+
   if kind == 'auto':
     # Largest scale first: TPU, then several workers, then several local GPUs.
     kind = ('tpu' if tpu_resolver else 'multi_worker' if cluster.num_workers > 1 else
@@ -120,7 +147,7 @@ def create(config: TrainConfig, cluster: Cluster) -> Distribution:
     raise ValueError("strategy 'multi_worker' needs TF_CONFIG to describe the cluster, but "
                      'TF_CONFIG names no chief or worker tasks')
 
-  strategy = _build(kind, cluster, tpu_resolver)
+  strategy = _build(kind, cluster, tpu_resolver, devices)
   logging.info('Distribution strategy %s (%s requested): %d replica(s), task %s:%d, chief=%s',
                kind, config.strategy, strategy.num_replicas_in_sync, cluster.task_type,
                cluster.task_id, cluster.is_chief)
@@ -141,11 +168,21 @@ def _resolve_tpu(tpu_name: str):
   return resolver, ''
 
 
-def _build(kind: str, cluster: Cluster, tpu_resolver) -> tf.distribute.Strategy:
+def _logical_cpus(count: int):
+  """Splits the CPU into `count` logical devices (before TensorFlow initialises them)."""
+  cpu = tf.config.list_physical_devices('CPU')[0]
+  tf.config.set_logical_device_configuration(
+      cpu, [tf.config.LogicalDeviceConfiguration()] * count)
+  logging.warning('No GPU: %d logical CPU devices stand in for %d GPUs (local engine)', count,
+                  count)
+  return [f'/cpu:{i}' for i in range(count)]
+
+
+def _build(kind: str, cluster: Cluster, tpu_resolver, devices=None) -> tf.distribute.Strategy:
   if kind == 'tpu':
     return tf.distribute.TPUStrategy(tpu_resolver)
   if kind == 'mirrored':
-    return tf.distribute.MirroredStrategy()
+    return tf.distribute.MirroredStrategy(devices)
   if kind == 'multi_worker':
     resolver = tf.distribute.cluster_resolver.SimpleClusterResolver(
         tf.train.ClusterSpec({job: list(tasks) for job, tasks in cluster.jobs.items()}),

@@ -20,6 +20,7 @@ from trainer import model as model_lib
 from trainer import signatures
 from trainer import strategy as strategy_lib
 from trainer.config import TrainConfig
+from trainer.config import GPU_STAND_IN_ENV, TPU_STAND_IN_ENV
 from transform import features
 
 
@@ -30,7 +31,7 @@ def run_fn(fn_args: FnArgs):
   # The strategy comes first: multi-worker collectives must be set up before TensorFlow runs
   # any op. TF_CONFIG is read here, once, and passed on.
   distribution = strategy_lib.create(
-      config, strategy_lib.parse_tf_config(os.environ.get('TF_CONFIG')))
+      config, strategy_lib.parse_tf_config(os.environ.get('TF_CONFIG')), _stand_ins())
   tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
   model = train(distribution, config,
                 train_files=fn_args.train_files,
@@ -41,6 +42,16 @@ def run_fn(fn_args: FnArgs):
                 log_dir=fn_args.model_run_dir)
   save_model(distribution, model, fn_args.serving_model_dir,
              signatures.serving_signatures(model, tf_transform_output))
+
+
+def _stand_ins() -> strategy_lib.StandIns:
+  """CPU stand-ins for accelerators, which only the local engine sets (vertex_local)."""
+  text = os.environ.get(GPU_STAND_IN_ENV, '0') or '0'
+  try:
+    gpus = int(text)
+  except ValueError:
+    raise ValueError(f'{GPU_STAND_IN_ENV} must be a whole number, got {text!r}') from None
+  return strategy_lib.StandIns(gpus=gpus, tpu=os.environ.get(TPU_STAND_IN_ENV) == '1')
 
 
 def train(distribution: strategy_lib.Distribution, config: TrainConfig, *,

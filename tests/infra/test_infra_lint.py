@@ -190,6 +190,72 @@ def test_dockerfile_contract():
   assert re.match(r'[1-9]\d*(:\d+)?$', user) and not user.startswith('0'), user
 
 
+def test_dockerfile_accelerator_images():
+  """One Dockerfile, ACCELERATOR=cpu|gpu|tpu: the GPU image adds the CUDA wheels' lock and tells
+  the dynamic linker about them; the TPU image swaps tensorflow for tensorflow-tpu + libtpu."""
+  instructions = _dockerfile_instructions()
+  runs = [args for keyword, args in instructions if keyword == 'RUN']
+  args = [args for keyword, args in instructions if keyword == 'ARG']
+  assert args[0] == 'ACCELERATOR=cpu' and args.count('ACCELERATOR') == 2, args
+  install = next(run for run in runs if '--no-deps -r /tmp/requirements.lock "$@"' in run)
+  assert 'gpu) set -- -r /tmp/requirements-gpu.lock' in install
+  assert "sed -i '/^tensorflow==/d' /tmp/requirements.lock" in install
+  assert ('-r /tmp/requirements-tpu.lock --find-links '
+          'https://storage.googleapis.com/libtpu-releases/index.html') in install
+  assert any('/etc/ld.so.conf.d/' in run and 'ldconfig' in run for run in runs)
+  assert any('ln -s "$site/libtpu/libtpu.so" /lib/libtpu.so' in run for run in runs)
+  # Source at /app (the compiled spec's schema path), but not the working directory.
+  workdirs = [args for keyword, args in instructions if keyword == 'WORKDIR']
+  assert workdirs == ['/home/app'], workdirs
+  tpu_lock = (REPO_ROOT / 'requirements-tpu.lock').read_text()
+  assert 'tensorflow-tpu==2.16.2' in tpu_lock and 'libtpu==2.16.0rc0' in tpu_lock
+  gpu_lock = (REPO_ROOT / 'requirements-gpu.lock').read_text()
+  # cuDNN 8.9 / CUDA 12.3: what tensorflow[and-cuda]==2.16.2 pins (make check-image-env).
+  for pin in ('nvidia-cudnn-cu12==8.9.7.29', 'nvidia-cuda-runtime-cu12==12.3.101'):
+    assert pin in gpu_lock, pin
+
+
+def test_gpu_lock_adds_only_packages_the_main_lock_lacks():
+  def pins(name):
+    text = (REPO_ROOT / name).read_text()
+    return dict(re.findall(r'^([A-Za-z0-9._-]+)==(\S+)', text, flags=re.M))
+  main, gpu = pins('requirements.lock'), pins('requirements-gpu.lock')
+  assert gpu and not set(gpu) & set(main)
+  assert all(name.startswith('nvidia-') and name.endswith('-cu12') for name in gpu), gpu
+
+
+def test_cloudbuild_builds_the_accelerator_images_each_profile_needs():
+  from pipeline import profiles  # pylint: disable=import-outside-toplevel
+  config = yaml.safe_load((INFRA / 'cloudbuild.yaml').read_text())
+  by_id = {step['id']: step for step in config['steps']}
+  image = '${_REGION}-docker.pkg.dev/${_AR_PROJECT}/${_REPOSITORY}/${_IMAGE}:${_TAG}'
+
+  def branches(step):
+    script = re.sub(r'\\\n\s*', ' ', by_id[step]['args'][-1])
+    return dict(re.findall(r'^\s*([\w*-]+)\) (.*?);;', script, flags=re.M))
+
+  builds, pushes = branches('build-accelerator'), branches('push-accelerator')
+  for name in profiles.PROFILE_NAMES:
+    # The names cloudbuild pushes are the ones the profile derives from PIPELINE_IMAGE.
+    profile = profiles.load_profile(name, {'GCP_PROJECT': 'p', 'GCS_BUCKET': 'acme-taxi',
+                                           'PIPELINE_IMAGE': image})
+    needed = {pool.accelerator for pool in profile.trainer_pools} - {'cpu'}
+    assert len(needed) <= 1, (name, needed)
+    if not needed:
+      assert name not in builds and name not in pushes, name
+      continue
+    accelerator = needed.pop()
+    tagged = profile.accelerator_image(accelerator)
+    assert tagged == image.replace('${_IMAGE}:', f'${{_IMAGE}}-{accelerator}:')
+    assert builds[name].split() == ['docker', 'build', '--file=infra/Dockerfile',
+                                    f'--build-arg=ACCELERATOR={accelerator}', f'--tag={tagged}',
+                                    '.'], builds[name]
+    assert pushes[name].split() == ['docker', 'push', tagged]
+    for step in ('compile', 'deploy'):
+      assert f'PIPELINE_IMAGE_{accelerator.upper()}={tagged}' in by_id[step]['env']
+  assert 'DOCKER_BUILDKIT=1' in by_id['build-accelerator']['env']
+
+
 def _dockerignore_patterns():
   lines = (INFRA / 'Dockerfile.dockerignore').read_text().splitlines()
   return [line.strip() for line in lines if line.strip() and not line.startswith('#')]
@@ -253,7 +319,8 @@ def test_cloudbuild_runs_test_build_push_compile_deploy_in_order():
   config = yaml.safe_load((INFRA / 'cloudbuild.yaml').read_text())
   steps = config['steps']
   ids = [step['id'] for step in steps]
-  assert ids == ['check-substitutions', 'test', 'build', 'push', 'compile', 'deploy']
+  assert ids == ['check-substitutions', 'test', 'build', 'push', 'build-accelerator',
+                 'push-accelerator', 'compile', 'deploy']
   for name in ('_REGION', '_AR_PROJECT', '_REPOSITORY', '_TAG', '_PROFILE'):
     assert name in config['substitutions'], name
 

@@ -32,6 +32,11 @@ PROFILES = {
                                      'accelerator_type': 'TPU_V3'}, 'replica_count': 1}],
 }
 
+# The image the Trainer's worker pools run: GPU pools the CUDA image, TPU pools the TPU image,
+# named after PIPELINE_IMAGE (pipeline/profiles.py accelerator_image; infra/cloudbuild.yaml).
+TRAINER_IMAGES = {'vertex-cpu': IMAGE, 'vertex-gpu': IMAGE.replace('/pipeline:', '/pipeline-gpu:'),
+                  'vertex-tpu': IMAGE.replace('/pipeline:', '/pipeline-tpu:')}
+
 
 def compile_profile(profile, output, **env_overrides):
   env = dict(os.environ, GCP_PROJECT='acme-project', GCS_BUCKET='acme-taxi',
@@ -97,7 +102,7 @@ def test_trainer_runs_on_the_profiles_worker_pools(compiled):
   pools = training['job_spec']['worker_pool_specs']
   assert [{k: v for k, v in pool.items() if k != 'container_spec'} for pool in pools] == (
       PROFILES[profile])
-  assert {pool['container_spec']['image_uri'] for pool in pools} == {IMAGE}
+  assert {pool['container_spec']['image_uri'] for pool in pools} == {TRAINER_IMAGES[profile]}
   assert training['job_spec']['service_account'] == SERVICE_ACCOUNT
   executor = spec.deployment_spec['executors']['Trainer_executor']['container']['args']
   assert 'tfx.extensions.google_cloud_ai_platform.trainer.executor.GenericExecutor' in executor
@@ -139,6 +144,22 @@ def test_example_files_default_to_eight_gzip_shards(compiled):
   _, job, _ = compiled
   for task in ('CsvExampleGen', 'Transform'):
     assert _files_config(job['pipelineSpec'], task) == ExampleFilesConfig(8, 'gzip')
+
+
+def _trainer_images(output):
+  job = json.loads(output.read_text())
+  config = json.loads(job['pipelineSpec']['root']['dag']['tasks']['Trainer']['inputs'][
+      'parameters']['custom_config']['runtimeValue']['constantValue']['stringValue'])
+  return [pool['container_spec']['image_uri']
+          for pool in config['ai_platform_training_args']['job_spec']['worker_pool_specs']]
+
+
+def test_accelerator_pool_images_come_from_the_environment(tmp_path):
+  output = tmp_path / 'spec.json'
+  tpu_image = 'us-docker.pkg.dev/acme-project/taxi/tf-tpu@sha256:' + '0' * 64
+  result = compile_profile('vertex-tpu', output, PIPELINE_IMAGE_TPU=tpu_image)
+  assert result.returncode == 0, result.stderr[-3000:]
+  assert _trainer_images(output) == [tpu_image]
 
 
 def test_pusher_goes_to_vertex_endpoint_when_configured(tmp_path):
@@ -187,3 +208,33 @@ def test_local_profile_uses_the_beam_args_make_run_uses():
   from pipeline import vertex_runner  # pylint: disable=import-outside-toplevel
   assert vertex_runner.beam_pipeline_args(profiles.load_profile('local', {})) == list(
       config_lib.LOCAL_BEAM_ARGS)
+
+
+def test_compiled_resolvers_are_scoped_to_the_pipeline(compiled):
+  profile, job, _ = compiled
+  name = 'chicago-taxi' if profile == 'vertex-cpu' else f'chicago-taxi-{profile}'
+  queries = [query['filter']
+             for executor in job['pipelineSpec']['deploymentSpec']['executors'].values()
+             for query in executor.get('resolver', {}).get('outputArtifactQueries', {}).values()]
+  scoped = [text for text in queries if 'tfx.Model"' not in text]
+  assert len(queries) == 3 and len(scoped) == 2, queries
+  for text in scoped:
+    assert text.endswith(f' AND metadata.pipeline_scope.string_value="{name}"'), text
+
+
+def test_local_profile_compiles_local_paths_the_local_engine_runs(tmp_path):
+  output = tmp_path / 'local.json'
+  home, data = tmp_path / 'home', tmp_path / 'data'
+  result = compile_profile('local', output, PIPELINE_HOME=str(home), DATA_ROOT=str(data))
+  assert result.returncode == 0, result.stderr[-3000:]
+  text = output.read_text()
+  assert 'gs://' not in text and 'None' not in text
+  job = json.loads(text)
+  assert job['runtimeConfig']['gcsOutputDirectory'] == f'{home}/vertex_local/pipeline_root'
+  spec = pipeline_spec_pb2.PipelineSpec()
+  json_format.ParseDict(job['pipelineSpec'], spec, ignore_unknown_fields=True)
+  example_gen = spec.root.dag.tasks['CsvExampleGen'].inputs.parameters['input_base']
+  assert example_gen.runtime_value.constant_value.string_value == str(data)
+  trainer = spec.deployment_spec.fields['executors']['Trainer_executor']
+  assert 'tfx.components.trainer.executor.GenericExecutor' in str(trainer)
+  assert 'ai_platform_training_args' not in text and 'DataflowRunner' not in text

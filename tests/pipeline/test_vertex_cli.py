@@ -1,5 +1,5 @@
-"""The project CLI's submit/schedule and the tfx CLI's vertex engine, against the wire-level fake
-of Vertex AI (tests/fakes): real processes, the real aiplatform client, real gRPC on 127.0.0.1."""
+"""The project CLI's submit/schedule and the tfx CLI's vertex engine, against the local Vertex AI
+(vertex_local.api): real processes, the real aiplatform client, real gRPC on 127.0.0.1."""
 
 import os
 import subprocess
@@ -117,7 +117,7 @@ def test_tfx_cli_vertex_engine_creates_and_runs(fake, tmp_path):
   assert created.returncode == 0, created.stdout + created.stderr[-2000:]
   assert fake.calls() == []  # Creating compiles only.
 
-  # `tfx run create` has no endpoint flag: point aiplatform at the fake (and send no
+  # `tfx run create` has no endpoint flag: point aiplatform at the local server (and send no
   # credentials) the way a user would point it at an emulator, then run the real tfx CLI.
   launcher = textwrap.dedent(f'''
       import sys

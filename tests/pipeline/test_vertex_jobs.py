@@ -1,7 +1,9 @@
-"""pipeline.vertex_jobs against a wire-level fake of Vertex AI (real aiplatform client, gRPC/TLS).
+"""pipeline.vertex_jobs against the local Vertex AI (vertex_local.api: real aiplatform client,
+gRPC/TLS).
 
-Nothing here reaches Google Cloud: aiplatform's clients go to FakeVertexAI on 127.0.0.1 through
-`api_endpoint`, and its Cloud Storage bucket check to the fake via STORAGE_EMULATOR_HOST.
+Nothing here reaches Google Cloud: aiplatform's clients go to LocalVertexAI on 127.0.0.1 through
+`api_endpoint`, and its Cloud Storage bucket check to the local server (which refuses it) via
+STORAGE_EMULATOR_HOST.
 """
 
 import datetime
@@ -18,7 +20,8 @@ from google.protobuf import json_format
 
 from pipeline import vertex_jobs
 from pipeline.vertex_jobs import InvalidSettingError, JobSettings, VertexJobError
-from tests.fakes.vertex_pipeline_service import FakeVertexAI, Schedule
+from vertex_local.api import LocalVertexAI
+from vertex_local.api.pipelines import Schedule
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PROJECT, REGION = 'taxi-test-project', 'us-central1'
@@ -48,7 +51,7 @@ def compiled(spec_path) -> dict:
 
 
 @pytest.fixture
-def fake(vertex) -> FakeVertexAI:
+def fake(vertex) -> LocalVertexAI:
   vertex.reset()
   return vertex
 
@@ -89,7 +92,7 @@ def test_submit_sends_the_compiled_spec_and_every_setting(fake, spec_path, compi
   assert dict(job.labels) == {'team': 'taxi', 'env': 'test'}
   assert job.encryption_spec.kms_key_name == KEY
   assert job.display_name == 'taxi-nightly'
-  # aiplatform looked up the pipeline root's bucket (at the fake, which refused) first
+  # aiplatform looked up the pipeline root's bucket (at the local server, which refused) first
   assert fake.storage_requests[0].startswith('GET /storage/v1/b/taxi-test-bucket?')
 
   name = f'projects/{PROJECT}/locations/{REGION}/pipelineJobs/taxi-run-1'
@@ -378,7 +381,7 @@ def test_endpoint_override_is_restored_after_the_call(fake):
 
 
 def test_an_unreachable_endpoint_is_reported(vertex):  # pylint: disable=unused-argument
-  # `vertex` first: gRPC must not load its TLS roots before the fake's are in place.
+  # `vertex` first: gRPC must not load its TLS roots before the local server's are in place.
   with pytest.raises(VertexJobError, match=r'^Vertex AI did not answer listing schedules in '
                      f'project {PROJECT} in {REGION}: .*check the network and the API endpoint'):
     call(vertex_jobs.list_schedules, PROJECT, REGION, endpoint='127.0.0.1:1')

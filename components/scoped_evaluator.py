@@ -1,0 +1,68 @@
+"""ScopedEvaluator: TFX's Evaluator whose blessing is stamped with the pipeline it was made for.
+
+The latest-blessed-model resolver of the next run looks the blessing up by that stamp, so on
+Vertex (one ML Metadata store for every pipeline of a project) another pipeline's model can
+never become this pipeline's baseline. See components/pipeline_scope.py.
+"""
+
+from typing import Any, Dict, List, Optional
+
+import tensorflow_model_analysis as tfma
+from tfx import types
+from tfx.components.evaluator import component as evaluator_component
+from tfx.components.evaluator import executor as evaluator_executor
+from tfx.dsl.components.base import base_beam_component
+from tfx.dsl.components.base import executor_spec
+from tfx.types import artifact_utils
+from tfx.types import component_spec
+from tfx.types import standard_artifacts
+from tfx.types import standard_component_specs
+from tfx.utils import json_utils
+
+from components import pipeline_scope
+
+
+class ScopedEvaluatorSpec(standard_component_specs.EvaluatorSpec):
+  PARAMETERS = {
+      **standard_component_specs.EvaluatorSpec.PARAMETERS,
+      pipeline_scope.PIPELINE_SCOPE_KEY: component_spec.ExecutionParameter(type=str),
+  }
+
+
+class ScopedEvaluatorExecutor(evaluator_executor.Executor):
+  """The stock Evaluator, then the blessing stamped with the pipeline scope."""
+
+  def Do(self, input_dict: Dict[str, List[types.Artifact]],
+         output_dict: Dict[str, List[types.Artifact]],
+         exec_properties: Dict[str, Any]) -> None:
+    exec_properties = dict(exec_properties)
+    scope = exec_properties.pop(pipeline_scope.PIPELINE_SCOPE_KEY, '')
+    super().Do(input_dict, output_dict, exec_properties)
+    blessing = artifact_utils.get_single_instance(
+        output_dict[standard_component_specs.BLESSING_KEY])
+    pipeline_scope.stamp(blessing, scope)
+
+
+class ScopedEvaluator(evaluator_component.Evaluator):
+  """Evaluator(examples, model, baseline_model, eval_config) plus `scope`, the pipeline name."""
+
+  SPEC_CLASS = ScopedEvaluatorSpec
+  EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(ScopedEvaluatorExecutor)
+
+  def __init__(self, *, examples: types.BaseChannel, model: types.BaseChannel,
+               eval_config: tfma.EvalConfig, scope: str,
+               baseline_model: Optional[types.BaseChannel] = None):
+    pipeline_scope.filter_clause(scope)  # Refuses a scope a filter cannot quote.
+    # The stock Evaluator.__init__ builds its own EvaluatorSpec; this is the same spec for
+    # these arguments (no slicing spec, thresholds, splits or module), plus the scope.
+    spec = ScopedEvaluatorSpec(
+        examples=examples, model=model, baseline_model=baseline_model,
+        feature_slicing_spec=None,
+        fairness_indicator_thresholds=json_utils.dumps(None),
+        example_splits=json_utils.dumps(None),
+        evaluation=types.Channel(type=standard_artifacts.ModelEvaluation),
+        eval_config=eval_config,
+        blessing=types.Channel(type=standard_artifacts.ModelBlessing),
+        schema=None, module_file=None, module_path=None,
+        **{pipeline_scope.PIPELINE_SCOPE_KEY: scope})
+    base_beam_component.BaseBeamComponent.__init__(self, spec=spec)

@@ -1,0 +1,1 @@
+"""Tests of vertex_local.api: real client libraries against the local Vertex AI."""

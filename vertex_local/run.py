@@ -1,0 +1,41 @@
+"""`python -m pipeline run --engine vertex-local`: the local engine with `make run`'s console,
+run lock, log file, data pre-check, last_run.json and exit codes."""
+
+import datetime
+
+from pipeline import console
+from pipeline import local_run
+from pipeline import preflight
+from pipeline import run_lock
+from pipeline import run_report
+from vertex_local import engine
+from vertex_local import spec as spec_lib
+
+
+def run_and_report(settings: engine.EngineSettings, print_line: console.PrintLine) -> \
+    run_report.RunSummary:
+  """Runs the compiled spec; never raises for a failed run: the summary says what failed.
+
+  Raises run_lock.PipelineBusyError (and writes nothing) when another run uses the same home.
+  """
+  with run_lock.exclusive_run(settings.pipeline_home):
+    stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
+    log_file = settings.pipeline_home / 'logs' / f'run-{stamp}.log'
+    summary = run_report.RunSummary(
+        status='failed', log_file=str(log_file),
+        details={'engine': engine.ENGINE_NAME, 'spec': str(settings.spec_path)})
+    last_run = settings.pipeline_home / 'last_run.json'
+    print_line(f'pipeline spec {settings.spec_path} on the local Vertex engine: data '
+               f'{settings.data_root}')
+    print_line(f'  home {settings.pipeline_home}; TF/Beam logs in {log_file}')
+    with console.output_to_log_file(log_file) as print_progress:
+      try:
+        preflight.check_data_root(settings.data_root, source='csv')
+        engine.run(settings, summary, print_progress, log=_log)
+      except (preflight.DataCheckError, engine.EngineError, spec_lib.SpecError) as error:
+        summary.error = str(error)
+    return local_run.finish(summary, last_run, print_line)
+
+
+def _log(text: str) -> None:
+  print(text, flush=True)  # fd 1 is the run's log file while the engine runs
