@@ -10,7 +10,7 @@ export TRAIN_STEPS
 export PYTHON
 PROFILE ?= vertex-cpu
 
-.PHONY: setup run test test-fast bench compile lock lock-gpu check-image-env clean
+.PHONY: setup run test test-fast bench bench-e2e compile lock lock-gpu check-image-env clean
 
 setup:
 	@tools/setup-venv.sh
@@ -24,15 +24,25 @@ run: setup
 compile: setup
 	@$(PY) -m pipeline compile --profile $(PROFILE)
 
-test: setup
-	@$(PY) -m pytest tests --durations=15
+# Tests run in PYTEST_WORKERS processes (pytest-xdist; 0 runs them all in one). Tests that share a
+# costly fixture run in one worker, the longest groups first (tests/conftest.py: xdist_group).
+PYTEST_WORKERS ?= 2
+PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
 
-# Unit tests only (skips the end-to-end pipeline runs).
+test: setup
+	@$(PY) -m pytest tests $(PYTEST_PARALLEL) --durations=15
+
+# Unit tests only: no pipeline runs, trainings, compiles or installs in other processes (the
+# e2e and integration marks, pyproject.toml).
 test-fast: setup
-	@$(PY) -m pytest tests -m "not e2e"
+	@$(PY) -m pytest tests -m "not e2e and not integration" $(PYTEST_PARALLEL)
 
 bench: setup
 	@$(PY) -m bench.input_pipeline
+
+# `make run` from an empty home vs TFX's taxi_pipeline_native_keras.py: bench/results/e2e.json.
+bench-e2e: setup
+	@$(PY) -m bench.e2e
 
 # Re-resolve requirements.in into requirements.lock (needs `uv`: pip install uv).
 lock:

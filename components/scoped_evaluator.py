@@ -1,4 +1,6 @@
-"""ScopedEvaluator: TFX's Evaluator whose blessing is stamped with the pipeline it was made for.
+"""ScopedEvaluator: TFX's Evaluator whose blessing is stamped with the pipeline it was made for,
+and which evaluates nothing when the candidate model is the blessed baseline itself
+(components/unchanged_model.py).
 
 The latest-blessed-model resolver of the next run looks the blessing up by that stamp, so on
 Vertex (one ML Metadata store for every pipeline of a project) another pipeline's model can
@@ -20,6 +22,7 @@ from tfx.types import standard_component_specs
 from tfx.utils import json_utils
 
 from components import pipeline_scope
+from components import unchanged_model
 
 
 class ScopedEvaluatorSpec(standard_component_specs.EvaluatorSpec):
@@ -37,7 +40,10 @@ class ScopedEvaluatorExecutor(evaluator_executor.Executor):
          exec_properties: Dict[str, Any]) -> None:
     exec_properties = dict(exec_properties)
     scope = exec_properties.pop(pipeline_scope.PIPELINE_SCOPE_KEY, '')
-    super().Do(input_dict, output_dict, exec_properties)
+    if unchanged_model.candidate_is_baseline(input_dict):
+      unchanged_model.bless_unchanged(input_dict, output_dict)  # Nothing new: no TFMA run.
+    else:
+      super().Do(input_dict, output_dict, exec_properties)
     blessing = artifact_utils.get_single_instance(
         output_dict[standard_component_specs.BLESSING_KEY])
     pipeline_scope.stamp(blessing, scope)

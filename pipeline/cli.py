@@ -6,6 +6,8 @@
   compile                 compile the KFP v2 spec of a profile for Vertex AI (offline)
   submit                  submit a run of a profile to Vertex AI Pipelines
   schedule create|list|pause|resume|delete    scheduled retraining on Vertex AI
+  report                  rebuild a run's report.html from the store (--run-id; default latest)
+  runs                    list past runs: id, time, status, blessed, key metric, pushed model
 """
 
 import argparse
@@ -21,6 +23,7 @@ warnings.filterwarnings('ignore', category=FutureWarning, module=r'google\.')
 
 from components import example_files  # pylint: disable=wrong-import-position
 from pipeline import vertex_commands  # pylint: disable=wrong-import-position
+from pipeline.report import commands as report_commands  # pylint: disable=wrong-import-position
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
                    'write, at least (default: $NUM_SHARDS or 8)')
   run.add_argument('--compression', choices=sorted(example_files.COMPRESSIONS),
                    help='compression of those files (default: $EXAMPLE_COMPRESSION or gzip)')
+  run.add_argument('--force', action='store_true',
+                   help='run even when the data, settings and code are those of the last '
+                   'successful run (steps then come from the cache)')
   run.add_argument('--engine', choices=('local', 'vertex-local'), default='local',
                    help='local: LocalDagRunner; vertex-local: run the compiled Vertex spec here, '
                    'as Vertex AI Pipelines would (README: "Run the exact spec")')
@@ -45,11 +51,14 @@ def _parser() -> argparse.ArgumentParser:
   run.add_argument('--profile', default='vertex-cpu',
                    help='vertex-local without --spec: the profile to compile (default vertex-cpu)')
   vertex_commands.add_arguments(commands)
+  report_commands.add_arguments(commands)
   return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
   args = _parser().parse_args(argv)
+  if args.command in ('report', 'runs'):
+    return report_commands.run(args)
   # Heavy imports are deferred: TensorFlow takes seconds to import and --help should not wait.
   if args.command == 'run' and args.engine == 'vertex-local':
     return _run_vertex_local(args)
@@ -66,7 +75,7 @@ def main(argv: Optional[List[str]] = None) -> int:
       return 2
     from pipeline import run_lock
     try:
-      summary = local_run.run_and_report(config, print)
+      summary = local_run.run_and_report(config, print, force=args.force)
     except run_lock.PipelineBusyError as error:
       print(f'error: {error}', file=sys.stderr)
       return 3

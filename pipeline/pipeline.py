@@ -12,6 +12,7 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 ResourceSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
 
 from components import sharded_executors
+from components import unchanged_model
 from components.example_files import ExampleFilesConfig
 from components.anomalies_gate import AnomaliesGate
 from components.scoped_evaluator import ScopedEvaluator
@@ -161,8 +162,9 @@ def create_pipeline(
       eval_config=eval_config(eval_accuracy_threshold),
       scope=pipeline_name).with_id('Evaluator')
 
+  # Both pushers skip a model that is the blessed baseline itself (nothing new: nothing pushed).
   if vertex_serving:
-    pusher = tfx.extensions.google_cloud_ai_platform.Pusher(
+    pusher = unchanged_model.VertexPusher(
         model=trainer.outputs['model'],
         model_blessing=evaluator.outputs['blessing'],
         custom_config={
@@ -172,11 +174,12 @@ def create_pipeline(
             vertex_constants.SERVING_ARGS_KEY: vertex_serving['args'],
         })
   else:
-    pusher = tfx.components.Pusher(
+    pusher = unchanged_model.Pusher(
         model=trainer.outputs['model'],
         model_blessing=evaluator.outputs['blessing'],
         push_destination=tfx.proto.PushDestination(
             filesystem=tfx.proto.PushDestination.Filesystem(base_directory=serving_model_dir)))
+  pusher = pusher.with_id('Pusher')
 
   components: List = [
       example_gen, statistics_gen, schema_gen, example_validator, baseline_statistics,

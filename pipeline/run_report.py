@@ -13,6 +13,10 @@ from typing import Any, Dict, List, Optional
 import ml_metadata as mlmd
 from ml_metadata.proto import metadata_store_pb2
 
+# The blessing's custom property saying the candidate was the blessed baseline itself
+# (components/unchanged_model.py; spelled here so reading a run needs no TFX import).
+UNCHANGED_MODEL_KEY = 'unchanged_model'
+
 
 @dataclasses.dataclass
 class ComponentRun:
@@ -56,6 +60,15 @@ class RunSummary:
     os.replace(tmp, path)
 
 
+def latest_pushed_model(last_run_path: Path) -> Optional[str]:
+  """The newest model any earlier run pushed, from the previous last_run.json (None if none)."""
+  try:
+    previous = json.loads(Path(last_run_path).read_text())
+  except (FileNotFoundError, json.JSONDecodeError):
+    return None
+  return previous.get('pushed_model') or previous.get('latest_pushed_model')
+
+
 def _latest_run_executions(store: mlmd.MetadataStore, pipeline_name: str):
   runs = [context for context in store.get_contexts_by_type('pipeline_run')
           if any(parent.name == pipeline_name
@@ -89,6 +102,8 @@ def _int_property(artifact, name) -> Optional[int]:
 
 def read_eval_metrics(evaluation_uri: str) -> Dict[str, float]:
   """Overall-slice metrics from an Evaluator output, as {name: value}."""
+  if not any(Path(evaluation_uri).iterdir()):
+    return {}  # Nothing was evaluated: the candidate was the blessed baseline itself.
   import tensorflow_model_analysis as tfma  # Heavy; only needed here.
   result = tfma.load_eval_result(evaluation_uri)
   metrics = {}
@@ -118,6 +133,8 @@ def fill_from_metadata(summary: RunSummary, metadata_path: str, pipeline_name: s
       blessed = _int_property(artifact, 'blessed')
       if blessed is not None:
         summary.blessed = bool(blessed)
+        if _int_property(artifact, UNCHANGED_MODEL_KEY) == 1:
+          summary.details['model_unchanged'] = True
       elif Path(artifact.uri).exists():
         summary.metrics = read_eval_metrics(artifact.uri)
   pusher = executions.get('Pusher')

@@ -58,6 +58,84 @@ def read_last_run(pipeline_home: Path) -> dict:
   return json.loads((pipeline_home / 'last_run.json').read_text())
 
 
+# `make test` runs the tests in parallel processes (pytest-xdist). Each worker has its own
+# session, so tests that share a costly fixture must run in one worker, or each worker makes the
+# fixture again: a module's tests share its module fixtures (compiled specs, the lint venv that
+# only one process may install at a time, ...), and the modules below share a session fixture.
+# The xdist master sees only test ids (pytest-xdist 3.8's xdist_group marks do not reach it under
+# pytest 9.2: it renames nodes through an attribute pytest 9 no longer reads), so the groups are
+# told by module path: a group of modules, else the module. _check_shared_fixtures keeps this
+# list true.
+_SHARED_SESSION_FIXTURES = {
+    # Two whole `make run`s; these modules inspect or reuse the one pipeline home.
+    'default_run': ('tests/pipeline/test_local_run_e2e.py', 'tests/pipeline/test_bad_input_e2e.py',
+                    'tests/pipeline/test_tfx_cli_e2e.py', 'tests/test_train_serve_skew.py'),
+    # The bench tests' data, made by TF Transform on Beam.
+    'tiny_data': ('tests/bench/',),
+}
+
+
+def xdist_group(nodeid: str) -> str:
+  """The group of a test: tests of one group run in one worker, in collection order."""
+  module = nodeid.split('::', 1)[0]
+  for fixture, modules in _SHARED_SESSION_FIXTURES.items():
+    if any(module == path or (path.endswith('/') and module.startswith(path))
+           for path in modules):
+      return fixture
+  return module
+
+
+def _check_shared_fixtures(items) -> None:
+  for item in items:
+    for fixture in _SHARED_SESSION_FIXTURES:
+      if fixture in item.fixturenames and xdist_group(item.nodeid) != fixture:
+        raise pytest.UsageError(
+            f'{item.nodeid} uses the session fixture {fixture!r}: add its module to '
+            f"_SHARED_SESSION_FIXTURES[{fixture!r}] in tests/conftest.py, so that it runs in the "
+            'worker that made the fixture')
+
+
+def _cost(items) -> tuple:
+  """Sort key of a group: e2e before integration before unit tests, then larger groups first."""
+  return (-sum(1 for item in items if item.get_closest_marker('e2e')),
+          -sum(1 for item in items if item.get_closest_marker('integration')),
+          -len(items))
+
+
+def pytest_collection_modifyitems(config, items):
+  _check_shared_fixtures(items)
+  if hasattr(config, 'workerinput'):
+    # In an xdist worker: put the long groups first, as the scheduler below hands groups out in
+    # collection order. A whole-pipeline group that started last would leave the other worker
+    # idle for minutes. A group's tests keep their order; a run without xdist keeps the
+    # collection order.
+    groups = {}
+    for item in items:
+      groups.setdefault(xdist_group(item.nodeid), []).append(item)
+    items[:] = [item for _, members in sorted(groups.items(), key=lambda group: _cost(group[1]))
+                for item in members]
+
+
+# optionalhook: the hook exists only with pytest-xdist installed (`-p no:xdist` still works).
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+  """`-n N` (--dist load) and --dist loadgroup: whole groups (xdist_group above) per worker,
+  handed out in the order the workers collected them."""
+  if config.getvalue('dist') not in ('load', 'loadgroup'):
+    return None  # Another --dist asked for by name: xdist's own.
+  from xdist.scheduler import LoadScopeScheduling  # pylint: disable=import-outside-toplevel
+
+  class GroupScheduling(LoadScopeScheduling):
+    """LoadScopeScheduling (a scope runs on one worker) with our groups as the scopes."""
+
+    def _split_scope(self, nodeid: str) -> str:
+      return xdist_group(nodeid)
+
+  # Keep the collection order (long groups first) instead of sorting scopes by test count.
+  config.option.loadscopereorder = False
+  return GroupScheduling(config, log)
+
+
 @pytest.fixture(scope='session')
 def taxi_slice_root(tmp_path_factory) -> Path:
   """Every 5th row of the embedded sample (about 3,000 rows): small but representative."""
@@ -69,7 +147,9 @@ def taxi_slice_root(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope='session')
 def default_run(tmp_path_factory):
-  """`make run`'s configuration on the embedded data, run twice (the second run hits the cache).
+  """`make run`'s configuration on the embedded data, run three times: first; again with
+  nothing changed (nothing new: done at once); and again with --force (every step up to the
+  Trainer from TFX's cache, the unchanged model neither re-evaluated nor pushed).
 
   Returns a dict with the pipeline home and, per run, the process and its last_run.json.
   """
@@ -77,8 +157,11 @@ def default_run(tmp_path_factory):
   first = run_cli(['run'], home)
   first_summary = read_last_run(home)
   second = run_cli(['run'], home)
+  second_summary = read_last_run(home)
+  forced = run_cli(['run', '--force'], home)
   return {'home': home, 'first': first, 'first_summary': first_summary,
-          'second': second, 'second_summary': read_last_run(home)}
+          'second': second, 'second_summary': second_summary,
+          'forced': forced, 'forced_summary': read_last_run(home)}
 
 
 @pytest.fixture(scope='session')

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict
 
-from pipeline.run_report import ComponentRun, RunSummary, read_eval_metrics
+from pipeline.run_report import UNCHANGED_MODEL_KEY, ComponentRun, RunSummary, read_eval_metrics
 from vertex_local import caching
 from vertex_local import spec as spec_lib
 from vertex_local import tasks as tasks_lib
@@ -118,6 +118,8 @@ def _fill_results(summary: RunSummary, context: tasks_lib.RunContext) -> None:
     for artifact in artifacts:
       if artifact.schema_title == 'tfx.ModelBlessing' and 'blessed' in artifact.metadata:
         summary.blessed = artifact.metadata['blessed'] == 1
+        if artifact.metadata.get(UNCHANGED_MODEL_KEY) == 1:
+          summary.details['model_unchanged'] = True
       elif artifact.schema_title == 'tfx.ModelEvaluation' and Path(artifact.uri).exists():
         summary.metrics = read_eval_metrics(artifact.uri)
       elif artifact.schema_title == 'tfx.PushedModel' and artifact.metadata.get('pushed') == 1:

@@ -4,12 +4,15 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.bench.conftest import TINY_BATCH, TINY_EXAMPLES
 from tests.conftest import REPO_ROOT
 
 _REQUIRED_MACHINE_KEYS = {'cpu_model', 'logical_cores', 'memory_gib', 'python', 'tensorflow'}
 
 
+@pytest.mark.integration  # Runs the benchmark (Keras fits) in a subprocess.
 def test_tiny_run_writes_results_chart_and_table(tiny_data, tiny_data_dir, tmp_path):
   del tiny_data  # Made first, so the run reuses it and its generation is not timed here.
   output = tmp_path / 'results'

@@ -189,6 +189,7 @@ def test_non_json_kwargs_rejected_naming_the_key():
                         loader_kwargs={'scale': float('nan')})
 
 
+@pytest.mark.integration  # A LocalDagRunner run.
 def test_pipeline_run_feeds_statistics_gen(tmp_path):
   """The component in a real LocalDagRunner run: (x, y, sample_weight) batches from a plain
   Sequence class, written uncompressed, StatisticsGen reading the examples with the generated

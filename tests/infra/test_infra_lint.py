@@ -71,6 +71,7 @@ def lint(*paths, cwd=REPO_ROOT):
   return _run(['bash', LINT, *paths], timeout=LINT_TIMEOUT, cwd=cwd)
 
 
+@pytest.mark.integration  # lint_venv pip-installs the lint tools on a clean checkout.
 def test_infra_passes_lint(lint_venv):
   result = lint()
   out = _output(result)
@@ -84,6 +85,7 @@ def test_infra_passes_lint(lint_venv):
   assert 'lint-infra: all checks passed' in out
 
 
+@pytest.mark.integration  # lint_venv pip-installs the lint tools on a clean checkout.
 def test_bad_dockerfile_fails_hadolint_and_checkov(lint_venv, tmp_path):
   dockerfile = tmp_path / 'Dockerfile'
   dockerfile.write_text(BAD_DOCKERFILE)
@@ -99,6 +101,7 @@ def test_bad_dockerfile_fails_hadolint_and_checkov(lint_venv, tmp_path):
   assert 'CKV_DOCKER_3' in out  # checkov: no non-root USER
 
 
+@pytest.mark.integration  # lint_venv pip-installs the lint tools on a clean checkout.
 def test_tf_syntax_error_is_reported_with_its_file_name(lint_venv, tmp_path):
   (tmp_path / 'valid.tf').write_text(VALID_TF)
   broken = tmp_path / 'nested' / 'broken.tf'
@@ -113,6 +116,7 @@ def test_tf_syntax_error_is_reported_with_its_file_name(lint_venv, tmp_path):
   assert 'valid.tf:' not in out
 
 
+@pytest.mark.integration  # lint_venv pip-installs the lint tools on a clean checkout.
 def test_insecure_terraform_fails_checkov(lint_venv, tmp_path):
   tf_file = tmp_path / 'bucket.tf'
   tf_file.write_text(INSECURE_TF)
@@ -125,6 +129,7 @@ def test_insecure_terraform_fails_checkov(lint_venv, tmp_path):
   assert 'CKV_GCP_114' in out  # public access prevention
 
 
+@pytest.mark.integration  # lint_venv pip-installs the lint tools on a clean checkout.
 def test_paths_it_cannot_lint_fail(lint_venv, tmp_path):
   notes = tmp_path / 'notes.txt'
   notes.write_text('FROM python:latest\n')
@@ -280,6 +285,7 @@ def test_dockerignore_keeps_local_state_out_of_the_context():
     assert not _ignored(path, patterns), path
 
 
+@pytest.mark.integration  # A pip install.
 def test_image_install_has_the_component_modules_and_schema(tmp_path):
   """Does what the Dockerfile's last RUN does (pip install --no-deps /app), into a folder."""
   patterns = _dockerignore_patterns()

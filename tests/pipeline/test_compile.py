@@ -47,7 +47,10 @@ def compile_profile(profile, output, **env_overrides):
                         text=True, timeout=300, check=False)
 
 
-@pytest.fixture(scope='module', params=sorted(PROFILES))
+# Each param compiles in a subprocess that imports TensorFlow: its mark makes every test of
+# the compiled spec an integration test.
+@pytest.fixture(scope='module', params=[pytest.param(profile, marks=pytest.mark.integration)
+                                        for profile in sorted(PROFILES)])
 def compiled(request, tmp_path_factory):
   output = tmp_path_factory.mktemp('compile') / f'{request.param}.json'
   result = compile_profile(request.param, output)
@@ -154,6 +157,7 @@ def _trainer_images(output):
           for pool in config['ai_platform_training_args']['job_spec']['worker_pool_specs']]
 
 
+@pytest.mark.integration  # Compiles in a subprocess.
 def test_accelerator_pool_images_come_from_the_environment(tmp_path):
   output = tmp_path / 'spec.json'
   tpu_image = 'us-docker.pkg.dev/acme-project/taxi/tf-tpu@sha256:' + '0' * 64
@@ -162,6 +166,7 @@ def test_accelerator_pool_images_come_from_the_environment(tmp_path):
   assert _trainer_images(output) == [tpu_image]
 
 
+@pytest.mark.integration  # Compiles in a subprocess.
 def test_pusher_goes_to_vertex_endpoint_when_configured(tmp_path):
   output = tmp_path / 'spec.json'
   result = compile_profile('vertex-gpu', output, VERTEX_ENDPOINT_NAME='taxi-endpoint')
@@ -181,6 +186,7 @@ def test_bad_profile_is_named_before_compiling(tmp_path):
   assert not (tmp_path / 'x.json').exists()
 
 
+@pytest.mark.integration  # Compiles in a subprocess.
 def test_bigquery_source_is_compiled_with_the_query_and_the_file_layout(tmp_path):
   query = 'SELECT * FROM `acme-project.taxi.trips` WHERE trip_start_timestamp > 0'
   output = tmp_path / 'spec.json'
@@ -222,6 +228,7 @@ def test_compiled_resolvers_are_scoped_to_the_pipeline(compiled):
     assert text.endswith(f' AND metadata.pipeline_scope.string_value="{name}"'), text
 
 
+@pytest.mark.integration  # Compiles in a subprocess.
 def test_local_profile_compiles_local_paths_the_local_engine_runs(tmp_path):
   output = tmp_path / 'local.json'
   home, data = tmp_path / 'home', tmp_path / 'data'

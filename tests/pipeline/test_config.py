@@ -66,3 +66,10 @@ def test_cli_refuses_a_bad_file_layout_before_running(tmp_path, args, env, messa
   assert result.returncode == 2
   assert message in result.stderr
   assert not (tmp_path / 'home').exists()  # Nothing was written.
+
+
+def test_local_beam_args_spare_tfx_its_sdist_of_itself():
+  # With no dependency flag TFX's Beam executors copy and sdist all of TFX per component.
+  from tfx.utils import dependency_utils  # pylint: disable=import-outside-toplevel
+  args = list(config_lib.LOCAL_BEAM_ARGS)
+  assert dependency_utils.make_beam_dependency_flags(args) == args

@@ -43,13 +43,30 @@ def test_console_shows_components_and_summary_not_tf_noise(default_run):
   assert 'Component Trainer is finished.' in log_text
 
 
-def test_second_run_reuses_cache_and_says_so(default_run):
+def test_second_run_with_nothing_new_does_nothing_and_says_so(default_run):
   run, summary = default_run['second'], default_run['second_summary']
+  first = default_run['first_summary']
+  assert run.returncode == 0, run.stdout + run.stderr
+  assert 'nothing new: no new data, and the settings and code are those of the last' in (
+      run.stdout)
+  assert summary['status'] == 'succeeded' and summary['nothing_new'] is True
+  assert summary['components'] == [] and summary['pushed_model'] is None
+  assert summary['latest_pushed_model'] == first['pushed_model']
+  assert summary['metrics'] == first['metrics']
+  # Nothing was pushed: the first run's version folder is the only one.
+  versions = list((default_run['home'] / 'serving_model' / 'chicago-taxi').iterdir())
+  assert versions == [Path(first['pushed_model'])]
+
+
+def test_forced_run_reuses_cache_and_skips_the_unchanged_model(default_run):
+  run, summary = default_run['forced'], default_run['forced_summary']
   assert run.returncode == 0, run.stdout + run.stderr
   cached = {c['name'] for c in summary['components'] if c['cached']}
-  # Everything up to the Trainer is reused; the Evaluator re-runs because the first run's model
-  # is now a blessed baseline to compare against.
   assert {'CsvExampleGen', 'StatisticsGen', 'Transform', 'Trainer'} <= cached
   assert 'reused cached results for' in run.stdout
   assert any(line.split()[:2] == ['Trainer', 'cached'] for line in run.stdout.splitlines())
-  assert summary['blessed'] is True
+  # The candidate is the blessed baseline itself: not evaluated again, not pushed again.
+  assert summary['blessed'] is True and summary['model_unchanged'] is True
+  assert summary['pushed_model'] is None and summary['metrics'] == {}
+  assert 'model unchanged: every step up to the Trainer was reused' in run.stdout
+  assert len(list((default_run['home'] / 'serving_model' / 'chicago-taxi').iterdir())) == 1

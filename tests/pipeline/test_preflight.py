@@ -36,7 +36,7 @@ def test_empty_folder(tmp_path):
 def test_non_csv_file_is_named(tmp_path, good_rows):
   write_csv(tmp_path / 'trips.csv', *good_rows)
   (tmp_path / 'notes.txt').write_text('hello')
-  with pytest.raises(preflight.DataCheckError, match=r"not \.csv: \['notes.txt'\]"):
+  with pytest.raises(preflight.DataCheckError, match=r"not \.csv or \.csv\.gz: \['notes.txt'\]"):
     preflight.check_data_root(str(tmp_path))
 
 
@@ -114,3 +114,23 @@ def test_checking_csv_files_does_not_start_tensorflow(tmp_path):
                           text=True, timeout=60, check=True)
   assert result.stdout.splitlines() == [f'data folder {tmp_path} is empty: put one or more '
                                         'data files in it', '[]']
+
+
+def test_real_export_shapes_pass_the_check(tmp_path):
+  """What the typed CSV reader reads (components/typed_csv_example_gen) the check accepts:
+  .csv.gz, a UTF-8 BOM, CRLF, columns in another order, quoted fields with commas."""
+  import csv as csv_lib  # pylint: disable=import-outside-toplevel
+  import gzip  # pylint: disable=import-outside-toplevel
+  header, rows = read_taxi_rows()
+  rows = rows[:50]
+  company = header.index('company')
+  rows[0][company] = 'Taxi, Inc.'
+  order = list(reversed(header))
+  with gzip.open(tmp_path / 'a.csv.gz', 'wt', newline='', encoding='utf-8-sig') as f:
+    writer = csv_lib.writer(f, lineterminator='\r\n', quoting=csv_lib.QUOTE_ALL)
+    writer.writerow(order)
+    writer.writerows([[row[header.index(name)] for name in order] for row in rows])
+  with (tmp_path / 'b.csv').open('w', newline='', encoding='utf-8-sig') as f:
+    csv_lib.writer(f, lineterminator='\r\n').writerows([header] + rows)
+  assert preflight.check_data_root(str(tmp_path)) == 2
+

@@ -7,7 +7,9 @@ StatisticsGen, Transform and the Evaluator read ExampleGen's '.tfrecord' files, 
 Transform's. The default layout (8 GZIP shards) is what the other e2e tests run.
 """
 
+import csv
 import glob
+import gzip
 import json
 import os
 
@@ -21,7 +23,23 @@ pytestmark = pytest.mark.e2e
 def _run(home, data_root):
   return run_cli(['run', '--num-shards', '4', '--compression', 'none'], home,
                  data_root=data_root, train_steps=60,
-                 extra_env={'INPUT_PATTERN': 'span-{SPAN}/*.csv'})
+                 extra_env={'INPUT_PATTERN': 'span-{SPAN}/*'})
+
+
+def _write_export_shapes(folder, header, rows):
+  half = len(rows) // 2
+  order = list(reversed(header))
+  folder.mkdir(parents=True)
+  with gzip.open(folder / 'trips.csv.gz', 'wt', newline='', encoding='utf-8-sig') as f:
+    writer = csv.writer(f, lineterminator='\r\n', quoting=csv.QUOTE_NONNUMERIC)
+    writer.writerow(order)
+    for row in rows[:half]:  # every field quoted (commas inside quotes: the reader's tests)
+      writer.writerow([row[header.index(name)] for name in order])
+  tips = header.index('tips')
+  whole = [list(row) for row in rows[half:]]
+  for row in whole:
+    row[tips] = str(int(float(row[tips]))) if row[tips] else ''
+  write_csv(folder / 'more.csv', header, whole)
 
 
 def _latest_split_files(home, component, output):
@@ -62,8 +80,10 @@ def test_two_spans_in_sequence_then_a_drifted_span_is_refused(tmp_path):
         split: [f'{prefix}-0000{i}-of-00004.tfrecord' for i in range(4)]
         for split in ('train', 'eval')}
 
-  # Span 2 arrives (same distribution, other rows): ingested, compared with span 1's model.
-  write_csv(data_root / 'span-2' / 'trips.csv', header, rows[1:6000:4])
+  # Span 2 arrives (same distribution, other rows): ingested, compared with span 1's model. It
+  # comes as real exports do: gzip, a UTF-8 BOM, CRLF, columns in another order, every field
+  # quoted; and a file whose float column holds only whole numbers (tips), still FLOAT.
+  _write_export_shapes(data_root / 'span-2', header, rows[1:6000:4])
   second = _run(home, data_root)
   assert second.returncode == 0, second.stdout + second.stderr[-2000:]
   second_summary = read_last_run(home)
@@ -72,6 +92,13 @@ def test_two_spans_in_sequence_then_a_drifted_span_is_refused(tmp_path):
   assert 'CsvExampleGen' not in cached and 'Trainer' not in cached
   # The Evaluator compared against the latest blessed model (span 1's): diffs are reported.
   assert 'binary_accuracy_diff' in second_summary['metrics']
+
+  # No new span since: nothing to do, and the run says so at once.
+  again = _run(home, data_root)
+  assert again.returncode == 0, again.stdout + again.stderr[-2000:]
+  assert 'nothing new: no new data' in again.stdout
+  assert read_last_run(home)['nothing_new'] is True
+  assert read_last_run(home)['latest_pushed_model'] == second_summary['pushed_model']
 
   # Span 3: payment types shifted far from the accepted data: stopped before Transform.
   drifted = [list(row) for row in rows[2:6000:4]]

@@ -12,6 +12,10 @@ from google.protobuf import json_format
 
 from tests.conftest import REPO_ROOT
 
+# Every test runs the CLI in subprocesses (aiplatform, tfx), after compiling a spec in one that
+# imports TensorFlow.
+pytestmark = pytest.mark.integration
+
 PROJECT = 'acme-project'
 ACCOUNT = f'runner@{PROJECT}.iam.gserviceaccount.com'
 

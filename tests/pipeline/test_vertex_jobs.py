@@ -9,8 +9,6 @@ STORAGE_EMULATOR_HOST.
 import datetime
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import grpc
@@ -23,7 +21,6 @@ from pipeline.vertex_jobs import InvalidSettingError, JobSettings, VertexJobErro
 from vertex_local.api import LocalVertexAI
 from vertex_local.api.pipelines import Schedule
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 PROJECT, REGION = 'taxi-test-project', 'us-central1'
 ROOT = 'gs://taxi-test-bucket/pipeline_root/chicago-taxi'
 SERVICE_ACCOUNT = 'pipeline-runner@taxi-test-project.iam.gserviceaccount.com'
@@ -34,13 +31,16 @@ CHICAGO = datetime.timezone(datetime.timedelta(hours=-6))
 
 @pytest.fixture(scope='module')
 def spec_path(tmp_path_factory) -> Path:
-  """The project's real compiled spec (`python -m pipeline compile`), once per module."""
+  """The project's real compiled spec, once per module: what `python -m pipeline compile` writes
+  (its default profile, vertex-cpu), compiled by the same function in this process. A compile
+  subprocess would import TensorFlow again for ~10 s; the CLI's own compile is tested in
+  test_compile.py and test_vertex_cli.py."""
+  # Imported here: they pull in TFX and TensorFlow, which the tests below do not need.
+  from pipeline import profiles  # pylint: disable=import-outside-toplevel
+  from pipeline import vertex_runner  # pylint: disable=import-outside-toplevel
   path = tmp_path_factory.mktemp('spec') / 'spec.json'
   env = dict(os.environ, GCP_PROJECT=PROJECT, GCS_BUCKET='taxi-test-bucket')
-  done = subprocess.run([sys.executable, '-m', 'pipeline', 'compile', '--output', str(path)],
-                        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300,
-                        check=False)
-  assert done.returncode == 0, done.stderr[-3000:]
+  vertex_runner.compile_spec(profiles.load_profile('vertex-cpu', env), str(path))
   return path
 
 

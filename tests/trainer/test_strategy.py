@@ -74,6 +74,7 @@ def _free_port():
     return sock.getsockname()[1]
 
 
+@pytest.mark.integration  # Trains in a fresh process.
 @pytest.mark.timeout(_TIMEOUT + 30)
 def test_mirrored_over_two_logical_cpus_trains_and_saves(data_dir, tmp_path):
   result = _result(_harness('mirrored_cpus', data_dir, tmp_path))
@@ -84,6 +85,7 @@ def test_mirrored_over_two_logical_cpus_trains_and_saves(data_dir, tmp_path):
   _assert_model_predicts(tmp_path / 'model')
 
 
+@pytest.mark.integration  # Trains in two fresh processes.
 @pytest.mark.timeout(_TIMEOUT + 30)
 def test_multi_worker_trains_and_only_the_chief_keeps_the_model(data_dir, tmp_path):
   workers = [f'127.0.0.1:{_free_port()}' for _ in range(2)]

@@ -7,7 +7,8 @@ pipeline of a project. The runs, in order:
   cpu-1  vertex-cpu, first run: trains, blessed, uploaded to the local Model Registry;
   gpu-1  vertex-gpu (another pipeline), first run: must not see cpu-1's statistics or model;
          its Trainer is a CustomJob on 2 logical CPU devices standing in for 2 x T4;
-  cpu-2  vertex-cpu again: cached steps; baselines are cpu-1's (not gpu-1's newer ones);
+  cpu-2  vertex-cpu again: cached steps; baselines are cpu-1's (not gpu-1's newer ones); the
+         unchanged model is neither evaluated nor uploaded again;
   bad    vertex-cpu on data with unseen categories: stops at the gate, before the Trainer.
 """
 
@@ -127,7 +128,12 @@ def test_second_run_is_cached_and_uses_its_own_pipelines_baselines(runs):
   (model,) = _resolved(summary, 'latest_blessed_model_resolver-model-resolver')
   assert blessing['pipeline_run'] == model['pipeline_run'] == first['run_id']
   assert model['producer_task'] == 'Trainer'
-  assert 'binary_accuracy_diff' in summary['metrics']
+  # Nothing new for the model: the candidate is that blessed baseline, so it is neither
+  # evaluated again nor uploaded or deployed again.
+  assert summary['model_unchanged'] is True and summary['pushed_model'] is None
+  assert 'model unchanged' in result.stdout
+  for key in ('models', 'endpoints'):
+    assert runs['cpu-2-registry'][key] == runs['gpu-1-registry'][key], key
 
 
 def test_bad_input_stops_before_the_trainer_and_uploads_nothing(runs):

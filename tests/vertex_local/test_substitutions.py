@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from pipeline.config import LOCAL_BEAM_ARGS
 from vertex_local import caching
 from vertex_local.store import StoredArtifact
 from vertex_local.substitutions import Substitutions, dockerfile_env, split_beam_args
@@ -32,7 +33,7 @@ def test_dataflow_args_become_the_local_runner_args(tmp_path):
       '--runner=DataflowRunner', '--project=p', '--temp_location=gs://b/tmp'])
   assert argv == ['/venv/bin/python', '-m', 'x', '--executor_class_path', 'a.B',
                   '--json_serialized_invocation_args', '{"u": "gs://b/x"}',
-                  '--direct_running_mode=in_memory', '--direct_num_workers=1']
+                  *LOCAL_BEAM_ARGS]
   assert {s['kind'] for s in subs.listing()} == {'image', 'beam'}
 
 

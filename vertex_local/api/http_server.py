@@ -20,6 +20,7 @@ import ssl
 import threading
 from typing import Dict, List, Optional
 
+from vertex_local.api.background import BackgroundServer
 from vertex_local.api.storage import LocalStorage, Response, StorageError, error_response
 
 TOKEN_PATH = '/token'
@@ -51,7 +52,7 @@ class _Server(http.server.ThreadingHTTPServer):
       secure.close()
 
 
-class HttpServer:
+class HttpServer(BackgroundServer):
   """Routes /token and allowedLocations lookups to their answers, everything else to storage
   (or refuses it). `requests` collects 'METHOD /path?query' of every storage request."""
 
@@ -61,23 +62,9 @@ class HttpServer:
     self._refuse = refuse
     self._lock = lock
     self.requests = requests
-    self._server = _Server(('127.0.0.1', 0), self._handler())
-    self._server.ssl_context = ssl_context
-    self._thread = threading.Thread(target=self._server.serve_forever, name='vertex-http',
-                                    daemon=True)
-
-  def start(self) -> 'HttpServer':
-    self._thread.start()
-    return self
-
-  def stop(self) -> None:
-    self._server.shutdown()
-    self._server.server_close()
-
-  @property
-  def url(self) -> str:
-    host, port = self._server.server_address[:2]
-    return f'http://{host}:{port}'
+    server = _Server(('127.0.0.1', 0), self._handler())
+    server.ssl_context = ssl_context
+    super().__init__(server, 'vertex-http')
 
   @property
   def address(self):

@@ -14,6 +14,8 @@ import socketserver
 import threading
 from typing import List, Tuple
 
+from vertex_local.api.background import BackgroundServer
+
 # Hosts that client libraries call with REST (requests/urllib3), never gRPC.
 REST_HOSTS = frozenset({'iamcredentials.googleapis.com', 'oauth2.googleapis.com',
                         'storage.googleapis.com'})
@@ -43,7 +45,7 @@ class _Server(socketserver.ThreadingTCPServer):
   allow_reuse_address = True
 
 
-class ConnectProxy:
+class ConnectProxy(BackgroundServer):
   """Tunnels CONNECTs for REST_HOSTS to `rest` and all others to `grpc` ((host, port) pairs);
   answers anything else with 405."""
 
@@ -53,22 +55,8 @@ class ConnectProxy:
     self._lock = threading.Lock()
     self._tunnels: List[str] = []
     self._refused: List[str] = []
-    self._server = _Server(('127.0.0.1', 0), self._handler())
-    self._thread = threading.Thread(target=self._server.serve_forever, name='vertex-proxy',
-                                    daemon=True)
-
-  def start(self) -> 'ConnectProxy':
-    self._thread.start()
-    return self
-
-  def stop(self) -> None:
-    self._server.shutdown()
-    self._server.server_close()
-
-  @property
-  def url(self) -> str:
-    """http://127.0.0.1:<port>, for grpc_proxy / https_proxy."""
-    return f'http://127.0.0.1:{self._server.server_address[1]}'
+    server = _Server(('127.0.0.1', 0), self._handler())
+    super().__init__(server, 'vertex-proxy')  # its url is for grpc_proxy / https_proxy
 
   def tunnels(self) -> List[str]:
     """The `host:port` of every CONNECT so far, in order."""

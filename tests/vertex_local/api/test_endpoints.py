@@ -42,6 +42,7 @@ def _files(folder):
           for path in folder.rglob('*') if path.is_file()}
 
 
+@pytest.mark.integration  # The client process imports TFX and TensorFlow.
 def test_tfx_pusher_deploys_and_a_second_run_finds_its_endpoint(tmp_path, model_dir, run_client):
   state, gcs = tmp_path / 'state', tmp_path / 'gcs'
   with LocalVertexAI(state, gcs, project=PROJECT) as server:

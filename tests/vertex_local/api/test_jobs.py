@@ -5,6 +5,8 @@ import json
 import sys
 import threading
 
+import pytest
+
 from vertex_local.api import LocalVertexAI, launch_locally
 from vertex_local.api.jobs import JobRun, State
 from vertex_local.api.workers import ReplicaSpec
@@ -63,6 +65,7 @@ print('RESULT=' + json.dumps(result))
 '''
 
 
+@pytest.mark.integration  # The client process imports TFX and TensorFlow.
 def test_tfx_trainer_client_runs_replicas_with_tf_config(tmp_path, run_client):
   out = tmp_path / 'out'
   out.mkdir()

@@ -1,0 +1,80 @@
+"""End to end: `make run` from an empty pipeline home against TFX's own
+`taxi_pipeline_native_keras.py` (unmodified, from the installed tfx package, in a fresh HOME),
+one after the other on the same embedded data; wall seconds and eval accuracy of each, our
+per-component seconds, and the ratio (ours / TFX's; the target is <= 0.6).
+
+  python -m bench.e2e [--skip-tfx]      (`make bench-e2e`; writes bench/results/e2e.json)
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from pipeline import config as config_lib
+
+_RESULTS = Path(__file__).resolve().parent / 'results' / 'e2e.json'
+_REPO = Path(__file__).resolve().parents[1]
+_EXAMPLE = Path(config_lib.EMBEDDED_DATA_ROOT).parents[1]  # tfx/examples/chicago_taxi_pipeline
+
+
+def run_tfx_example(workdir: Path) -> dict:
+  """TFX's example as its README says: data and module file under $HOME/taxi."""
+  home = workdir / 'tfx_home'
+  taxi = home / 'taxi'
+  shutil.copytree(config_lib.EMBEDDED_DATA_ROOT, taxi / 'data' / 'simple')
+  shutil.copy(_EXAMPLE / 'taxi_utils_native_keras.py', taxi)
+  env = dict(os.environ, HOME=str(home), TF_USE_LEGACY_KERAS='1', TF_CPP_MIN_LOG_LEVEL='2')
+  started = time.monotonic()
+  result = subprocess.run([sys.executable, str(_EXAMPLE / 'taxi_pipeline_native_keras.py')],
+                          cwd=home, env=env, capture_output=True, text=True, check=False)
+  seconds = time.monotonic() - started
+  if result.returncode != 0:
+    raise RuntimeError(f'TFX example failed:\n{result.stderr[-3000:]}')
+  evaluations = sorted((home / 'tfx' / 'pipelines').glob('*/Evaluator/evaluation/*'))
+  from pipeline.run_report import read_eval_metrics  # pylint: disable=import-outside-toplevel
+  metrics = read_eval_metrics(str(evaluations[-1]))
+  return {'seconds': round(seconds, 1), 'binary_accuracy': metrics.get('binary_accuracy'),
+          'command': 'python taxi_pipeline_native_keras.py (HOME with taxi/data/simple)'}
+
+
+def run_ours(workdir: Path) -> dict:
+  home = workdir / 'pipeline_home'
+  env = dict(os.environ, PIPELINE_HOME=str(home))
+  env.pop('DATA_ROOT', None)
+  started = time.monotonic()
+  result = subprocess.run([sys.executable, '-m', 'pipeline', 'run'], cwd=_REPO, env=env,
+                          capture_output=True, text=True, check=False)
+  seconds = time.monotonic() - started
+  summary = json.loads((home / 'last_run.json').read_text())
+  if result.returncode != 0:
+    raise RuntimeError(f'make run failed: {summary["error"]}')
+  return {'seconds': round(seconds, 1),
+          'binary_accuracy': summary['metrics'].get('binary_accuracy'),
+          'components': {c['name']: c['seconds'] for c in summary['components']},
+          'command': 'python -m pipeline run (make run), empty PIPELINE_HOME'}
+
+
+def main(argv=None) -> int:
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument('--skip-tfx', action='store_true', help='only time our pipeline')
+  args = parser.parse_args(argv)
+  with tempfile.TemporaryDirectory(prefix='bench-e2e-') as workdir:
+    tfx_example = None if args.skip_tfx else run_tfx_example(Path(workdir))
+    ours = run_ours(Path(workdir))
+  result = {'tfx_example': tfx_example, 'ours': ours,
+            'load_average_after': os.getloadavg(),
+            'ratio': round(ours['seconds'] / tfx_example['seconds'], 3) if tfx_example else None}
+  _RESULTS.parent.mkdir(parents=True, exist_ok=True)
+  _RESULTS.write_text(json.dumps(result, indent=2) + '\n')
+  print(json.dumps(result, indent=2))
+  return 0
+
+
+if __name__ == '__main__':
+  sys.exit(main())

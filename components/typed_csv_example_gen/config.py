@@ -1,0 +1,114 @@
+"""The column declaration of TypedCsvExampleGen and how it travels in ExampleGen's custom_config.
+
+Types come from the declaration, never from the data: CsvExampleGen infers them per run and per
+file, so a float column whose values are all whole numbers (every `tips` 0) becomes INT and is
+refused downstream. The declaration rides in the same custom_config Struct as the file layout
+(components/sharded_executors.example_gen_custom_config), under its own key, so the sharded
+executor machinery reads the layout from it unchanged.
+"""
+
+from typing import Any, Dict, Mapping, Optional
+
+from google.protobuf import struct_pb2
+from tfx.proto import example_gen_pb2
+from tfx.types import standard_component_specs
+from tfx.utils import proto_utils
+
+from components import sharded_executors
+from components.example_files import ExampleFilesConfig
+
+COLUMN_TYPES_KEY = 'column_types'
+# Declared type -> the tf.Example list it becomes.
+KINDS = ('float', 'int', 'string')
+_PYTHON_KINDS = {int: 'int', float: 'float', str: 'string', bytes: 'string'}
+
+
+class ColumnTypesError(ValueError):
+  """The column declaration is unusable; the message names the column and the bad value."""
+
+
+def validate_column_types(column_types: Any) -> Dict[str, str]:
+  """{column: 'int' | 'float' | 'string'}, checked; raises ColumnTypesError naming the bad entry."""
+  if not isinstance(column_types, Mapping) or not column_types:
+    raise ColumnTypesError(
+        'column_types must be a non-empty mapping {column name: one of '
+        f'{list(KINDS)}}}, got {column_types!r}')
+  checked = {}
+  for name, kind in column_types.items():
+    if not isinstance(name, str) or not name:
+      raise ColumnTypesError(
+          f'column_types: every column name must be a non-empty string, got {name!r}')
+    if kind not in KINDS:
+      raise ColumnTypesError(
+          f'column_types[{name!r}] must be one of {list(KINDS)}, got {kind!r}; declare '
+          'whole numbers as "int", other numbers as "float", text as "string"')
+    checked[name] = kind
+  return checked
+
+
+def column_types_of(python_types: Mapping[str, type]) -> Dict[str, str]:
+  """The declaration for a {column: int | float | str} mapping, such as
+  transform.features.RAW_COLUMN_TYPES."""
+  declared = {}
+  for name, kind in python_types.items():
+    if kind not in _PYTHON_KINDS:
+      raise ColumnTypesError(
+          f'column {name!r}: Python type {kind!r} has no CSV type; use int, float or str')
+    declared[name] = _PYTHON_KINDS[kind]
+  return validate_column_types(declared)
+
+
+def typed_csv_custom_config(
+    column_types: Mapping[str, str],
+    custom_config: Optional[example_gen_pb2.CustomConfig] = None,
+    files: Optional[ExampleFilesConfig] = None) -> example_gen_pb2.CustomConfig:
+  """ExampleGen's custom_config carrying the file layout and the column declaration.
+
+  Give either `custom_config` (e.g. sharded_executors.example_gen_custom_config(files), as
+  pipeline/sources.py builds it) or `files`; neither means the default layout.
+  """
+  column_types = validate_column_types(column_types)
+  if custom_config is not None and files is not None:
+    raise ValueError('give the file layout once: custom_config or files, not both')
+  if custom_config is None:
+    custom_config = sharded_executors.example_gen_custom_config(files or ExampleFilesConfig())
+  if not isinstance(custom_config, example_gen_pb2.CustomConfig):
+    raise ValueError(
+        'custom_config must be an example_gen_pb2.CustomConfig (e.g. '
+        'sharded_executors.example_gen_custom_config(files)), got '
+        f'{type(custom_config).__name__}: column_types are merged into it when the pipeline '
+        'is defined, so a runtime parameter cannot be used here')
+  values = struct_pb2.Struct()
+  if custom_config.HasField('custom_config') and not custom_config.custom_config.Unpack(values):
+    raise ValueError('custom_config must pack a google.protobuf.Struct (as '
+                     'sharded_executors.example_gen_custom_config does), got '
+                     f'{custom_config.custom_config.type_url!r}')
+  if COLUMN_TYPES_KEY in values:
+    raise ValueError(f'custom_config already holds {COLUMN_TYPES_KEY!r}: give column_types '
+                     'once, as the column_types argument')
+  # Check the layout now too, so a bad one fails when the pipeline is defined.
+  ExampleFilesConfig.from_dict(dict(values.items()))
+  values.update({COLUMN_TYPES_KEY: column_types})
+  merged = example_gen_pb2.CustomConfig()
+  merged.custom_config.Pack(values)
+  return merged
+
+
+def column_types_from_exec_properties(exec_properties: Mapping[str, Any]) -> Dict[str, str]:
+  """The declaration in an execution's custom_config (JSON, as the launcher passes it)."""
+  text = exec_properties.get(standard_component_specs.CUSTOM_CONFIG_KEY)
+  values = struct_pb2.Struct()
+  if text:
+    custom_config = proto_utils.json_to_proto(text, example_gen_pb2.CustomConfig())
+    if custom_config.HasField('custom_config') and not custom_config.custom_config.Unpack(
+        values):
+      raise ColumnTypesError('custom_config must pack a google.protobuf.Struct, got '
+                             f'{custom_config.custom_config.type_url!r}')
+  if COLUMN_TYPES_KEY not in values:
+    raise ColumnTypesError(
+        f'custom_config has no {COLUMN_TYPES_KEY!r}: build the component as '
+        'TypedCsvExampleGen(input_base=..., column_types={...}), or its custom_config with '
+        'typed_csv_custom_config(column_types, ...)')
+  declared = values[COLUMN_TYPES_KEY]
+  return validate_column_types(dict(declared.items()) if isinstance(
+      declared, struct_pb2.Struct) else declared)
