@@ -154,12 +154,14 @@ def test_unseen_categories_stop_at_gate_before_transform(tmp_path, home_with_pus
 
 
 @pytest.mark.parametrize('make_data, expected', [
-    (_missing_column, 'company: SCHEMA_MISSING_COLUMN'),
-    (_text_in_numeric_column, 'fare: UNEXPECTED_DATA_TYPE'),
+    (_missing_column, "trips.csv: missing column(s) ['company']"),
+    (_text_in_numeric_column,
+     "trips.csv: line 43: column 'fare': 'twelve dollars' is not a number"),
 ])
-def test_gate_catches_bad_data_without_preflight(make_data, expected, tmp_path,
+def test_reader_refuses_bad_data_without_preflight(make_data, expected, tmp_path,
                                                  home_with_pushed_model):
-  """The tfx CLI path (local_runner.py) has no pre-flight check: the schema gate still stops it."""
+  """The tfx CLI path (local_runner.py) has no pre-flight check: the typed CSV reader (the
+  ExampleGen, the first component) still refuses the file, naming it, before anything else."""
   (tmp_path / 'data').mkdir()
   make_data(tmp_path / 'data')
   env = dict(os.environ, PIPELINE_HOME=str(home_with_pushed_model),
@@ -167,7 +169,7 @@ def test_gate_catches_bad_data_without_preflight(make_data, expected, tmp_path,
   result = subprocess.run([sys.executable, 'local_runner.py'], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=600, check=False)
   assert result.returncode != 0
-  assert 'DataAnomaliesError' in result.stderr
+  assert 'CsvInputError' in result.stderr
   assert expected in result.stderr, result.stderr[-3000:]
   transform_runs = home_with_pushed_model / 'pipeline_root' / 'Transform'
   assert not transform_runs.exists() or len(list(transform_runs.rglob('transform_graph/*'))) == 1

@@ -173,7 +173,8 @@ def test_pusher_goes_to_vertex_endpoint_when_configured(tmp_path):
   assert result.returncode == 0, result.stderr[-3000:]
   spec = json.loads(output.read_text())['pipelineSpec']
   pusher = spec['deploymentSpec']['executors']['Pusher_executor']['container']['args']
-  assert 'tfx.extensions.google_cloud_ai_platform.pusher.executor.Executor' in pusher
+  # TFX's Vertex Pusher executor, skipping an unchanged model (components/unchanged_model.py).
+  assert 'components.unchanged_model.VertexPusherExecutor' in pusher
   config = json.loads(spec['root']['dag']['tasks']['Pusher']['inputs']['parameters'][
       'custom_config']['runtimeValue']['constantValue']['stringValue'])
   assert config['ai_platform_serving_args']['endpoint_name'] == 'taxi-endpoint'
@@ -238,10 +239,9 @@ def test_local_profile_compiles_local_paths_the_local_engine_runs(tmp_path):
   assert 'gs://' not in text and 'None' not in text
   job = json.loads(text)
   assert job['runtimeConfig']['gcsOutputDirectory'] == f'{home}/vertex_local/pipeline_root'
-  spec = pipeline_spec_pb2.PipelineSpec()
-  json_format.ParseDict(job['pipelineSpec'], spec, ignore_unknown_fields=True)
-  example_gen = spec.root.dag.tasks['CsvExampleGen'].inputs.parameters['input_base']
-  assert example_gen.runtime_value.constant_value.string_value == str(data)
-  trainer = spec.deployment_spec.fields['executors']['Trainer_executor']
-  assert 'tfx.components.trainer.executor.GenericExecutor' in str(trainer)
+  example_gen = job['pipelineSpec']['root']['dag']['tasks']['CsvExampleGen']
+  assert example_gen['inputs']['parameters']['input_base']['runtimeValue']['constantValue'][
+      'stringValue'] == str(data)
+  trainer = job['pipelineSpec']['deploymentSpec']['executors']['Trainer_executor']
+  assert 'tfx.components.trainer.executor.GenericExecutor' in trainer['container']['args']
   assert 'ai_platform_training_args' not in text and 'DataflowRunner' not in text
