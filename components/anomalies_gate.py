@@ -8,6 +8,7 @@ curated schema (TFDV), and on success publishes this run's statistics as the nex
 """
 
 import os
+import re
 from typing import List, Tuple
 
 import tensorflow as tf
@@ -49,10 +50,29 @@ def describe_anomalies(split: str, anomalies: anomalies_pb2.Anomalies) -> List[T
   return sorted(rows)
 
 
+# TFDV lists every unseen value ("Examples contain values missing from the schema: a (<1%), b
+# (~5%), ..."): thousands on one line for an id-like column. The message keeps the count and the
+# first few; the run report lists them all (from ExampleValidator's anomalies).
+_UNSEEN = re.compile(r'^(?P<head>.*values missing from the schema: )(?P<values>.*?)(?P<end>\.?)$',
+                     re.S)
+_VALUES_SHOWN = 5
+
+
+def shorten_description(description: str) -> str:
+  match = _UNSEEN.match(description)
+  if not match:
+    return description
+  values = [v.strip() for v in re.split(r',\s(?![^()]*\))', match['values']) if v.strip()]
+  if len(values) <= _VALUES_SHOWN:
+    return description
+  return (f'{match["head"]}{len(values)} values, e.g. {", ".join(values[:_VALUES_SHOWN])}, ... '
+          '(all of them in the run report)')
+
+
 def format_anomalies(rows: List[Tuple[str, ...]]) -> str:
   lines = [f'data validation found {len(rows)} anomal{"y" if len(rows) == 1 else "ies"} '
            'against the curated schema (pipeline/schema/schema.pbtxt):']
-  lines += [f'  [{split}] {feature}: {kind}: {description}'
+  lines += [f'  [{split}] {feature}: {kind}: {shorten_description(description)}'
             for split, feature, kind, description in rows]
   return '\n'.join(lines)
 

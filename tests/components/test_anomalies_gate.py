@@ -47,3 +47,16 @@ def test_reads_what_example_validator_writes(tmp_path):
 def test_missing_file_is_an_error(tmp_path):
   with pytest.raises(Exception, match='SchemaDiff.pb'):
     anomalies_gate.read_anomalies(str(tmp_path))
+
+
+def test_a_long_list_of_unseen_values_is_counted_and_cut():
+  values = ', '.join(f'Cab {i} (<1%)' for i in range(3000))
+  description = f'Examples contain values missing from the schema: {values}.'
+  message = anomalies_gate.format_anomalies([('train', 'company',
+                                              'ENUM_TYPE_UNEXPECTED_STRING_VALUES', description)])
+  assert ('company: ENUM_TYPE_UNEXPECTED_STRING_VALUES: Examples contain values missing from the '
+          'schema: 3000 values, e.g. Cab 0 (<1%), Cab 1 (<1%), Cab 2 (<1%), Cab 3 (<1%), '
+          'Cab 4 (<1%), ... (all of them in the run report)') in message
+  assert 'Cab 5 ' not in message
+  short = 'Examples contain values missing from the schema: Bitcoin (~50%).'
+  assert anomalies_gate.shorten_description(short) == short

@@ -145,3 +145,26 @@ def test_bad_input_stops_before_the_trainer_and_uploads_nothing(runs):
   ran = [c['name'] for c in summary['components']]
   assert ran[-1] == 'AnomaliesGate' and 'Trainer' not in ran
   assert runs['bad-registry'] == runs['cpu-2-registry']
+
+
+def test_local_profile_spec_runs_as_compiled(tmp_path):
+  """`make compile PROFILE=local` writes local paths (PIPELINE_HOME, DATA_ROOT) that the engine
+  runs with no substitution of paths; on data with unseen categories it stops at the gate."""
+  header, rows = read_taxi_rows()
+  bad_rows = [list(row) for row in rows[:1500]]
+  for row in bad_rows[::2]:
+    row[header.index('payment_type')] = 'Bitcoin'
+  data = write_csv(tmp_path / 'data' / 'data.csv', header, bad_rows).parent
+  home = tmp_path / 'home'
+  spec = tmp_path / 'local.json'
+  compiled = run_cli(['compile', '--profile', 'local', '--output', str(spec)], home,
+                     data_root=data, extra_env={'TRAIN_STEPS': TRAIN_STEPS})
+  assert compiled.returncode == 0, compiled.stdout + compiled.stderr[-3000:]
+  result, summary = _run(spec, home, data)
+  assert result.returncode == 1, result.stdout + result.stderr[-3000:]
+  kinds = {s['kind'] for s in summary['substitutions']}
+  assert not kinds & {'gcs', 'data_root', 'beam'}, summary['substitutions']
+  assert 'payment_type: ENUM_TYPE_UNEXPECTED_STRING_VALUES' in summary['error']
+  ran = [c['name'] for c in summary['components']]
+  assert ran[-1] == 'AnomaliesGate' and 'CsvExampleGen' in ran
+  assert list((home / 'vertex_local' / 'pipeline_root').iterdir())  # artifacts went there
