@@ -122,3 +122,35 @@ def test_error_from_log_takes_the_last_exception_with_its_message():
   assert tasks.error_from_log(log).startswith('components.anomalies_gate.DataAnomaliesError: '
                                               'data validation found 1 anomaly:\n  [train]')
   assert tasks.error_from_log('no traceback here') == ''
+
+
+@pytest.mark.integration  # A task subprocess importing TFX.
+def test_a_module_missing_from_the_image_fails_as_on_vertex(tmp_path):
+  """The task runs in a working directory outside the checkout with the package as installed:
+  `tests` is in the checkout but not in the installed package (nor the image), so it fails."""
+  import sys  # pylint: disable=import-outside-toplevel
+  component = {'executorLabel': 'x_ex', 'outputDefinitions': {'artifacts': {
+      'out': {'artifactType': {'schemaTitle': 'tfx.Examples'}}}}}
+  container = {'image': 'img:1', 'command': [
+      'python', '-m', 'tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor'],
+               'args': ['--executor_class_path', 'tests.vertex_local.test_tasks.NoExecutor',
+                        '--json_serialized_invocation_args', '{{$}}']}
+  path = tmp_path / 'job.json'
+  path.write_text(json.dumps({'pipelineSpec': {
+      'pipelineInfo': {'name': 'p'}, 'components': {'x': component},
+      'deploymentSpec': {'executors': {'x_ex': {'container': container}}},
+      'root': {'dag': {'tasks': {'x': {'componentRef': {'name': 'x'}}}}}},
+      'runtimeConfig': {'gcsOutputDirectory': str(tmp_path / 'root')}}))
+  job = spec_lib.load(path)
+  context = tasks.RunContext(
+      job=job, run_id='run-1', store=ArtifactStore(tmp_path / 'store.json'),
+      substitutions=Substitutions(tmp_path / 'gcs', tmp_path / 'pkg', None, sys.executable),
+      produced={}, environment={'PATH': '/usr/bin:/bin', 'TF_CPP_MIN_LOG_LEVEL': '3'},
+      task_log_dir=tmp_path / 'logs', contexts=[], log=lambda text: None)
+  with pytest.raises(tasks.TaskFailed, match='x failed: ImportError: Could not import '
+                                             'tests.vertex_local.test_tasks.NoExecutor'):
+    tasks.run_container(job.tasks['x'], context)
+  # The checkout's tests package is not visible from the task (another library's top-level
+  # `tests` may be installed, so the miss is on the subpackage).
+  log = (tmp_path / 'logs' / 'x.executor.log').read_text()
+  assert "ModuleNotFoundError: No module named 'tests.vertex_local'" in log
