@@ -73,13 +73,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     except ValueError as error:
       print(f'error: {error}', file=sys.stderr)
       return 2
-    from pipeline import run_lock
-    try:
-      summary = local_run.run_and_report(config, print, force=args.force)
-    except run_lock.PipelineBusyError as error:
-      print(f'error: {error}', file=sys.stderr)
-      return 3
-    return 0 if summary.status == 'succeeded' else 1
+    return _exit_code(lambda: local_run.run_and_report(config, print, force=args.force))
 
   # Outside `run` (which logs everything to a file) keep stdout for our own lines: no
   # TensorFlow C++ chatter, and library warnings on stderr. aiplatform prints INFO logs to stdout
@@ -115,7 +109,6 @@ def _run_vertex_local(args) -> int:
   """Compiles the profile (unless --spec names a spec), then runs the spec on the local engine
   with `make run`'s console, lock, last_run.json and exit codes."""
   from pipeline import config as config_lib  # pylint: disable=import-outside-toplevel
-  from pipeline import run_lock  # pylint: disable=import-outside-toplevel
   from vertex_local import engine  # pylint: disable=import-outside-toplevel
   from vertex_local import run as vertex_local_run  # pylint: disable=import-outside-toplevel
   try:
@@ -132,8 +125,14 @@ def _run_vertex_local(args) -> int:
     spec = vertex_commands.default_spec_path_for(args.profile)
   settings = engine.EngineSettings(spec_path=Path(spec).resolve(),
                                    pipeline_home=config.pipeline_home, data_root=config.data_root)
+  return _exit_code(lambda: vertex_local_run.run_and_report(settings, print))
+
+
+def _exit_code(run_and_report) -> int:
+  """Both engines' exit codes: 0 succeeded, 1 failed, 3 another run holds the pipeline home."""
+  from pipeline import run_lock  # pylint: disable=import-outside-toplevel
   try:
-    summary = vertex_local_run.run_and_report(settings, print)
+    summary = run_and_report()
   except run_lock.PipelineBusyError as error:
     print(f'error: {error}', file=sys.stderr)
     return 3

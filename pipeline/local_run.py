@@ -3,6 +3,7 @@ file, print one line per component and a summary, write last_run.json."""
 
 import datetime
 import traceback
+from pathlib import Path
 
 from pipeline import config as config_lib
 from pipeline import console
@@ -43,8 +44,7 @@ def _nothing_new(config, previous, fingerprint, print_line):
 
 
 def _run_and_report(config, print_line, fingerprint):
-  stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
-  log_file = config.log_dir / f'run-{stamp}.log'
+  log_file = new_log_file(config.log_dir)
   summary = run_report.RunSummary(status='failed', log_file=str(log_file),
                                   details={'engine': 'local', 'input_fingerprint': fingerprint})
   print_line(f'  home {config.pipeline_home}; TF/Beam logs in {log_file}')
@@ -73,6 +73,11 @@ def _run_and_report(config, print_line, fingerprint):
     summary.components = tracker.components
     run_report.fill_from_metadata(summary, config.metadata_path, config.pipeline_name)
   return finish(summary, config.last_run_path, print_line)
+
+
+def new_log_file(log_dir: Path) -> Path:
+  """This run's log file, named by its start time (both engines log there)."""
+  return log_dir / f'run-{datetime.datetime.now():%Y%m%d-%H%M%S}.log'
 
 
 def finish(summary: run_report.RunSummary, last_run_path, print_line: console.PrintLine) -> \

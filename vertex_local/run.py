@@ -1,8 +1,6 @@
 """`python -m pipeline run --engine vertex-local`: the local engine with `make run`'s console,
 run lock, log file, data pre-check, last_run.json and exit codes."""
 
-import datetime
-
 from pipeline import console
 from pipeline import local_run
 from pipeline import preflight
@@ -19,8 +17,7 @@ def run_and_report(settings: engine.EngineSettings, print_line: console.PrintLin
   Raises run_lock.PipelineBusyError (and writes nothing) when another run uses the same home.
   """
   with run_lock.exclusive_run(settings.pipeline_home):
-    stamp = datetime.datetime.now().strftime('%Y%m%d-%H%M%S')
-    log_file = settings.pipeline_home / 'logs' / f'run-{stamp}.log'
+    log_file = local_run.new_log_file(settings.pipeline_home / 'logs')
     summary = run_report.RunSummary(
         status='failed', log_file=str(log_file),
         details={'engine': engine.ENGINE_NAME, 'spec': str(settings.spec_path)})
