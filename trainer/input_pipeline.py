@@ -7,6 +7,7 @@ components/example_files.py).
 
 import dataclasses
 import re
+import zlib
 from typing import Dict, Optional, Sequence, Tuple
 
 from absl import logging
@@ -102,6 +103,7 @@ def check_shards(files: Sequence[str], whole_files: bool = False) -> None:
   """
   for path in files:
     compression = example_files.compression_of(path)
+    kind = 'GZIP' if compression == 'gzip' else 'uncompressed'
     records = tf.data.TFRecordDataset(
         path, compression_type=example_files.tf_compression_type(path))
     try:
@@ -109,8 +111,29 @@ def check_shards(files: Sequence[str], whole_files: bool = False) -> None:
         pass
     except tf.errors.DataLossError as error:
       raise CorruptShardError(
-          f'{path}: not a readable {"GZIP" if compression == "gzip" else "uncompressed"} '
-          f'TFRecord file ({_TF_ERROR_WRAPPING.sub("", error.message)})') from None
+          f'{path}: not a readable {kind} TFRecord file '
+          f'({_TF_ERROR_WRAPPING.sub("", error.message)})') from None
+    # TF reads a GZIP file cut short on a record boundary as a clean end of file: the
+    # records after the cut are lost without an error. The GZIP trailer says whether the
+    # file is whole.
+    if whole_files and compression == 'gzip' and not _gzip_stream_is_whole(path):
+      raise CorruptShardError(
+          f'{path}: GZIP file cut short (no end-of-stream marker): records after the cut '
+          f'are missing. Re-copy or regenerate the file.')
+
+
+def _gzip_stream_is_whole(path: str, chunk_bytes: int = 1 << 20) -> bool:
+  """Whether every GZIP member in `path` ends with its end-of-stream marker."""
+  decompressor = zlib.decompressobj(wbits=31)
+  with tf.io.gfile.GFile(path, 'rb') as f:
+    while chunk := f.read(chunk_bytes):
+      while chunk:
+        decompressor.decompress(chunk)
+        # Bytes past a member's end are the next member (concatenated GZIP files).
+        chunk = decompressor.unused_data if decompressor.eof else b''
+        if chunk:
+          decompressor = zlib.decompressobj(wbits=31)
+  return decompressor.eof
 
 
 def should_cache(files: Sequence[str], config: InputConfig) -> bool:

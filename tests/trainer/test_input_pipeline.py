@@ -115,13 +115,29 @@ def test_corrupt_shard_is_named(tmp_path, content):
 
 
 def test_corruption_after_the_first_record_is_found_by_a_whole_file_check(tmp_path):
-  path = synthetic.write_shards(str(tmp_path), 1, 200)[0]
+  path = synthetic.write_shards(str(tmp_path), 1, 200, compression='none')[0]
   data = open(path, 'rb').read()
+  middle = len(data) // 2
   with open(path, 'wb') as f:
-    f.write(data[:len(data) // 2])  # Truncated: the first records still read.
+    f.write(data[:middle] + b'\xff' * 16 + data[middle + 16:])  # The first records still read.
   input_pipeline.check_shards([path])
   with pytest.raises(input_pipeline.CorruptShardError, match=path):
     input_pipeline.check_shards([path], whole_files=True)
+
+
+def test_gzip_file_cut_on_a_record_boundary_is_found_by_a_whole_file_check(tmp_path):
+  [plain] = synthetic.write_shards(str(tmp_path), 1, 50, compression='none')
+  path = str(tmp_path / 'cut.gz')
+  whole = gzip.compress(open(plain, 'rb').read())
+  with open(path, 'wb') as f:
+    f.write(whole[:-8])  # Without the trailer: TF reads all 50 records and a clean end.
+  assert sum(1 for _ in tf.data.TFRecordDataset(path, 'GZIP')) == 50
+  with pytest.raises(input_pipeline.CorruptShardError, match='cut short'):
+    input_pipeline.check_shards([path], whole_files=True)
+  # Whole files pass, also two GZIP members one after the other.
+  with open(path, 'wb') as f:
+    f.write(whole + gzip.compress(open(plain, 'rb').read()))
+  input_pipeline.check_shards([path], whole_files=True)
 
 
 def test_cache_decision_follows_the_budget(shards, tmp_path):
