@@ -1,5 +1,6 @@
 # The project's commands. Each target sets up .venv first when needed (tools/setup-venv.sh).
-# Environment: DATA_ROOT (CSV folder), PIPELINE_HOME (run outputs), TRAIN_STEPS, PYTHON.
+# Environment: DATASET (bundled name or folder; default taxi), DATA_ROOT (CSV folder),
+# PIPELINE_HOME (run outputs), TRAIN_STEPS, PYTHON.
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -8,6 +9,7 @@ export PIPELINE_HOME ?= $(CURDIR)/pipeline_home
 export DATA_ROOT
 export TRAIN_STEPS
 export PYTHON
+export DATASET
 PROFILE ?= vertex-cpu
 
 .PHONY: setup run test test-fast bench bench-e2e compile lock lock-gpu check-image-env clean

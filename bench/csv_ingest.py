@@ -38,9 +38,8 @@ from components import sharded_executors
 from components.example_files import ExampleFilesConfig
 from components.typed_csv_example_gen import TypedCsvExampleGen
 from components.typed_csv_example_gen import TypedCsvExampleGenExecutor
-from components.typed_csv_example_gen import column_types_of
 from pipeline import pipeline as pipeline_lib
-from transform import features
+import datasets
 # pylint: enable=wrong-import-position
 
 _RESULTS = Path(__file__).resolve().parent / 'results' / 'csv_ingest.json'
@@ -79,7 +78,7 @@ def make_csv(rows: int, seed: int = data_lib.DataConfig().seed) -> Path:
 def run_once(variant: str, mode: str, data_root: Path, work: Path) -> Dict[str, object]:
   executor_class, _ = VARIANTS[variant]
   component = TypedCsvExampleGen(
-      input_base=str(data_root), column_types=column_types_of(features.RAW_COLUMN_TYPES),
+      input_base=str(data_root), column_types=datasets.load('taxi').column_types,
       output_config=pipeline_lib.example_gen_output_config(),
       custom_config=sharded_executors.example_gen_custom_config(ExampleFilesConfig()))
   properties = {key: value for key, value in component.exec_properties.items()

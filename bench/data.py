@@ -12,6 +12,7 @@ folder, then renamed).
 """
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -28,11 +29,11 @@ import tensorflow_transform as tft
 from tfx_bsl.coders import example_coder
 
 from pipeline import config as pipeline_config
-from transform import features
+import datasets
 
 _REPO_ROOT = Path(__file__).resolve().parents[1]
 # Code whose change changes the data: the transform and this generator.
-_CODE_FILES = ('transform/preprocessing.py', 'transform/features.py', 'bench/data.py')
+_CODE_FILES = ('transform/preprocessing.py', 'datasets/taxi/dataset.toml', 'bench/data.py')
 _SPLIT_DIR = os.path.join('transformed_examples', 'Split-train')
 _META = 'meta.json'
 DEFAULT_DATA_DIR = str(_REPO_ROOT / 'bench' / 'data')
@@ -48,7 +49,7 @@ class DataConfig:
   # this is in standard deviations): duplicates differ, the distribution does not.
   float_jitter: float = 0.01
   source_csv: str = os.path.join(pipeline_config.EMBEDDED_DATA_ROOT, 'data.csv')
-  raw_schema_path: str = pipeline_config.SCHEMA_PATH
+  raw_schema_path: str = datasets.load('taxi').schema_path
 
   def __post_init__(self):
     if self.examples < 1:
@@ -144,7 +145,7 @@ def _generate(config: DataConfig, out_dir: str) -> None:
       'examples': config.examples,
       'shard_examples': shard_examples,
       'sample_rows': len(next(iter(base.values()))),
-      'label_positive_fraction': float(np.mean(columns[features.TRANSFORMED_LABEL_KEY])),
+      'label_positive_fraction': float(np.mean(columns[datasets.load('taxi').label_key])),
       'transform_seconds': transform_seconds,
       'generation_seconds': time.perf_counter() - start,
   }
@@ -175,7 +176,8 @@ def _transform_sample(config: DataConfig, transform_graph_dir: str,
     raw = pipeline | 'Rows' >> beam.Create(rows) | 'Decode' >> source.BeamSource()
     (transformed, _), transform_fn = (
         (raw, source.TensorAdapterConfig())
-        | tft_beam.AnalyzeAndTransformDataset(preprocessing.preprocessing_fn,
+        | tft_beam.AnalyzeAndTransformDataset(functools.partial(preprocessing.preprocessing_fn, custom_config={
+                                                preprocessing.DATASET_KEY: datasets.load('taxi').to_dict()}),
                                               output_record_batches=True))
     _ = transform_fn | tft_beam.WriteTransformFn(transform_graph_dir)
     _ = (transformed

@@ -135,7 +135,7 @@ def main(argv: Optional[List[str]] = None) -> int:
           'warmup_batches': config.warmup_batches,
           'timed_batches': config.timed_batches,
           'python_timed_batches': config.python_timed_batches,
-          'model': 'trainer.model.build_keras_model(ModelConfig()), same seed per variant',
+          'model': 'trainer.model.build_keras_model(taxi, ModelConfig()), same seed per variant',
           'input_only': 'batches pulled in one tf.function (tf.data) or from the Keras '
                         'enqueuer (Sequence), after warm-up; examples/s per repeat',
           'fit': 'one model.fit; step end times from a callback; warm-up steps excluded',

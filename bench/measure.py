@@ -11,6 +11,8 @@ from typing import List, Optional, Tuple
 
 import tensorflow as tf
 
+import datasets
+
 from bench import variants as variants_lib
 from bench.data import BenchData
 from trainer import model as model_lib
@@ -146,7 +148,7 @@ def measure_fit(variant: variants_lib.Variant, source, config: MeasureConfig,
   warmup = config.warmup_batches
   # Same initial weights for every variant.
   tf.keras.utils.set_random_seed(0)
-  model = model_lib.build_keras_model(config.model)
+  model = model_lib.build_keras_model(datasets.load('taxi'), config.model)
   clock = _StepClock()
   extra = {}
   if isinstance(source, tf.keras.utils.Sequence):

@@ -16,9 +16,9 @@ from tfx_bsl.tfxio import dataset_options
 from bench import python_readers
 from bench.data import BenchData
 from trainer import input_pipeline
-from transform import features
+import datasets
 
-LABEL_KEY = features.TRANSFORMED_LABEL_KEY
+LABEL_KEY = datasets.load('taxi').label_key
 Source = Union[tf.data.Dataset, tf.keras.utils.Sequence]
 
 

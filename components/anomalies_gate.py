@@ -71,7 +71,7 @@ def shorten_description(description: str) -> str:
 
 def format_anomalies(rows: List[Tuple[str, ...]]) -> str:
   lines = [f'data validation found {len(rows)} anomal{"y" if len(rows) == 1 else "ies"} '
-           'against the curated schema (pipeline/schema/schema.pbtxt):']
+           'against the curated schema (the dataset schema.pbtxt):']
   lines += [f'  [{split}] {feature}: {kind}: {shorten_description(description)}'
             for split, feature, kind, description in rows]
   return '\n'.join(lines)

@@ -6,6 +6,7 @@
   compile                 compile the KFP v2 spec of a profile for Vertex AI (offline)
   submit                  submit a run of a profile to Vertex AI Pipelines
   schedule create|list|pause|resume|delete    scheduled retraining on Vertex AI
+  dataset init            write a dataset definition and curated schema from a sample of a CSV
   report                  rebuild a run's report.html from the store (--run-id; default latest)
   runs                    list past runs: id, time, status, blessed, key metric, pushed model
 """
@@ -27,15 +28,18 @@ from pipeline.report import commands as report_commands  # pylint: disable=wrong
 
 
 def _parser() -> argparse.ArgumentParser:
-  parser = argparse.ArgumentParser(prog='taxi-pipeline', description=__doc__,
+  parser = argparse.ArgumentParser(prog='python -m pipeline', description=__doc__,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
   commands = parser.add_subparsers(dest='command', required=True)
   run = commands.add_parser('run', help='run the pipeline locally (LocalDagRunner)')
   run.add_argument('--data-root', help='folder of CSV files (default: $DATA_ROOT or the '
-                   'embedded Chicago taxi sample)')
+                   "dataset's own data)")
   run.add_argument('--pipeline-home', help='where runs write (default: $PIPELINE_HOME or '
                    './pipeline_home)')
-  run.add_argument('--train-steps', type=int, help='training steps (default: 2000)')
+  run.add_argument('--train-steps', type=int, help="training steps (default: $TRAIN_STEPS, "
+                   "the dataset's train_steps, else from the row count)")
+  run.add_argument('--dataset', help='a bundled dataset (taxi, taxi_fare, penguins) or a folder '
+                   'with dataset.toml (default: $DATASET or taxi)')
   run.add_argument('--num-shards', type=int, help='files per split ExampleGen and Transform '
                    'write, at least (default: $NUM_SHARDS or 8)')
   run.add_argument('--compression', choices=sorted(example_files.COMPRESSIONS),
@@ -52,6 +56,16 @@ def _parser() -> argparse.ArgumentParser:
                    help='vertex-local without --spec: the profile to compile (default vertex-cpu)')
   vertex_commands.add_arguments(commands)
   report_commands.add_arguments(commands)
+  dataset = commands.add_parser('dataset', help='dataset definitions').add_subparsers(
+      dest='dataset_command', required=True)
+  init = dataset.add_parser('init', help='a definition and schema from a sample of a CSV')
+  init.add_argument('--csv', required=True, help='a .csv or .csv.gz file with a header row')
+  init.add_argument('--label', required=True, help='the column to predict')
+  init.add_argument('--task', choices=('binary', 'multiclass', 'regression'),
+                    help='default: from the label (0/1: binary; text or few whole numbers: '
+                    'multiclass; other numbers: regression)')
+  init.add_argument('--out', required=True, help='folder to write dataset.toml and schema.pbtxt')
+  init.add_argument('--name', help='dataset name (default: the folder name)')
   return parser
 
 
@@ -59,6 +73,8 @@ def main(argv: Optional[List[str]] = None) -> int:
   args = _parser().parse_args(argv)
   if args.command in ('report', 'runs'):
     return report_commands.run(args)
+  if args.command == 'dataset':
+    return _dataset_init(args)
   # Heavy imports are deferred: TensorFlow takes seconds to import and --help should not wait.
   if args.command == 'run' and args.engine == 'vertex-local':
     return _run_vertex_local(args)
@@ -67,7 +83,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     from pipeline import local_run
     try:
       config = config_lib.LocalConfig.from_env(
-          os.environ, data_root=args.data_root, train_steps=args.train_steps,
+          _with_dataset(args), data_root=args.data_root, train_steps=args.train_steps,
           pipeline_home=args.pipeline_home, num_shards=args.num_shards,
           compression=args.compression)
     except ValueError as error:
@@ -96,6 +112,13 @@ def main(argv: Optional[List[str]] = None) -> int:
   return vertex_commands.run(args, profile)
 
 
+def _with_dataset(args):
+  """The environment, with --dataset as DATASET (so a compile in the same run sees it)."""
+  if args.dataset:
+    os.environ['DATASET'] = args.dataset
+  return os.environ
+
+
 def _with_example_identity(profile: str, environ):
   """Compiling needs no real identity: without GCP_PROJECT/GCS_BUCKET, an example one."""
   if profile == 'local' or environ.get('GCP_PROJECT') or environ.get('GCS_BUCKET'):
@@ -112,7 +135,7 @@ def _run_vertex_local(args) -> int:
   from vertex_local import engine  # pylint: disable=import-outside-toplevel
   from vertex_local import run as vertex_local_run  # pylint: disable=import-outside-toplevel
   try:
-    config = config_lib.LocalConfig.from_env(os.environ, data_root=args.data_root,
+    config = config_lib.LocalConfig.from_env(_with_dataset(args), data_root=args.data_root,
                                              pipeline_home=args.pipeline_home)
   except ValueError as error:
     print(f'error: {error}', file=sys.stderr)
@@ -126,6 +149,20 @@ def _run_vertex_local(args) -> int:
   settings = engine.EngineSettings(spec_path=Path(spec).resolve(),
                                    pipeline_home=config.pipeline_home, data_root=config.data_root)
   return _exit_code(lambda: vertex_local_run.run_and_report(settings, print))
+
+
+def _dataset_init(args) -> int:
+  os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+  for name in ('tensorflow', 'apache_beam'):  # Deprecation and speed notes from the schema step.
+    logging.getLogger(name).setLevel(logging.ERROR)
+  from datasets import init  # pylint: disable=import-outside-toplevel
+  from datasets.definition import DatasetError  # pylint: disable=import-outside-toplevel
+  try:
+    init.init_dataset(args.csv, args.label, args.out, task=args.task, name=args.name)
+  except (ValueError, OSError, DatasetError) as error:
+    print(f'error: {error}', file=sys.stderr)
+    return 2
+  return 0
 
 
 def _exit_code(run_and_report) -> int:

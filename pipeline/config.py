@@ -8,12 +8,13 @@ from typing import Mapping, Optional, Tuple
 
 import importlib.util
 
+import datasets
 from components.example_files import ExampleFilesConfig
+from datasets.definition import Dataset
 from trainer.config import TrainConfig
 
-PIPELINE_NAME = 'chicago-taxi'  # KFP v2 allows [a-z0-9-] only.
-SCHEMA_PATH = str(Path(__file__).parent / 'schema' / 'schema.pbtxt')
-# Located without importing tfx (seconds of TensorFlow start-up) from the installed package.
+# The Chicago taxi sample (the `taxi` dataset's data), located without importing tfx (seconds
+# of TensorFlow start-up) from the installed package.
 EMBEDDED_DATA_ROOT = str(
     Path(importlib.util.find_spec('tfx').submodule_search_locations[0]) / 'examples' /
     'chicago_taxi_pipeline' / 'data' / 'simple')
@@ -27,17 +28,19 @@ LOCAL_BEAM_ARGS = ('--direct_running_mode=in_memory', '--direct_num_workers=1',
 
 @dataclasses.dataclass(frozen=True)
 class LocalConfig:
-  """Where a local run reads, writes and how long it trains."""
+  """Where a local run reads, writes and how long it trains. Unset fields come from the
+  dataset definition: data_root, pipeline_name and train_steps."""
   pipeline_home: Path
-  data_root: str = EMBEDDED_DATA_ROOT
-  pipeline_name: str = PIPELINE_NAME
+  dataset: Dataset = dataclasses.field(default_factory=datasets.load)
+  data_root: str = ''
+  pipeline_name: str = ''
   # 'csv' or 'tfrecord' (TFRecords of tf.Examples, '*.gz' read as GZIP, imported as they are).
   source: str = 'csv'
   # Files under data_root to read, e.g. 'span-{SPAN}/*.csv': each run ingests the newest span.
   input_pattern: Optional[str] = None
-  train_steps: int = 2000
+  # None: the dataset's train_steps, else chosen from the row count when training starts.
+  train_steps: Optional[int] = None
   eval_steps: Optional[int] = None  # None: the whole eval split.
-  eval_accuracy_threshold: float = 0.6
   train_config: TrainConfig = TrainConfig()
   # Shards per split and compression of ExampleGen's and Transform's files.
   example_files: ExampleFilesConfig = ExampleFilesConfig()
@@ -47,13 +50,19 @@ class LocalConfig:
   def __post_init__(self):
     if self.source not in ('csv', 'tfrecord'):
       raise ValueError(f"source must be 'csv' or 'tfrecord' locally, got {self.source!r}")
-    if self.train_steps < 1:
+    if self.train_steps is not None and self.train_steps < 1:
       raise ValueError(f'train_steps must be >= 1, got {self.train_steps}')
     if self.eval_steps is not None and self.eval_steps < 1:
       raise ValueError(f'eval_steps must be >= 1 or None, got {self.eval_steps}')
-    if not 0.0 <= self.eval_accuracy_threshold <= 1.0:
-      raise ValueError(
-          f'eval_accuracy_threshold must be in [0, 1], got {self.eval_accuracy_threshold}')
+    # The dataset's defaults for what is not set (a frozen dataclass: set once, here).
+    if not self.data_root:
+      object.__setattr__(self, 'data_root', datasets.data_root(self.dataset))
+      if self.input_pattern is None and self.dataset.default_input_pattern:
+        object.__setattr__(self, 'input_pattern', self.dataset.default_input_pattern)
+    if not self.pipeline_name:
+      object.__setattr__(self, 'pipeline_name', self.dataset.pipeline_name)
+    if self.train_steps is None and self.dataset.train_steps:
+      object.__setattr__(self, 'train_steps', self.dataset.train_steps)
 
   @property
   def pipeline_root(self) -> str:
@@ -77,10 +86,13 @@ class LocalConfig:
 
   @classmethod
   def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides) -> 'LocalConfig':
-    """PIPELINE_HOME (default ./pipeline_home), DATA_ROOT, DATA_SOURCE, INPUT_PATTERN,
-    TRAIN_STEPS, NUM_SHARDS, EXAMPLE_COMPRESSION; overrides win (num_shards and compression
-    override the example file layout)."""
+    """PIPELINE_HOME (default ./pipeline_home), DATASET (a bundled name or a folder; default
+    taxi), DATA_ROOT, DATA_SOURCE, INPUT_PATTERN, TRAIN_STEPS, NUM_SHARDS,
+    EXAMPLE_COMPRESSION; overrides win (num_shards and compression override the example file
+    layout)."""
     values = {'pipeline_home': environ.get('PIPELINE_HOME') or 'pipeline_home'}
+    if 'dataset' not in overrides:
+      values['dataset'] = datasets.load(environ.get('DATASET') or datasets.DEFAULT)
     if environ.get('DATA_ROOT'):
       values['data_root'] = environ['DATA_ROOT']
     if environ.get('DATA_SOURCE'):
@@ -95,7 +107,8 @@ class LocalConfig:
         environ, num_shards=num_shards, compression=compression)
     values.update({key: value for key, value in overrides.items() if value is not None})
     values['pipeline_home'] = Path(values['pipeline_home']).resolve()
-    values['data_root'] = str(Path(values.get('data_root', EMBEDDED_DATA_ROOT)).resolve())
+    if values.get('data_root'):
+      values['data_root'] = str(Path(values['data_root']).resolve())
     return cls(**values)
 
 

@@ -25,7 +25,8 @@ def run_and_report(config: config_lib.LocalConfig, print_line: console.PrintLine
   with run_lock.exclusive_run(config.pipeline_home):
     fingerprint = nothing_new.input_fingerprint(config)
     previous = None if force else nothing_new.last_success_if_unchanged(config, fingerprint)
-    print_line(f'pipeline {config.pipeline_name}: data {config.data_root}')
+    print_line(f'pipeline {config.pipeline_name} (dataset {config.dataset.name}, '
+               f'{config.dataset.task}): data {config.data_root}')
     if previous is not None:
       return _nothing_new(config, previous, fingerprint, print_line)
     return _run_and_report(config, print_line, fingerprint)
@@ -52,7 +53,8 @@ def _run_and_report(config, print_line, fingerprint):
     # Inside the log redirect: resolving spans imports TensorFlow, whose start-up chatter
     # belongs in the log file.
     try:
-      preflight.check_data_root(config.data_root, input_pattern=config.input_pattern,
+      preflight.check_data_root(config.data_root, config.dataset,
+                                input_pattern=config.input_pattern,
                                 source=config.source)
     except preflight.DataCheckError as error:
       summary.error = str(error)

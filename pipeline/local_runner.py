@@ -14,12 +14,11 @@ def build(config: config_lib.LocalConfig) -> tfx.dsl.Pipeline:
       pipeline_name=config.pipeline_name,
       pipeline_root=config.pipeline_root,
       data_root=config.data_root,
-      schema_path=config_lib.SCHEMA_PATH,
+      dataset=config.dataset,
       serving_model_dir=config.serving_model_dir,
       train_steps=config.train_steps,
       eval_steps=config.eval_steps,
       train_config=config.train_config,
-      eval_accuracy_threshold=config.eval_accuracy_threshold,
       beam_pipeline_args=config.beam_pipeline_args,
       metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
           config.metadata_path),

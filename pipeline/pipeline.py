@@ -18,7 +18,8 @@ from components.anomalies_gate import AnomaliesGate
 from components.scoped_evaluator import ScopedEvaluator
 from components.label_gate import LabelGate
 from pipeline import sources
-from transform import features
+from datasets.definition import Dataset
+from transform.preprocessing import DATASET_KEY
 from trainer.config import TrainConfig
 
 PREPROCESSING_FN = 'transform.preprocessing.preprocessing_fn'
@@ -34,43 +35,51 @@ def example_gen_output_config() -> tfx.proto.Output:
       ]))
 
 
-def eval_config(accuracy_threshold: float) -> tfma.EvalConfig:
-  """Bless a model when accuracy >= threshold and it is no worse than the latest blessed one."""
+def eval_config(dataset: Dataset) -> tfma.EvalConfig:
+  """Bless a model when it meets the dataset's threshold (accuracy floor, or mean absolute
+  error ceiling for regression) and is no worse than the latest blessed one."""
+  higher_is_better = dataset.task != 'regression'
+  bound = ({'lower_bound': {'value': dataset.blessing_threshold}} if higher_is_better else
+           {'upper_bound': {'value': dataset.blessing_threshold}})
+  gated = tfma.MetricConfig(
+      class_name=_GATED_METRIC[dataset.task],
+      threshold=tfma.MetricThreshold(
+          value_threshold=tfma.GenericValueThreshold(**bound),
+          # Ignored on the first run, when no blessed baseline exists yet.
+          change_threshold=tfma.GenericChangeThreshold(
+              direction=(tfma.MetricDirection.HIGHER_IS_BETTER if higher_is_better
+                         else tfma.MetricDirection.LOWER_IS_BETTER),
+              absolute={'value': -1e-10 if higher_is_better else 1e-10})))
+  metrics = [tfma.MetricConfig(class_name='ExampleCount'), gated]
+  metrics += [tfma.MetricConfig(class_name=name) for name in _OTHER_METRICS[dataset.task]]
   return tfma.EvalConfig(
       model_specs=[
           tfma.ModelSpec(
               signature_name='serving_default',
-              label_key=features.TRANSFORMED_LABEL_KEY,
+              label_key=dataset.label_key,
               preprocessing_function_names=['transform_features'])
       ],
       slicing_specs=[tfma.SlicingSpec()],
-      metrics_specs=[
-          tfma.MetricsSpec(metrics=[
-              tfma.MetricConfig(class_name='ExampleCount'),
-              tfma.MetricConfig(class_name='AUC'),
-              tfma.MetricConfig(
-                  class_name='BinaryAccuracy',
-                  threshold=tfma.MetricThreshold(
-                      value_threshold=tfma.GenericValueThreshold(
-                          lower_bound={'value': accuracy_threshold}),
-                      # Ignored on the first run, when no blessed baseline exists yet.
-                      change_threshold=tfma.GenericChangeThreshold(
-                          direction=tfma.MetricDirection.HIGHER_IS_BETTER,
-                          absolute={'value': -1e-10}))),
-          ])
-      ])
+      metrics_specs=[tfma.MetricsSpec(metrics=metrics)])
+
+
+# The metric the blessing threshold applies to, and the others reported, per task.
+_GATED_METRIC = {'binary': 'BinaryAccuracy', 'multiclass': 'SparseCategoricalAccuracy',
+                 'regression': 'MeanAbsoluteError'}
+_OTHER_METRICS = {'binary': ('AUC',), 'multiclass': (),
+                  'regression': ('MeanSquaredError',)}
 
 
 def create_pipeline(
     pipeline_name: str,
     pipeline_root: str,
     data_root: str,
-    schema_path: str,
+    dataset: Dataset,
     serving_model_dir: str,
-    train_steps: int,
+    train_steps: Optional[int],
     eval_steps: Optional[int],
     train_config: TrainConfig,
-    eval_accuracy_threshold: float,
+    schema_path: Optional[str] = None,
     beam_pipeline_args: Sequence[str] = (),
     metadata_connection_config: Optional[metadata_store_pb2.ConnectionConfig] = None,
     enable_cache: bool = True,
@@ -83,7 +92,10 @@ def create_pipeline(
     bigquery_query: Optional[str] = None,
     example_files: ExampleFilesConfig = ExampleFilesConfig(),
 ) -> tfx.dsl.Pipeline:
-  """Returns the Chicago taxi pipeline: ingest, validate, transform, train, evaluate, push.
+  """Returns the pipeline for `dataset`: ingest, validate, transform, train, evaluate, push.
+
+  `schema_path`: where the components read the dataset's curated schema (default: its file
+  here; the image's copy on Vertex). `train_steps` None: chosen from the row count.
 
   On Vertex AI (`vertex_region` set): with `vertex_training_args` (a Vertex CustomJob: project,
   job_spec.worker_pool_specs, ...) the Trainer runs as its own custom job on those machines;
@@ -94,10 +106,10 @@ def create_pipeline(
   `example_files` sets the shard count and compression ExampleGen and Transform write.
   """
   example_gen = sources.example_gen(source, data_root, input_pattern, bigquery_query,
-                                    example_gen_output_config(), example_files)
+                                    example_gen_output_config(), example_files, dataset)
   statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs['examples'])
   # The schema is the curated one in the repo, never re-inferred from (possibly bad) new data.
-  schema_gen = tfx.components.ImportSchemaGen(schema_file=schema_path)
+  schema_gen = tfx.components.ImportSchemaGen(schema_file=schema_path or dataset.schema_path)
   example_validator = tfx.components.ExampleValidator(
       statistics=statistics_gen.outputs['statistics'], schema=schema_gen.outputs['schema'])
   # Drift is measured against the statistics of the latest data the gate accepted.
@@ -121,15 +133,18 @@ def create_pipeline(
       examples=example_gen.outputs['examples'],
       schema=schema_gen.outputs['schema'],
       preprocessing_fn=PREPROCESSING_FN,
-      custom_config=sharded_executors.transform_custom_config(example_files),
+      custom_config={**sharded_executors.transform_custom_config(example_files),
+                     DATASET_KEY: dataset.to_dict()},
   ).with_id('Transform')
   # Transform consumes nothing of the gate's, so order it after the gate explicitly.
   transform.add_upstream_node(anomalies_gate)
 
   # A label that never varies passes the schema but cannot train a model: stop before Trainer.
-  label_gate = LabelGate(statistics=transform.outputs['post_transform_stats'])
+  label_gate = LabelGate(statistics=transform.outputs['post_transform_stats'],
+                         label_key=dataset.label_key, task=dataset.task,
+                         label_column=dataset.label.column)
 
-  trainer_custom_config = train_config.to_custom_config()
+  trainer_custom_config = {**train_config.to_custom_config(), DATASET_KEY: dataset.to_dict()}
   trainer_class = tfx.components.Trainer
   if vertex_training_args:
     trainer_class = tfx.extensions.google_cloud_ai_platform.Trainer
@@ -159,7 +174,7 @@ def create_pipeline(
       examples=example_gen.outputs['examples'],
       model=trainer.outputs['model'],
       baseline_model=model_resolver.outputs['model'],
-      eval_config=eval_config(eval_accuracy_threshold),
+      eval_config=eval_config(dataset),
       scope=pipeline_name).with_id('Evaluator')
 
   # Both pushers skip a model that is the blessed baseline itself (nothing new: nothing pushed).

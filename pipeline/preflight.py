@@ -1,4 +1,4 @@
-"""Checks a CSV data folder against the feature contract before any component runs.
+"""Checks a CSV data folder against the dataset definition before any component runs.
 
 CsvExampleGen reads every file in the folder and infers types from the values; a bad file then
 surfaces as an anomaly with no file name, or deep inside Transform. This check names the file,
@@ -9,20 +9,23 @@ import csv
 import gzip
 import math
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
-from transform import features
+import datasets
+from datasets.definition import Dataset
 
 _MAX_PROBLEMS_LISTED = 20
+_PYTHON_TYPES = {'int': int, 'float': float, 'string': str}
 
 
 class DataCheckError(ValueError):
   """The data folder cannot be used; the message names every problem found (up to a limit)."""
 
 
-def _parse_error(text: str, kind: type) -> str:
-  """Returns why `text` is not a valid `kind` value, or '' when it is (empty means missing)."""
-  if text == '' or kind is str:
+def _parse_error(text: str, kind: type, missing_values: Sequence[str] = ()) -> str:
+  """Returns why `text` is not a valid `kind` value, or '' when it is (empty, or one of
+  `missing_values`, means missing)."""
+  if text == '' or kind is str or text in missing_values:
     return ''
   try:
     value = float(text) if kind is float else int(text)
@@ -40,7 +43,8 @@ def _open_csv(path: Path):
   return path.open(newline='', encoding='utf-8-sig', errors='strict')
 
 
-def check_csv_file(path: Path, column_types: Dict[str, type]) -> List[str]:
+def check_csv_file(path: Path, column_types: Dict[str, type],
+                   missing_values: Sequence[str] = ()) -> List[str]:
   """Returns the problems found in one CSV file (empty list: the file is fine)."""
   with _open_csv(path) as f:
     reader = csv.reader(f)
@@ -56,10 +60,10 @@ def check_csv_file(path: Path, column_types: Dict[str, type]) -> List[str]:
       problems.append(f'{path}: missing column(s) {missing}')
     extra = [name for name in header if name not in column_types]
     if extra:
-      problems.append(f'{path}: unexpected column(s) {extra} (not in transform/features.py)')
+      problems.append(f'{path}: unexpected column(s) {extra} (not declared in the dataset definition)')
     if problems:
       return problems
-    if _rows_valid_fast(path, header, column_types):
+    if _rows_valid_fast(path, header, column_types, missing_values):
       return []
     typed_columns = [(index, name, column_types[name]) for index, name in enumerate(header)]
     rows = 0
@@ -72,7 +76,7 @@ def check_csv_file(path: Path, column_types: Dict[str, type]) -> List[str]:
                           f'the header has {len(header)}')
         else:
           for index, name, kind in typed_columns:
-            error = _parse_error(row[index], kind)
+            error = _parse_error(row[index], kind, missing_values)
             if error:
               problems.append(f'{path}: line {line}: column {name!r}: {error}')
         if len(problems) >= _MAX_PROBLEMS_LISTED:
@@ -84,7 +88,8 @@ def check_csv_file(path: Path, column_types: Dict[str, type]) -> List[str]:
   return problems
 
 
-def _rows_valid_fast(path: Path, header: List[str], column_types: Dict[str, type]) -> bool:
+def _rows_valid_fast(path: Path, header: List[str], column_types: Dict[str, type],
+                     missing_values: Sequence[str]) -> bool:
   """True when pyarrow reads every row with the declared types and every float is finite.
 
   Seconds for a million rows, where the line-by-line check below takes minutes; anything pyarrow
@@ -100,7 +105,8 @@ def _rows_valid_fast(path: Path, header: List[str], column_types: Dict[str, type
         str(path), parse_options=pa_csv.ParseOptions(newlines_in_values=True),
         convert_options=pa_csv.ConvertOptions(
             column_types={name: arrow_types[column_types[name]] for name in header},
-            null_values=[''], strings_can_be_null=True))  # only an empty cell is missing
+            # Only an empty cell, or a declared missing-value text, is missing.
+            null_values=['', *missing_values], strings_can_be_null=True))
   except (pa.ArrowInvalid, OSError, UnicodeDecodeError, EOFError):
     return False
   if table.num_rows == 0 or table.column_names != header:
@@ -109,14 +115,14 @@ def _rows_valid_fast(path: Path, header: List[str], column_types: Dict[str, type
              for name in header if column_types[name] is float)
 
 
-def check_data_root(data_root: str, column_types: Dict[str, type] = None, *,
+def check_data_root(data_root: str, dataset: Optional[Dataset] = None, *,
                     input_pattern: Optional[str] = None, source: str = 'csv') -> int:
   """Raises DataCheckError naming every problem; returns the number of files checked.
 
   With `input_pattern` (e.g. 'span-{SPAN}/*.csv') only the newest span's files are checked:
   the ones ExampleGen will read.
   """
-  column_types = column_types or features.RAW_COLUMN_TYPES
+  dataset = dataset or datasets.load()
   root = Path(data_root)
   if not root.exists():
     raise DataCheckError(f'data folder {root} does not exist')
@@ -141,7 +147,7 @@ def check_data_root(data_root: str, column_types: Dict[str, type] = None, *,
     except ValueError as error:
       raise DataCheckError(str(error)) from None
     return len(files)
-  return _check_csv_files(root, files, column_types)
+  return _check_csv_files(root, files, dataset)
 
 
 def _sources_module():
@@ -153,7 +159,8 @@ def _sources_module():
   return sources
 
 
-def _check_csv_files(root: Path, files: List[Path], column_types: Dict[str, type]) -> int:
+def _check_csv_files(root: Path, files: List[Path], dataset: Dataset) -> int:
+  column_types = {name: _PYTHON_TYPES[kind] for name, kind in dataset.column_types.items()}
   not_csv = [p.name for p in files if not p.name.lower().endswith(('.csv', '.csv.gz'))]
   if not_csv:
     raise DataCheckError(
@@ -161,7 +168,7 @@ def _check_csv_files(root: Path, files: List[Path], column_types: Dict[str, type
         'ExampleGen reads every file in the folder, so move them out')
   problems = []
   for path in files:
-    problems += check_csv_file(path, column_types)
+    problems += check_csv_file(path, column_types, dataset.missing_values)
   header_only = [p for p in problems if p.endswith('header only, no data rows')]
   if len(header_only) < len(files):
     # A header-only file next to files with data is harmless; only all-empty data is an error.
@@ -170,6 +177,7 @@ def _check_csv_files(root: Path, files: List[Path], column_types: Dict[str, type
     listed = problems[:_MAX_PROBLEMS_LISTED]
     more = f'\n  ... and more (first {_MAX_PROBLEMS_LISTED} shown)' if len(problems) > len(
         listed) else ''
-    raise DataCheckError('the input data does not match the expected taxi CSV columns:\n  ' +
+    raise DataCheckError(f'the input data does not match the columns of dataset '
+                         f'{dataset.name!r}:\n  ' +
                          '\n  '.join(listed) + more)
   return len(files)

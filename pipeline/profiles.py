@@ -11,7 +11,9 @@ from typing import Dict, Mapping, Optional, Tuple
 from components.example_files import ExampleFilesConfig
 from pipeline.accelerators import (GPU_MACHINE_COUNTS, GPU_MACHINE_PREFIXES, N1_GPU_COUNTS,
                                    TPU_MACHINES, UNSUPPORTED_ACCELERATORS)
-from pipeline.config import EMBEDDED_DATA_ROOT, example_files_from_env
+import datasets
+from datasets.definition import Dataset
+from pipeline.config import example_files_from_env
 
 # The image name a `local` profile spec carries (the local engine stands the venv in for it).
 LOCAL_IMAGE = 'taxi-pipeline:local'
@@ -123,8 +125,10 @@ class Profile:
   network: Optional[str] = None
   cmek_key: Optional[str] = None
   labels: Mapping[str, str] = dataclasses.field(default_factory=lambda: {'app': 'taxi-pipeline'})
-  # Examples from CSV files under gs://<bucket>/data/taxi (optionally span folders), or from a
-  # BigQuery query (set BIGQUERY_QUERY).
+  # What is trained (DATASET: a bundled name or a folder; default taxi).
+  dataset: Dataset = dataclasses.field(default_factory=datasets.load)
+  # Examples from CSV files under gs://<bucket>/data/<dataset> (optionally span folders), or
+  # from a BigQuery query (set BIGQUERY_QUERY).
   input_pattern: Optional[str] = None
   bigquery_query: Optional[str] = None
   # Shards per split and compression of ExampleGen's and Transform's files (NUM_SHARDS,
@@ -136,7 +140,8 @@ class Profile:
   # Trainer: worker pools (chief first; a second pool holds the other workers) and strategy.
   trainer_pools: Tuple[WorkerPool, ...] = (WorkerPool(),)
   strategy: str = 'auto'
-  train_steps: int = 2000
+  # None: the dataset's train_steps, else chosen from the row count when training starts.
+  train_steps: Optional[int] = None
   resources: Mapping[str, Resources] = dataclasses.field(default_factory=lambda: {
       'Transform': Resources(cpu=4, memory_gib=16), 'Evaluator': Resources(cpu=4, memory_gib=16),
       'StatisticsGen': Resources(cpu=2, memory_gib=8)})
@@ -179,7 +184,7 @@ class Profile:
     if any(p.accelerator == 'tpu' for p in self.trainer_pools) and self.strategy not in (
         'auto', 'tpu'):
       problems.append(f'strategy {self.strategy!r} cannot drive a TPU pool: use "tpu" or "auto"')
-    if self.train_steps < 1:
+    if self.train_steps is not None and self.train_steps < 1:
       problems.append(f'train_steps must be >= 1, got {self.train_steps}')
     for accelerator in sorted({pool.accelerator for pool in self.trainer_pools} - {'cpu'}):
       if not getattr(self, f'{accelerator}_image') and '@' in self.pipeline_image:
@@ -221,7 +226,7 @@ class Profile:
   def data_root(self) -> str:
     if not self.on_vertex:
       return self.local_data_root
-    return f'gs://{self.bucket}/data/taxi'
+    return f'gs://{self.bucket}/data/{self.dataset.name}'
 
   @property
   def serving_model_dir(self) -> str:
@@ -261,6 +266,10 @@ def load_profile(name: str, environ: Mapping[str, str], **overrides) -> Profile:
   if name not in _PROFILE_OVERRIDES:
     raise ProfileError(f'unknown profile {name!r}; known: {list(PROFILE_NAMES)}')
   values = dict(_PROFILE_OVERRIDES[name], name=name)
+  try:
+    values['dataset'] = datasets.load(environ.get('DATASET') or datasets.DEFAULT)
+  except datasets.DatasetError as error:
+    raise ProfileError(str(error)) from None
   values.update({field: environ[env] for env, field in _ENV_FIELDS.items() if environ.get(env)})
   if environ.get('PIPELINE_LABELS'):
     values['labels'] = _parse_labels(environ['PIPELINE_LABELS'])
@@ -276,7 +285,11 @@ def load_profile(name: str, environ: Mapping[str, str], **overrides) -> Profile:
                          f'{environ["TRAIN_STEPS"]!r}') from None
   if not values.get('on_vertex'):
     values['local_home'] = str(Path(environ.get('PIPELINE_HOME') or 'pipeline_home').resolve())
-    values['local_data_root'] = str(Path(environ.get('DATA_ROOT') or EMBEDDED_DATA_ROOT).resolve())
+    values['local_data_root'] = str(Path(
+        environ.get('DATA_ROOT') or datasets.data_root(values['dataset'])).resolve())
+    if not environ.get('DATA_ROOT') and not values.get('input_pattern'):
+      # The dataset's own data folder may hold other files (palmerpenguins: penguins-raw.csv).
+      values['input_pattern'] = values['dataset'].default_input_pattern
   values.update(overrides)
   return dataclasses.replace(_DEFAULT, **values)
 

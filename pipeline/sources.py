@@ -17,8 +17,8 @@ from tfx.components.example_gen import utils as example_gen_utils
 from components import example_files
 from components import sharded_executors
 from components.example_files import ExampleFilesConfig
-from components.typed_csv_example_gen import TypedCsvExampleGen, column_types_of
-from transform import features
+from components.typed_csv_example_gen import TypedCsvExampleGen
+from datasets.definition import Dataset
 
 SOURCES = ('csv', 'tfrecord', 'bigquery')
 
@@ -62,16 +62,17 @@ def check_tfrecord_files(files) -> None:
 
 def example_gen(source: str, data_root: Optional[str], input_pattern: Optional[str],
                 query: Optional[str], output_config: tfx.proto.Output,
-                files: ExampleFilesConfig):
+                files: ExampleFilesConfig, dataset: Dataset):
   """The ExampleGen component for `source`, writing the file layout of `files` (see
   components/sharded_executors.py), so readers can interleave the shards."""
   config = input_config(input_pattern) if input_pattern else None
   shards = sharded_executors.example_gen_custom_config(files)
   if source == 'csv':
-    # CSV types come from the feature contract, never inferred from a batch's values; files are
-    # read by pyarrow (.csv.gz, BOM, columns in any order, RFC 4180 quoting, CRLF).
+    # CSV types come from the dataset definition, never inferred from a batch's values; files
+    # are read by pyarrow (.csv.gz, BOM, columns in any order, RFC 4180 quoting, CRLF).
     return TypedCsvExampleGen(
-        input_base=data_root, column_types=column_types_of(features.RAW_COLUMN_TYPES),
+        input_base=data_root, column_types=dataset.column_types,
+        missing_values=dataset.missing_values,
         input_config=config, output_config=output_config,
         custom_config=shards).with_id('CsvExampleGen')
   if source == 'tfrecord':

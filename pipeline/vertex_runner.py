@@ -20,6 +20,7 @@ from trainer.config import TrainConfig
 # Where the pipeline image keeps this project's source (see infra/Dockerfile): components read
 # the curated schema from there, so no path of the compiling machine reaches the spec.
 IMAGE_SOURCE_DIR = '/app'
+_REPO_ROOT = Path(__file__).resolve().parents[1]
 # Serving image for models pushed to Vertex AI (prebuilt TF CPU prediction container).
 SERVING_IMAGE = 'us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-16:latest'
 
@@ -77,13 +78,12 @@ def build(profile: Profile) -> tfx.dsl.Pipeline:
       pipeline_name=profile_pipeline_name(profile),
       pipeline_root=profile.pipeline_root,
       data_root=profile.data_root,
-      schema_path=(f'{IMAGE_SOURCE_DIR}/pipeline/schema/schema.pbtxt' if profile.on_vertex
-                   else config_lib.SCHEMA_PATH),
+      dataset=profile.dataset,
+      schema_path=schema_path(profile),
       serving_model_dir=profile.serving_model_dir,
-      train_steps=profile.train_steps,
+      train_steps=profile.train_steps or profile.dataset.train_steps or None,
       eval_steps=None,
       train_config=_train_config(profile),
-      eval_accuracy_threshold=0.6,
       beam_pipeline_args=beam_pipeline_args(profile),
       # The `local` profile trains and pushes in its own task, as `make run` does.
       vertex_region=profile.region if profile.on_vertex else None,
@@ -97,7 +97,22 @@ def build(profile: Profile) -> tfx.dsl.Pipeline:
 
 
 def profile_pipeline_name(profile: Profile) -> str:
-  return 'chicago-taxi' if profile.name == 'vertex-cpu' else f'chicago-taxi-{profile.name}'
+  name = profile.dataset.pipeline_name
+  return name if profile.name == 'vertex-cpu' else f'{name}-{profile.name}'
+
+
+def schema_path(profile: Profile) -> str:
+  """The curated schema the components read: the image's copy of a bundled dataset's on
+  Vertex (the image holds the checkout at IMAGE_SOURCE_DIR), the file itself here. A dataset
+  outside the checkout has no copy in the image: its schema is read from the bucket, where
+  `submit` uploads it (datasets/<name>/schema.pbtxt)."""
+  if not profile.on_vertex:
+    return profile.dataset.schema_path
+  path = Path(profile.dataset.schema_path).resolve()
+  try:
+    return f'{IMAGE_SOURCE_DIR}/{path.relative_to(_REPO_ROOT).as_posix()}'
+  except ValueError:
+    return f'gs://{profile.bucket}/datasets/{profile.dataset.name}/schema.pbtxt'
 
 
 def _train_config(profile: Profile) -> TrainConfig:

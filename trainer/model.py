@@ -1,55 +1,51 @@
-"""The Keras model over transformed taxi features: embeddings for ids, an MLP on top."""
+"""The Keras model over a dataset's transformed features: embeddings for ids, an MLP, and the
+head its task needs (trainer/heads.py)."""
 
-from typing import Dict
+from typing import Dict, Optional
 
 import tensorflow as tf
 
+from datasets.definition import Dataset, transformed_name
+from trainer import heads
 from trainer.config import ModelConfig
-from transform import features
 
 
-def id_feature_sizes() -> Dict[str, int]:
+def id_feature_sizes(dataset: Dataset) -> Dict[str, int]:
   """Transformed id features and how many distinct ids each can take."""
-  sizes = {}
-  for key in features.VOCAB_FEATURE_KEYS:
-    sizes[features.transformed_name(key)] = features.VOCAB_SIZE + features.OOV_SIZE
-  for key in features.BUCKET_FEATURE_KEYS:
-    # bucketize yields ids 0..FEATURE_BUCKET_COUNT-1.
-    sizes[features.transformed_name(key)] = features.FEATURE_BUCKET_COUNT
-  for key, num_ids in features.CATEGORICAL_FEATURE_IDS.items():
-    sizes[features.transformed_name(key)] = num_ids
-  return sizes
+  return {transformed_name(column.name): column.num_embedding_ids
+          for column in dataset.features('bucketized', 'vocabulary', 'integer_id')}
 
 
-def build_keras_model(config: ModelConfig = ModelConfig()) -> tf.keras.Model:
-  """Returns a compiled binary classifier taking a dict of transformed features.
+def build_keras_model(dataset: Dataset, config: ModelConfig = ModelConfig(),
+                      label_moments: Optional[heads.Moments] = None) -> tf.keras.Model:
+  """Returns a compiled model taking a dict of transformed features.
 
   Every input has shape [batch] (scalars per example), matching what the input_fn and the
-  serving signature's TFT layer produce.
+  serving signature's TFT layer produce. `label_moments`: the training label's mean and
+  standard deviation, which a regression head predicts around.
   """
   dense_inputs = {
-      name: tf.keras.Input(shape=(), name=name, dtype=tf.float32)
-      for name in features.transformed_names(features.DENSE_FLOAT_FEATURE_KEYS)
+      transformed_name(column.name): tf.keras.Input(
+          shape=(), name=transformed_name(column.name), dtype=tf.float32)
+      for column in dataset.features('numeric')
   }
-  id_inputs = {
-      name: tf.keras.Input(shape=(), name=name, dtype=tf.int64) for name in id_feature_sizes()
-  }
+  sizes = id_feature_sizes(dataset)
+  id_inputs = {name: tf.keras.Input(shape=(), name=name, dtype=tf.int64) for name in sizes}
 
   parts = [tf.keras.layers.Reshape((1,))(value) for value in dense_inputs.values()]
-  for name, num_ids in id_feature_sizes().items():
+  for name, num_ids in sizes.items():
     dim = min(config.embedding_dim, num_ids)
     embedding = tf.keras.layers.Embedding(num_ids, dim, name=f'{name}_embedding')
     parts.append(embedding(id_inputs[name]))
-  hidden = tf.keras.layers.Concatenate()(parts)
+  hidden = parts[0] if len(parts) == 1 else tf.keras.layers.Concatenate()(parts)
   for units in config.hidden_units:
     hidden = tf.keras.layers.Dense(units, activation='relu')(hidden)
     if config.dropout:
       hidden = tf.keras.layers.Dropout(config.dropout)(hidden)
-  output = tf.keras.layers.Dense(1, activation='sigmoid', name='big_tipper')(hidden)
-
-  model = tf.keras.Model({**dense_inputs, **id_inputs}, output)
+  head = heads.for_task(dataset.task, dataset.num_classes, label_moments)
+  model = tf.keras.Model({**dense_inputs, **id_inputs}, head.output(hidden))
   model.compile(
       optimizer=tf.keras.optimizers.Adam(learning_rate=config.learning_rate),
-      loss='binary_crossentropy',
-      metrics=[tf.keras.metrics.BinaryAccuracy()])
+      loss=head.loss,
+      metrics=head.metrics())
   return model

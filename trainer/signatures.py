@@ -3,17 +3,19 @@
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from transform import features
+from datasets.definition import Dataset
 
 
 def _examples_spec():
   return tf.TensorSpec(shape=[None], dtype=tf.string, name='examples')
 
 
-def serving_signatures(model: tf.keras.Model, tf_transform_output: tft.TFTransformOutput):
+def serving_signatures(model: tf.keras.Model, tf_transform_output: tft.TFTransformOutput,
+                       dataset: Dataset):
   """Returns {'serving_default', 'transform_features'} concrete functions for saving `model`.
 
-  serving_default: serialized raw tf.Examples (no label) -> {'outputs': P(big tipper)}.
+  serving_default: serialized raw tf.Examples (no label) -> {'outputs': the prediction}: P(label
+  = 1) (binary), one probability per class (multiclass), the value (regression).
   transform_features: serialized raw tf.Examples (label optional) -> transformed features; TFMA
   uses it to get the label and features the way the model saw them.
   """
@@ -21,14 +23,14 @@ def serving_signatures(model: tf.keras.Model, tf_transform_output: tft.TFTransfo
   model.tft_layer = tf_transform_output.transform_features_layer()
   raw_feature_spec = tf_transform_output.raw_feature_spec()
   serving_feature_spec = {
-      key: spec for key, spec in raw_feature_spec.items() if key != features.LABEL_KEY
+      key: spec for key, spec in raw_feature_spec.items() if key != dataset.label.column
   }
 
   @tf.function(input_signature=[_examples_spec()])
   def serve_tf_examples(serialized_examples):
     raw = tf.io.parse_example(serialized_examples, serving_feature_spec)
     transformed = model.tft_layer(raw)
-    transformed.pop(features.TRANSFORMED_LABEL_KEY, None)
+    transformed.pop(dataset.label_key, None)
     return {'outputs': model(transformed)}
 
   @tf.function(input_signature=[_examples_spec()])

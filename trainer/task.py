@@ -18,30 +18,48 @@ from trainer import input_monitor
 from trainer import input_pipeline
 from trainer import model as model_lib
 from trainer import signatures
+from trainer import sizing
 from trainer import strategy as strategy_lib
 from trainer.config import TrainConfig
 from trainer.config import GPU_STAND_IN_ENV, TPU_STAND_IN_ENV
-from transform import features
+from datasets.definition import Dataset
+from transform.preprocessing import DATASET_KEY
 
 
 def run_fn(fn_args: FnArgs):
   """Trains the model on Transform's output and saves it with serving signatures."""
   config = TrainConfig.from_custom_config(fn_args.custom_config)
-  logging.info('Training with %s', config)
+  dataset = dataset_from_custom_config(fn_args.custom_config)
+  logging.info('Training %s with %s', dataset.name, config)
   # The strategy comes first: multi-worker collectives must be set up before TensorFlow runs
   # any op. TF_CONFIG is read here, once, and passed on.
   distribution = strategy_lib.create(
       config, strategy_lib.parse_tf_config(os.environ.get('TF_CONFIG')), _stand_ins())
   tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
-  model = train(distribution, config,
+  feature_spec = tf_transform_output.transformed_feature_spec()
+  train_steps = fn_args.train_steps
+  if train_steps is None:
+    # Not set by the user or the dataset: size the run from the data.
+    config, train_steps = sizing.fit_to_rows(
+        config, sizing.count_records(fn_args.train_files), distribution.num_replicas)
+    logging.info('Training %d steps of batch %d, chosen from the row count', train_steps,
+                 config.batch_size)
+  model = train(distribution, config, dataset,
                 train_files=fn_args.train_files,
                 eval_files=fn_args.eval_files,
-                feature_spec=tf_transform_output.transformed_feature_spec(),
-                train_steps=fn_args.train_steps,
+                feature_spec=feature_spec,
+                train_steps=train_steps,
                 eval_steps=fn_args.eval_steps,
                 log_dir=fn_args.model_run_dir)
   save_model(distribution, model, fn_args.serving_model_dir,
-             signatures.serving_signatures(model, tf_transform_output))
+             signatures.serving_signatures(model, tf_transform_output, dataset))
+
+
+def dataset_from_custom_config(custom_config) -> Dataset:
+  if DATASET_KEY not in (custom_config or {}):
+    raise ValueError(f'Trainer custom_config has no {DATASET_KEY!r}: build the pipeline with '
+                     'create_pipeline(dataset=...), which puts the definition there')
+  return Dataset.from_dict(custom_config[DATASET_KEY])
 
 
 def _stand_ins() -> strategy_lib.StandIns:
@@ -54,7 +72,7 @@ def _stand_ins() -> strategy_lib.StandIns:
   return strategy_lib.StandIns(gpus=gpus, tpu=os.environ.get(TPU_STAND_IN_ENV) == '1')
 
 
-def train(distribution: strategy_lib.Distribution, config: TrainConfig, *,
+def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset: Dataset, *,
           train_files: Sequence[str], eval_files: Sequence[str],
           feature_spec: Dict[str, tf.io.FixedLenFeature], train_steps: int,
           eval_steps: Optional[int], log_dir: str) -> tf.keras.Model:
@@ -64,12 +82,13 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, *,
       config.batch_size, distribution.num_replicas, 'batch_size')
   strategy_lib.per_replica_batch_size(
       config.eval_batch_size, distribution.num_replicas, 'eval_batch_size')
-  train_input = _input_config(config, train_files, train_batch, is_training=True)
+  train_input = _input_config(config, dataset, train_files, train_batch, is_training=True)
   # Evaluation reads global batches that Keras splits over the replicas itself: Keras only
   # evaluates a distributed dataset for a fixed number of steps, and eval_steps may be None
   # (the whole split). Under multi-worker each worker evaluates the whole split (the metrics
   # are the same, the work is repeated) rather than risk workers running out at different steps.
-  eval_input = _input_config(config, eval_files, config.eval_batch_size, is_training=False)
+  eval_input = _input_config(config, dataset, eval_files, config.eval_batch_size,
+                             is_training=False)
   strategy = distribution.strategy
 
   # Training data comes from a function so each input pipeline gets its InputContext and
@@ -79,7 +98,9 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, *,
   eval_dataset = input_pipeline.make_dataset(eval_input, feature_spec)
   # Variables must be created under the scope to be mirrored or placed on the TPU.
   with strategy.scope():
-    model = model_lib.build_keras_model(config.model)
+    model = model_lib.build_keras_model(
+        dataset, config.model,
+        sizing.label_moments(train_input, feature_spec) if dataset.task == 'regression' else None)
 
   # Only the chief's logs are kept; other workers write theirs to a temporary directory (the
   # Keras multi-worker pattern), so no two workers write the same event files.
@@ -136,12 +157,13 @@ def save_model(distribution: strategy_lib.Distribution, model: tf.keras.Model,
   logging.info('Saved the model to %s (chief=%s)', path, distribution.is_chief)
 
 
-def _input_config(config: TrainConfig, file_patterns: Sequence[str], batch_size: int,
+def _input_config(config: TrainConfig, dataset: Dataset, file_patterns: Sequence[str],
+                  batch_size: int,
                   is_training: bool) -> input_pipeline.InputConfig:
   return input_pipeline.InputConfig(
       file_patterns=tuple(file_patterns),
       batch_size=batch_size,
       is_training=is_training,
-      label_key=features.TRANSFORMED_LABEL_KEY,
+      label_key=dataset.label_key,
       cycle_length=config.cycle_length,
       cache_budget_bytes=config.cache_budget_bytes)

@@ -1,16 +1,91 @@
-"""The TF Transform `preprocessing_fn`: raw taxi columns in, model features and label out.
+"""The TF Transform `preprocessing_fn`: raw columns in, model features and label out, as the
+dataset definition (datasets/definition.py) says.
 
-Referenced by the pipeline as `transform.preprocessing.preprocessing_fn`. Its graph is saved
-by Transform and re-applied inside the serving signature, so serving computes the same features.
+Referenced by the pipeline as `transform.preprocessing.preprocessing_fn`; the definition comes
+in Transform's custom_config. Its graph is saved by Transform and re-applied inside the serving
+signature, so serving computes the same features.
 """
+
+from typing import Any, Dict
 
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from transform import features
+from datasets import label_expression
+from datasets.definition import Column, Dataset, transformed_name
+
+DATASET_KEY = 'dataset'  # Where the definition (Dataset.to_dict()) rides in custom_config.
 
 
-def _fill_in_missing(value, default):
+def preprocessing_fn(inputs, custom_config: Dict[str, Any]):
+  """Maps raw features (a dict of tensors keyed by CSV column) to transformed features."""
+  if DATASET_KEY not in (custom_config or {}):
+    raise ValueError(f'Transform custom_config has no {DATASET_KEY!r}: build the pipeline '
+                     'with create_pipeline(dataset=...), which puts the definition there')
+  return transform_features(inputs, Dataset.from_dict(custom_config[DATASET_KEY]))
+
+
+def transform_features(inputs, dataset: Dataset) -> Dict[str, tf.Tensor]:
+  outputs = {transformed_name(column.name): _feature(inputs[column.name], column)
+             for column in dataset.features()}
+  # The label may be absent: serving requests leave it out.
+  if dataset.label.column in inputs:
+    outputs[dataset.label_key] = _label(inputs, dataset)
+  return outputs
+
+
+def _feature(value, column: Column) -> tf.Tensor:
+  if column.role == 'numeric':
+    return tft.scale_to_z_score(_fill_with_mean(value))
+  if column.role == 'bucketized':
+    return tft.bucketize(_fill_with_mean(value), column.buckets)
+  if column.role == 'vocabulary':
+    value = fill_in_missing(value, '' if value.dtype == tf.string else -1)
+    if value.dtype != tf.string:
+      value = tf.strings.as_string(value)
+    return tft.compute_and_apply_vocabulary(
+        value, top_k=column.top_k, num_oov_buckets=column.oov)
+  if column.role == 'integer_id':
+    value = tf.cast(fill_in_missing(value, 0), tf.int64)
+    return tf.clip_by_value(value, 0, column.num_ids - 1)
+  raise ValueError(f'column {column.name!r}: role {column.role!r} makes no feature')
+
+
+def _label(inputs, dataset: Dataset) -> tf.Tensor:
+  label = dataset.label
+  if label.expression:
+    # Missing values count as 0 in the expression (taxi: a missing tip is no big tip).
+    values = {name: tf.cast(fill_in_missing(inputs[name], 0), tf.float32)
+              for name in label_expression.columns_of(label.expression)}
+    value = label_expression.evaluate(label.expression, values, tf)
+  else:
+    value = fill_in_missing(inputs[label.column],
+                            '' if inputs[label.column].dtype == tf.string else 0)
+  if dataset.task == 'regression':
+    return tf.cast(value, tf.float32)
+  if dataset.task == 'binary':
+    return tf.cast(tf.cast(value, tf.bool) if value.dtype == tf.bool else value > 0, tf.int64)
+  # Multiclass: the index of the value in `classes`; -1 for a value not listed (the schema's
+  # label domain refuses such data before Transform).
+  if value.dtype != tf.string:
+    value = tf.strings.as_string(tf.cast(value, tf.int64))
+  table = tf.lookup.StaticHashTable(
+      tf.lookup.KeyValueTensorInitializer(
+          tf.constant([str(name) for name in label.classes]),
+          tf.range(len(label.classes), dtype=tf.int64)),
+      default_value=-1)
+  return table.lookup(value)
+
+
+def _fill_with_mean(value) -> tf.Tensor:
+  """Floats, a missing value replaced by the column's mean over the data (z-score 0)."""
+  if isinstance(value, tf.sparse.SparseTensor):
+    mean = tft.mean(tf.cast(value.values, tf.float32))
+    return fill_in_missing(tf.sparse.map_values(tf.cast, value, tf.float32), mean)
+  return tf.cast(tf.reshape(value, [-1]), tf.float32)
+
+
+def fill_in_missing(value, default) -> tf.Tensor:
   """Returns `value` as a dense rank-1 tensor, with `default` where a row has no value.
 
   Columns that may be empty in the CSV arrive as SparseTensors of dense shape [batch, 1].
@@ -22,36 +97,3 @@ def _fill_in_missing(value, default):
           tf.SparseTensor(value.indices, value.values, [value.dense_shape[0], 1]),
           tf.cast(default, value.dtype)),
       axis=1)
-
-
-def preprocessing_fn(inputs):
-  """Maps raw features (a dict of tensors keyed by CSV column) to transformed features."""
-  outputs = {}
-  for key in features.DENSE_FLOAT_FEATURE_KEYS:
-    value = tf.cast(_fill_in_missing(inputs[key], 0), tf.float32)
-    outputs[features.transformed_name(key)] = tft.scale_to_z_score(value)
-
-  for key in features.BUCKET_FEATURE_KEYS:
-    value = tf.cast(_fill_in_missing(inputs[key], 0), tf.float32)
-    outputs[features.transformed_name(key)] = tft.bucketize(
-        value, features.FEATURE_BUCKET_COUNT)
-
-  for key in features.VOCAB_FEATURE_KEYS:
-    value = _fill_in_missing(inputs[key], '' if inputs[key].dtype == tf.string else -1)
-    if value.dtype != tf.string:
-      value = tf.strings.as_string(value)
-    outputs[features.transformed_name(key)] = tft.compute_and_apply_vocabulary(
-        value, top_k=features.VOCAB_SIZE, num_oov_buckets=features.OOV_SIZE)
-
-  for key, num_ids in features.CATEGORICAL_FEATURE_IDS.items():
-    value = tf.cast(_fill_in_missing(inputs[key], 0), tf.int64)
-    outputs[features.transformed_name(key)] = tf.clip_by_value(value, 0, num_ids - 1)
-
-  # Label: a "big tipper" tipped more than BIG_TIP_FRACTION of the fare. A missing fare or tip
-  # counts as no big tip.
-  fare = tf.cast(_fill_in_missing(inputs[features.FARE_KEY], 0), tf.float32)
-  tips = tf.cast(_fill_in_missing(inputs[features.LABEL_KEY], 0), tf.float32)
-  is_big_tip = tf.logical_and(
-      tf.math.is_finite(fare), tf.greater(tips, fare * features.BIG_TIP_FRACTION))
-  outputs[features.TRANSFORMED_LABEL_KEY] = tf.cast(is_big_tip, tf.int64)
-  return outputs

@@ -8,11 +8,12 @@ UTF-8 BOM, '*.gz'), matches columns by name, types them as declared, and writes 
 tf.Examples CsvExampleGen writes for those types, byte for byte, so rows split the same way.
 
     from components import sharded_executors
-    from components.typed_csv_example_gen import TypedCsvExampleGen, column_types_of
+    from components.typed_csv_example_gen import TypedCsvExampleGen
 
     TypedCsvExampleGen(
         input_base=data_root,
-        column_types=column_types_of(features.RAW_COLUMN_TYPES),  # {'fare': 'float', ...}
+        column_types={'fare': 'float', 'company': 'string', ...},  # every column
+        missing_values=['NA'],  # optional: texts that also mean missing
         input_config=..., output_config=...,
         custom_config=sharded_executors.example_gen_custom_config(files),
     ).with_id('CsvExampleGen')

@@ -1,6 +1,6 @@
 """TypedCsvExampleGen: CsvExampleGen's place in the pipeline, with declared column types."""
 
-from typing import Mapping, Optional, Union
+from typing import Mapping, Optional, Sequence, Union
 
 from tfx.components.example_gen import component as example_gen_component
 from tfx.dsl.components.base import executor_spec
@@ -29,6 +29,7 @@ class TypedCsvExampleGen(example_gen_component.FileBasedExampleGen):
       with a missing or an undeclared column is refused. 'int' -> int64_list, 'float' ->
       float_list, 'string' -> bytes_list (UTF-8); an empty cell is a missing value (an empty
       list). Checked here, naming a bad column or type.
+    missing_values: cell texts that also mean "missing", e.g. ['NA'] (in any column).
     input_config, output_config, range_config: as FileBasedExampleGen's (default: every file
       of input_base, split 2:1 train/eval by hash).
     custom_config: the file layout (example_gen_custom_config); not a runtime parameter.
@@ -39,6 +40,7 @@ class TypedCsvExampleGen(example_gen_component.FileBasedExampleGen):
       self,
       input_base: str,
       column_types: Mapping[str, str],
+      missing_values: Sequence[str] = (),
       input_config: Optional[Union[example_gen_pb2.Input, data_types.RuntimeParameter]] = None,
       output_config: Optional[Union[example_gen_pb2.Output,
                                     data_types.RuntimeParameter]] = None,
@@ -49,5 +51,6 @@ class TypedCsvExampleGen(example_gen_component.FileBasedExampleGen):
       raise ValueError(f'input_base must be the folder holding the CSV files, got {input_base!r}')
     super().__init__(
         input_base=input_base, input_config=input_config, output_config=output_config,
-        custom_config=config.typed_csv_custom_config(column_types, custom_config),
+        custom_config=config.typed_csv_custom_config(column_types, custom_config,
+                                                    missing_values=missing_values),
         range_config=range_config)

@@ -7,7 +7,7 @@ refused downstream. The declaration rides in the same custom_config Struct as th
 executor machinery reads the layout from it unchanged.
 """
 
-from typing import Any, Dict, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from google.protobuf import struct_pb2
 from tfx.proto import example_gen_pb2
@@ -18,6 +18,7 @@ from components import sharded_executors
 from components.example_files import ExampleFilesConfig
 
 COLUMN_TYPES_KEY = 'column_types'
+MISSING_VALUES_KEY = 'missing_values'
 # Declared type -> the tf.Example list it becomes.
 KINDS = ('float', 'int', 'string')
 _PYTHON_KINDS = {int: 'int', float: 'float', str: 'string', bytes: 'string'}
@@ -48,7 +49,7 @@ def validate_column_types(column_types: Any) -> Dict[str, str]:
 
 def column_types_of(python_types: Mapping[str, type]) -> Dict[str, str]:
   """The declaration for a {column: int | float | str} mapping, such as
-  transform.features.RAW_COLUMN_TYPES."""
+  {'fare': float, 'company': str}."""
   declared = {}
   for name, kind in python_types.items():
     if kind not in _PYTHON_KINDS:
@@ -61,13 +62,16 @@ def column_types_of(python_types: Mapping[str, type]) -> Dict[str, str]:
 def typed_csv_custom_config(
     column_types: Mapping[str, str],
     custom_config: Optional[example_gen_pb2.CustomConfig] = None,
-    files: Optional[ExampleFilesConfig] = None) -> example_gen_pb2.CustomConfig:
-  """ExampleGen's custom_config carrying the file layout and the column declaration.
+    files: Optional[ExampleFilesConfig] = None,
+    missing_values: Sequence[str] = ()) -> example_gen_pb2.CustomConfig:
+  """ExampleGen's custom_config carrying the file layout, the column declaration and the cell
+  texts that mean "missing" besides the empty cell (e.g. 'NA').
 
   Give either `custom_config` (e.g. sharded_executors.example_gen_custom_config(files), as
   pipeline/sources.py builds it) or `files`; neither means the default layout.
   """
   column_types = validate_column_types(column_types)
+  missing_values = validate_missing_values(missing_values)
   if custom_config is not None and files is not None:
     raise ValueError('give the file layout once: custom_config or files, not both')
   if custom_config is None:
@@ -88,22 +92,23 @@ def typed_csv_custom_config(
                      'once, as the column_types argument')
   # Check the layout now too, so a bad one fails when the pipeline is defined.
   ExampleFilesConfig.from_dict(dict(values.items()))
-  values.update({COLUMN_TYPES_KEY: column_types})
+  values.update({COLUMN_TYPES_KEY: column_types, MISSING_VALUES_KEY: missing_values})
   merged = example_gen_pb2.CustomConfig()
   merged.custom_config.Pack(values)
   return merged
 
 
+def validate_missing_values(missing_values: Any) -> List[str]:
+  if isinstance(missing_values, str) or not all(
+      isinstance(text, str) for text in missing_values):
+    raise ColumnTypesError(f'missing_values must be a list of cell texts such as ["NA"], got '
+                           f'{missing_values!r}')
+  return list(missing_values)
+
+
 def column_types_from_exec_properties(exec_properties: Mapping[str, Any]) -> Dict[str, str]:
   """The declaration in an execution's custom_config (JSON, as the launcher passes it)."""
-  text = exec_properties.get(standard_component_specs.CUSTOM_CONFIG_KEY)
-  values = struct_pb2.Struct()
-  if text:
-    custom_config = proto_utils.json_to_proto(text, example_gen_pb2.CustomConfig())
-    if custom_config.HasField('custom_config') and not custom_config.custom_config.Unpack(
-        values):
-      raise ColumnTypesError('custom_config must pack a google.protobuf.Struct, got '
-                             f'{custom_config.custom_config.type_url!r}')
+  values = _custom_values(exec_properties)
   if COLUMN_TYPES_KEY not in values:
     raise ColumnTypesError(
         f'custom_config has no {COLUMN_TYPES_KEY!r}: build the component as '
@@ -112,3 +117,22 @@ def column_types_from_exec_properties(exec_properties: Mapping[str, Any]) -> Dic
   declared = values[COLUMN_TYPES_KEY]
   return validate_column_types(dict(declared.items()) if isinstance(
       declared, struct_pb2.Struct) else declared)
+
+
+def missing_values_from_exec_properties(exec_properties: Mapping[str, Any]) -> List[str]:
+  """The extra missing-value texts in an execution's custom_config ([] when absent)."""
+  values = _custom_values(exec_properties)
+  return validate_missing_values(list(values[MISSING_VALUES_KEY])
+                                 if MISSING_VALUES_KEY in values else [])
+
+
+def _custom_values(exec_properties: Mapping[str, Any]) -> struct_pb2.Struct:
+  text = exec_properties.get(standard_component_specs.CUSTOM_CONFIG_KEY)
+  values = struct_pb2.Struct()
+  if text:
+    custom_config = proto_utils.json_to_proto(text, example_gen_pb2.CustomConfig())
+    if custom_config.HasField('custom_config') and not custom_config.custom_config.Unpack(
+        values):
+      raise ColumnTypesError('custom_config must pack a google.protobuf.Struct, got '
+                             f'{custom_config.custom_config.type_url!r}')
+  return values

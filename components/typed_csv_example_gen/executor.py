@@ -67,9 +67,11 @@ class ReadShardSlices(beam.PTransform):
   each block's rows dealt at random (seeded by file and block) into `num_shards` slices."""
 
   def __init__(self, pattern: str, column_types: Mapping[str, str], num_shards: int,
-               split_index: int = _HASHED, block_bytes: int = reading.BLOCK_BYTES):
+               split_index: int = _HASHED, block_bytes: int = reading.BLOCK_BYTES,
+               missing_values: Sequence[str] = ()):
     super().__init__()
     self._pattern, self._column_types = pattern, column_types
+    self._missing_values = list(missing_values)
     self._num_shards, self._split_index, self._block_bytes = num_shards, split_index, block_bytes
 
   def expand(self, pipeline: beam.Pipeline) -> beam.PCollection:
@@ -81,12 +83,15 @@ class ReadShardSlices(beam.PTransform):
     return (pipeline
             | 'ListFiles' >> beam.Create(list(enumerate(files)))
             | 'ReadBlocks' >> beam.FlatMap(_read_slices, self._column_types, self._num_shards,
-                                           self._split_index, self._block_bytes))
+                                           self._split_index, self._block_bytes,
+                                           self._missing_values))
 
 
-def _read_slices(indexed_path, column_types, num_shards, split_index, block_bytes):
+def _read_slices(indexed_path, column_types, num_shards, split_index, block_bytes,
+                 missing_values):
   file_index, path = indexed_path
-  for block_index, batch in enumerate(reading.read_batches(path, column_types, block_bytes)):
+  for block_index, batch in enumerate(
+      reading.read_batches(path, column_types, block_bytes, missing_values)):
     rows = np.random.default_rng([file_index, block_index]).permutation(batch.num_rows)
     for shard in range(num_shards):
       taken = rows[shard * len(rows) // num_shards:(shard + 1) * len(rows) // num_shards]
@@ -112,10 +117,13 @@ class TypedCsvToExample(beam.PTransform):
   (bytes), or tf.Example protos when the output is split by `partition_feature_name`."""
 
   def __init__(self, exec_properties: Dict[str, Any], split_pattern: str,
-               column_types: Optional[Mapping[str, str]] = None):
+               column_types: Optional[Mapping[str, str]] = None,
+               missing_values: Optional[Sequence[str]] = None):
     super().__init__()
     self._pattern = os.path.join(exec_properties[standard_component_specs.INPUT_BASE_KEY],
                                  split_pattern)
+    self._missing_values = (list(missing_values) if missing_values is not None
+                            else config.missing_values_from_exec_properties(exec_properties))
     self._column_types = (config.validate_column_types(column_types) if column_types is not None
                           else config.column_types_from_exec_properties(exec_properties))
     output_config = _proto(exec_properties, standard_component_specs.OUTPUT_CONFIG_KEY,
@@ -124,7 +132,9 @@ class TypedCsvToExample(beam.PTransform):
 
   def expand(self, pipeline: beam.Pipeline) -> beam.PCollection:
     examples = (pipeline
-                | 'Read' >> ReadShardSlices(self._pattern, self._column_types, 1)
+                | 'Read' >> ReadShardSlices(
+                    self._pattern, self._column_types, 1,
+                    missing_values=self._missing_values)
                 | 'SpreadBlocks' >> beam.Reshuffle()
                 | 'Examples' >> beam.FlatMap(_slice_examples, self._column_types))
     if self._as_protos:
@@ -180,10 +190,12 @@ class _TypedCsvExecutor(base_example_gen_executor.BaseExampleGenExecutor):
   one to use: it reads custom_config, which ShardedExampleGenMixin hides from this Do."""
 
   _column_types: Optional[Dict[str, str]] = None
+  _missing_values: Sequence[str] = ()
   _files: ExampleFilesConfig = ExampleFilesConfig()
 
   def GetInputSourceToExamplePTransform(self) -> beam.PTransform:
-    return functools.partial(TypedCsvToExample, column_types=self._column_types)
+    return functools.partial(TypedCsvToExample, column_types=self._column_types,
+                             missing_values=self._missing_values)
 
   def Do(self, input_dict: Dict[str, List[types.Artifact]],
          output_dict: Dict[str, List[types.Artifact]],
@@ -217,7 +229,8 @@ class _TypedCsvExecutor(base_example_gen_executor.BaseExampleGenExecutor):
                                split.pattern)
         slices.append(pipeline | f'Read[{split.name}]' >> ReadShardSlices(
             pattern, column_types, self._files.num_shards,
-            _HASHED if split_config.splits else index))
+            _HASHED if split_config.splits else index,
+            missing_values=self._missing_values))
       _ = (slices
            | 'AllSplits' >> beam.Flatten()
            | 'GroupShards' >> beam.GroupByKey()
@@ -248,6 +261,7 @@ class TypedCsvExampleGenExecutor(ShardedExampleGenMixin, _TypedCsvExecutor):
          exec_properties: Dict[str, Any]) -> None:
     # custom_config first: a bad declaration or layout fails before anything is read.
     self._column_types = config.column_types_from_exec_properties(exec_properties)
+    self._missing_values = config.missing_values_from_exec_properties(exec_properties)
     self._files = example_gen_files_config(exec_properties)
     try:
       super().Do(input_dict, output_dict, exec_properties)

@@ -11,7 +11,7 @@ Python's csv module: pyarrow does not report it) and the column, and saying what
 import csv
 import re
 import zlib
-from typing import Callable, Iterator, List, Mapping, Optional, Tuple
+from typing import Callable, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 import pyarrow as pa
@@ -97,15 +97,17 @@ def check_header(path: str, column_types: Mapping[str, str]) -> List[str]:
 
 
 def read_batches(path: str, column_types: Mapping[str, str],
-                 block_bytes: int = BLOCK_BYTES) -> Iterator[pa.RecordBatch]:
+                 block_bytes: int = BLOCK_BYTES,
+                 missing_values: Sequence[str] = ()) -> Iterator[pa.RecordBatch]:
   """The file's rows as record batches of the declared columns: int64, float32 (finite), string;
-  nulls for empty cells. Raises CsvInputError naming the file, line and column of a bad row."""
+  nulls for empty cells and `missing_values` texts. Raises CsvInputError naming the file, line and column of a bad row."""
   header = check_header(path, column_types)
   read_options = pa_csv.ReadOptions(block_size=block_bytes)
   parse_options = pa_csv.ParseOptions(newlines_in_values=True)
   convert_options = pa_csv.ConvertOptions(
       column_types={name: _ARROW_TYPES[kind] for name, kind in column_types.items()},
-      include_columns=list(column_types), null_values=[''], strings_can_be_null=True,
+      include_columns=list(column_types), null_values=['', *missing_values],
+      strings_can_be_null=True,
       quoted_strings_can_be_null=True)
   try:
     text = _QuoteCounter(

@@ -19,7 +19,7 @@ from pipeline.report import readers
 from pipeline.report.html import Page
 from pipeline.report.sources import RunRecord
 
-CURATED_SCHEMA = Path(__file__).resolve().parents[1] / 'schema' / 'schema.pbtxt'
+CURATED_SCHEMA = Path(__file__).resolve().parents[2] / 'datasets' / 'taxi' / 'schema.pbtxt'
 _UNREADABLE = (readers.ReportDataError, DecodeError, OSError, ValueError)
 _EXAMPLE_GENS = ('CsvExampleGen', 'ImportExampleGen', 'BigQueryExampleGen')
 

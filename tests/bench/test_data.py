@@ -10,11 +10,11 @@ from bench import data as data_lib
 from bench import python_readers
 from tests.bench.conftest import TINY_EXAMPLES, TINY_SHARDS
 from trainer import model as model_lib
-from transform import features
+from tests import taxi
 
 
 def _all_examples(bench_data):
-  parser = python_readers.ExampleParser(bench_data.feature_spec(), features.TRANSFORMED_LABEL_KEY)
+  parser = python_readers.ExampleParser(bench_data.feature_spec(), taxi.LABEL_KEY)
   return [parser.parse(record)
           for path in bench_data.files for record in python_readers.read_records(path)]
 
@@ -28,26 +28,26 @@ def test_writes_the_configured_examples_in_gzip_shards(tiny_data):
 
 
 def test_feature_spec_is_the_model_inputs_and_the_label(tiny_data):
-  model_inputs = set(model_lib.id_feature_sizes()) | set(
-      features.transformed_names(features.DENSE_FLOAT_FEATURE_KEYS))
-  assert set(tiny_data.feature_spec()) == model_inputs | {features.TRANSFORMED_LABEL_KEY}
+  model_inputs = set(model_lib.id_feature_sizes(taxi.TAXI)) | set(
+      taxi.NUMERIC)
+  assert set(tiny_data.feature_spec()) == model_inputs | {taxi.LABEL_KEY}
   assert all(spec.shape == [] for spec in tiny_data.feature_spec().values())
 
 
 def test_values_are_ones_the_model_accepts(tiny_data):
   examples = _all_examples(tiny_data)
-  for name, num_ids in model_lib.id_feature_sizes().items():
+  for name, num_ids in model_lib.id_feature_sizes(taxi.TAXI).items():
     ids = np.array([example[name] for example in examples])
     assert ids.min() >= 0 and ids.max() < num_ids, name
-  for name in features.transformed_names(features.DENSE_FLOAT_FEATURE_KEYS):
+  for name in taxi.NUMERIC:
     assert np.isfinite([example[name] for example in examples]).all(), name
-  labels = {example[features.TRANSFORMED_LABEL_KEY] for example in examples}
+  labels = {example[taxi.LABEL_KEY] for example in examples}
   assert labels == {0, 1}
 
 
 def test_resampled_rows_are_jittered_so_duplicates_differ(tiny_data):
   examples = _all_examples(tiny_data)
-  floats = features.transformed_names(features.DENSE_FLOAT_FEATURE_KEYS)
+  floats = taxi.NUMERIC
   distinct = {tuple(example[name] for name in floats) for example in examples}
   # 2,048 draws from ~15k rows repeat some rows; the jitter keeps their floats apart.
   assert len(distinct) == len(examples)

@@ -12,7 +12,7 @@ from bench import measure
 from bench import python_readers
 from bench import variants as variants_lib
 from tests.bench.conftest import TINY_BATCH
-from transform import features
+from tests import taxi
 
 _READERS = [v for v in variants_lib.VARIANTS if v.name != 'synthetic_ceiling']
 
@@ -44,7 +44,7 @@ def truth(tiny_data):
   rows = collections.Counter()
   for batch in records.batch(TINY_BATCH):
     parsed = tf.io.parse_example(batch, spec)
-    label = parsed.pop(features.TRANSFORMED_LABEL_KEY)
+    label = parsed.pop(taxi.LABEL_KEY)
     rows.update(_rows(parsed, label))
   return rows
 
@@ -57,7 +57,7 @@ def test_one_pass_yields_exactly_the_data(variant, tiny_data, truth):
   rows = collections.Counter()
   for features_dict, label in batches:
     assert sorted(features_dict) == sorted(set(tiny_data.feature_spec()) -
-                                           {features.TRANSFORMED_LABEL_KEY})
+                                           {taxi.LABEL_KEY})
     rows.update(_rows(features_dict, label))
   assert rows == truth
 
@@ -67,7 +67,7 @@ def test_synthetic_ceiling_repeats_the_first_real_batch(tiny_data, truth):
   batches = _batches(variant, variant.make(tiny_data, TINY_BATCH), 3)
   first = _rows(*batches[0])
   assert all(_rows(*batch) == first for batch in batches[1:])
-  parser = python_readers.ExampleParser(tiny_data.feature_spec(), features.TRANSFORMED_LABEL_KEY)
+  parser = python_readers.ExampleParser(tiny_data.feature_spec(), taxi.LABEL_KEY)
   records = list(python_readers.read_records(tiny_data.files[0]))[:TINY_BATCH]
   assert first == _rows(*parser.parse_batch(records))
   assert all(row in truth for row in first)

@@ -17,7 +17,9 @@ from components import sharded_executors
 from components.example_files import ExampleFilesConfig
 from pipeline import config as pipeline_config
 from pipeline import pipeline as pipeline_lib
+from tests import taxi
 from tests.conftest import read_taxi_rows, write_csv
+from transform.preprocessing import DATASET_KEY
 
 
 def _write_records(directory, name, counts, suffix='.gz'):
@@ -183,9 +185,8 @@ def _pipeline_components(tmp_path):
   config = pipeline_config.LocalConfig(pipeline_home=tmp_path)
   pipeline = pipeline_lib.create_pipeline(
       pipeline_name='p', pipeline_root=str(tmp_path), data_root=str(tmp_path),
-      schema_path=pipeline_config.SCHEMA_PATH, serving_model_dir=str(tmp_path),
-      train_steps=1, eval_steps=1, train_config=config.train_config,
-      eval_accuracy_threshold=0.5, example_files=_LAYOUT)
+      dataset=taxi.TAXI, serving_model_dir=str(tmp_path),
+      train_steps=1, eval_steps=1, train_config=config.train_config, example_files=_LAYOUT)
   return {component.id: component for component in pipeline.components}
 
 
@@ -216,11 +217,12 @@ def test_example_gen_and_transform_write_the_configured_layout(tmp_path):
       output_config=pipeline_lib.example_gen_output_config(),
       custom_config=sharded_executors.example_gen_custom_config(
           ExampleFilesConfig(num_shards=3, compression='none'))).with_id('CsvExampleGen')
-  schema_gen = tfx.components.ImportSchemaGen(schema_file=pipeline_config.SCHEMA_PATH)
+  schema_gen = tfx.components.ImportSchemaGen(schema_file=taxi.TAXI.schema_path)
   transform = sharded_executors.ShardedTransform(
       examples=example_gen.outputs['examples'], schema=schema_gen.outputs['schema'],
       preprocessing_fn=pipeline_lib.PREPROCESSING_FN,
-      custom_config=sharded_executors.transform_custom_config(ExampleFilesConfig(5)),
+      custom_config={**sharded_executors.transform_custom_config(ExampleFilesConfig(5)),
+                     DATASET_KEY: taxi.TAXI.to_dict()},
       disable_statistics=True).with_id('Transform')
   # ImportExampleGen's variant, on tf.Examples already in TFRecords.
   (tmp_path / 'tfrecords').mkdir()

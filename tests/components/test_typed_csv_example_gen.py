@@ -29,7 +29,7 @@ from components.typed_csv_example_gen import config as typed_config
 from components.typed_csv_example_gen import encoding
 from components.typed_csv_example_gen import executor as typed_executor
 from pipeline import config as pipeline_config
-from transform import features
+from tests import taxi
 from tests.conftest import read_taxi_rows, write_csv
 
 TYPES = {'id': 'int', 'fare': 'float', 'company': 'string'}
@@ -187,7 +187,7 @@ def test_taxi_rows_give_the_examples_and_splits_of_tfx_csv_example_gen(tmp_path)
   header, rows = read_taxi_rows()
   write_csv(tmp_path / 'data' / 'data.csv', header, rows)
   artifact, typed = _run(tmp_path, tmp_path / 'data', layout=ExampleFilesConfig(),
-                         column_types=column_types_of(features.RAW_COLUMN_TYPES))
+                         column_types=taxi.TAXI.column_types)
   for split in ('train', 'eval'):  # The default layout: 8 GZIP shards.
     assert _file_names(artifact, split) == [f'data_tfrecord-0000{i}-of-00008.gz' for i in range(8)]
   stock = standard_artifacts.Examples()
@@ -336,3 +336,16 @@ def test_vertex_spec_keeps_the_file_based_driver_hook(tmp_path):
       'inputs']['parameters']['custom_config']['runtimeValue']['constantValue']['stringValue']}
   assert typed_config.column_types_from_exec_properties(custom_config) == TYPES
   assert sharded_executors.example_gen_files_config(custom_config) == LAYOUT
+
+
+def test_declared_missing_value_texts_read_as_missing(tmp_path):
+  from components.typed_csv_example_gen import reading  # pylint: disable=import-outside-toplevel
+  path = tmp_path / 'p.csv'
+  path.write_text('species,mass,sex\nAdelie,3750,male\nAdelie,NA,NA\nGentoo,,female\n')
+  types = {'species': 'string', 'mass': 'int', 'sex': 'string'}
+  [batch] = list(reading.read_batches(str(path), types, missing_values=['NA']))
+  assert batch.column('mass').to_pylist() == [3750, None, None]
+  assert batch.column('sex').to_pylist() == ['male', None, 'female']
+  # Not declared: 'NA' in a number column is an error naming the line and column.
+  with pytest.raises(CsvInputError, match="line 3: column 'mass': 'NA' is not a whole number"):
+    list(reading.read_batches(str(path), types))

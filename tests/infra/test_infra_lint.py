@@ -280,7 +280,7 @@ def test_dockerignore_keeps_local_state_out_of_the_context():
   patterns = _dockerignore_patterns()
   for path in ('.git', '.venv', '.venv-lint', 'pipeline_home', 'build', 'bench/data'):
     assert _ignored(path, patterns), path
-  for path in ('pipeline/schema/schema.pbtxt', 'requirements.lock', 'pyproject.toml',
+  for path in ('datasets/taxi/schema.pbtxt', 'datasets/penguins/dataset.toml', 'requirements.lock', 'pyproject.toml',
                'trainer/task.py'):
     assert not _ignored(path, patterns), path
 
@@ -296,7 +296,7 @@ def test_image_install_has_the_component_modules_and_schema(tmp_path):
 
   app = tmp_path / 'app'
   shutil.copytree(REPO_ROOT, app, ignore=ignore, symlinks=True)
-  assert (app / 'pipeline' / 'schema' / 'schema.pbtxt').is_file()
+  assert (app / 'datasets' / 'taxi' / 'schema.pbtxt').is_file()
 
   site = tmp_path / 'site'
   result = _run([sys.executable, '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check',

@@ -48,13 +48,6 @@ def test_bad_values_are_named(env, message):
     config_lib.LocalConfig.from_env(env)
 
 
-def test_schema_in_repo_matches_feature_contract():
-  import tensorflow_data_validation as tfdv
-  from transform import features
-  schema = tfdv.load_schema_text(config_lib.SCHEMA_PATH)
-  assert {f.name for f in schema.feature} == set(features.RAW_COLUMN_TYPES)
-
-
 @pytest.mark.parametrize('args, env, message', [
     (['run'], {'EXAMPLE_COMPRESSION': 'zstd'},
      "error: EXAMPLE_COMPRESSION: compression must be one of ['gzip', 'none'], got 'zstd'"),

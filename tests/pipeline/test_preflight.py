@@ -1,5 +1,7 @@
 """The CSV pre-flight check names file, line and column for each problem."""
 
+from pathlib import Path
+
 import pytest
 
 from pipeline import preflight
@@ -134,3 +136,14 @@ def test_real_export_shapes_pass_the_check(tmp_path):
     csv_lib.writer(f, lineterminator='\r\n').writerows([header] + rows)
   assert preflight.check_data_root(str(tmp_path)) == 2
 
+
+
+def test_checks_against_the_chosen_datasets_columns_and_missing_values(tmp_path):
+  import datasets  # pylint: disable=import-outside-toplevel
+  penguins = datasets.load('penguins')
+  source = Path(datasets.data_root(penguins)) / 'penguins.csv'
+  (tmp_path / 'penguins.csv').write_text(source.read_text())  # Has 'NA' cells: declared.
+  assert preflight.check_data_root(str(tmp_path), penguins) == 1
+  with pytest.raises(preflight.DataCheckError,
+                     match="does not match the columns of dataset 'taxi'"):
+    preflight.check_data_root(str(tmp_path))  # The default dataset: taxi.

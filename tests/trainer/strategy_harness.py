@@ -15,6 +15,8 @@ import sys
 
 import tensorflow as tf
 
+from tests import taxi
+
 from tests.trainer import synthetic
 from trainer import strategy as strategy_lib
 from trainer import task
@@ -53,8 +55,7 @@ def main(mode: str, data_dir: str, out_dir: str) -> None:
 
 
 def _train(distribution, config, data_dir, out_dir):
-  return task.train(
-      distribution, config,
+  return task.train(distribution, config, taxi.TAXI,
       train_files=[os.path.join(data_dir, 'train', '*.gz')],
       eval_files=[os.path.join(data_dir, 'eval', '*.gz')],
       feature_spec=synthetic.feature_spec(),

@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from trainer import model as model_lib
-from transform import features
+from tests import taxi
 
 ROW_ID = 'row_id'
 
@@ -17,10 +17,10 @@ ROW_ID = 'row_id'
 def feature_spec(with_row_id: bool = False) -> Dict[str, tf.io.FixedLenFeature]:
   """The transformed feature spec the trainer parses (plus row_id when asked)."""
   spec = {name: tf.io.FixedLenFeature([], tf.float32)
-          for name in features.transformed_names(features.DENSE_FLOAT_FEATURE_KEYS)}
+          for name in taxi.NUMERIC}
   spec.update({name: tf.io.FixedLenFeature([], tf.int64)
-               for name in model_lib.id_feature_sizes()})
-  spec[features.TRANSFORMED_LABEL_KEY] = tf.io.FixedLenFeature([], tf.int64)
+               for name in model_lib.id_feature_sizes(taxi.TAXI)})
+  spec[taxi.LABEL_KEY] = tf.io.FixedLenFeature([], tf.int64)
   if with_row_id:
     spec[ROW_ID] = tf.io.FixedLenFeature([], tf.int64)
   return spec
@@ -28,11 +28,11 @@ def feature_spec(with_row_id: bool = False) -> Dict[str, tf.io.FixedLenFeature]:
 
 def example(row_id: int, rng: np.random.Generator) -> bytes:
   feature = {ROW_ID: _int(row_id)}
-  for name in features.transformed_names(features.DENSE_FLOAT_FEATURE_KEYS):
+  for name in taxi.NUMERIC:
     feature[name] = tf.train.Feature(float_list=tf.train.FloatList(value=[rng.normal()]))
-  for name, num_ids in model_lib.id_feature_sizes().items():
+  for name, num_ids in model_lib.id_feature_sizes(taxi.TAXI).items():
     feature[name] = _int(int(rng.integers(num_ids)))
-  feature[features.TRANSFORMED_LABEL_KEY] = _int(int(rng.integers(2)))
+  feature[taxi.LABEL_KEY] = _int(int(rng.integers(2)))
   return tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString()
 
 

@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from tests.trainer import synthetic
 from trainer import input_pipeline
-from transform import features
+from tests import taxi
 
 _ROWS_PER_FILE = 25
 _NUM_FILES = 4
@@ -24,7 +24,7 @@ def shards(tmp_path_factory):
 
 def _config(pattern, **overrides):
   values = dict(file_patterns=(pattern,), batch_size=8, is_training=False,
-                label_key=features.TRANSFORMED_LABEL_KEY, shuffle_buffer_size=100)
+                label_key=taxi.LABEL_KEY, shuffle_buffer_size=100)
   values.update(overrides)
   return input_pipeline.InputConfig(**values)
 
@@ -40,7 +40,7 @@ def test_training_batches_have_the_batch_size_and_repeat(shards):
   # 100 rows in 16-row batches: more batches than one pass holds means the data repeats.
   batches = list(dataset.take(10))
   assert all(label.shape == (16,) for _, label in batches)
-  assert set(batches[0][0]) == set(synthetic.feature_spec()) - {features.TRANSFORMED_LABEL_KEY}
+  assert set(batches[0][0]) == set(synthetic.feature_spec()) - {taxi.LABEL_KEY}
   assert all(batch['fare_xf'].shape == (16,) for batch, _ in batches)
 
 

@@ -1,12 +1,16 @@
-"""trainer/model.py: the Keras model builds, predicts probabilities, and rejects bad configs."""
+"""trainer/model.py, heads.py, sizing.py: the Keras model of each task builds, predicts and
+trains; steps from the row count; bad configs are rejected."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+import datasets
+from trainer import heads
 from trainer import model as model_lib
-from trainer.config import ModelConfig
-from transform import features
+from trainer import sizing
+from trainer.config import ModelConfig, TrainConfig
+from tests import taxi
 
 _BATCH = 6
 
@@ -15,8 +19,8 @@ def _batch():
   """Valid inputs, ids spanning each feature's whole range (0 and the largest id)."""
   rng = np.random.default_rng(0)
   batch = {name: tf.constant(rng.normal(size=_BATCH), tf.float32)
-           for name in features.transformed_names(features.DENSE_FLOAT_FEATURE_KEYS)}
-  for name, num_ids in model_lib.id_feature_sizes().items():
+           for name in taxi.NUMERIC}
+  for name, num_ids in model_lib.id_feature_sizes(taxi.TAXI).items():
     ids = rng.integers(num_ids, size=_BATCH)
     ids[0], ids[-1] = 0, num_ids - 1
     batch[name] = tf.constant(ids, tf.int64)
@@ -24,22 +28,22 @@ def _batch():
 
 
 def test_every_transformed_feature_is_a_model_input():
-  model = model_lib.build_keras_model(ModelConfig(hidden_units=(8,)))
-  expected = set(features.transformed_names(features.DENSE_FLOAT_FEATURE_KEYS))
-  expected |= set(model_lib.id_feature_sizes())
+  model = model_lib.build_keras_model(taxi.TAXI, ModelConfig(hidden_units=(8,)))
+  expected = set(taxi.NUMERIC)
+  expected |= set(model_lib.id_feature_sizes(taxi.TAXI))
   assert set(model.input) == expected
-  assert features.TRANSFORMED_LABEL_KEY not in model.input
+  assert taxi.LABEL_KEY not in model.input
 
 
 def test_predicts_one_probability_per_example():
-  model = model_lib.build_keras_model(ModelConfig(hidden_units=(16, 8), dropout=0.0))
+  model = model_lib.build_keras_model(taxi.TAXI, ModelConfig(hidden_units=(16, 8), dropout=0.0))
   predictions = model(_batch(), training=False).numpy()
   assert predictions.shape == (_BATCH, 1)
   assert np.all((predictions >= 0.0) & (predictions <= 1.0))
 
 
 def test_is_compiled_and_trains_a_step():
-  model = model_lib.build_keras_model(ModelConfig(hidden_units=(8,)))
+  model = model_lib.build_keras_model(taxi.TAXI, ModelConfig(hidden_units=(8,)))
   labels = tf.constant([0, 1] * (_BATCH // 2), tf.int64)
   logs = model.train_on_batch(_batch(), labels, return_dict=True)
   assert set(logs) == {'loss', 'binary_accuracy'}
@@ -56,3 +60,61 @@ def test_is_compiled_and_trains_a_step():
 def test_bad_model_config_is_rejected(overrides, message):
   with pytest.raises(ValueError, match=message):
     ModelConfig(**overrides)
+
+
+def _inputs(dataset, rows=4):
+  rng = np.random.default_rng(1)
+  batch = {name: tf.constant(rng.normal(size=rows), tf.float32)
+           for name in model_lib.build_keras_model(dataset).input
+           if name not in model_lib.id_feature_sizes(dataset)}
+  for name, num_ids in model_lib.id_feature_sizes(dataset).items():
+    batch[name] = tf.constant(rng.integers(num_ids, size=rows), tf.int64)
+  return batch
+
+
+def test_multiclass_head_is_a_softmax_over_the_classes():
+  penguins = datasets.load('penguins')
+  model = model_lib.build_keras_model(penguins, ModelConfig(hidden_units=(8,)))
+  probabilities = model(_inputs(penguins), training=False).numpy()
+  assert probabilities.shape == (4, 3)
+  np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+  logs = model.train_on_batch(_inputs(penguins), tf.constant([0, 1, 2, 1]), return_dict=True)
+  assert set(logs) == {'loss', 'sparse_categorical_accuracy'}
+
+
+def test_regression_head_predicts_around_the_label_mean():
+  fare = datasets.load('taxi_fare')
+  model = model_lib.build_keras_model(fare, ModelConfig(hidden_units=(8,), dropout=0.0),
+                                      heads.Moments(mean=12.0, std=0.001))
+  predictions = model(_inputs(fare), training=False).numpy()
+  assert predictions.shape == (4, 1)
+  # A tiny spread: whatever the untrained layer says, predictions sit at the mean.
+  np.testing.assert_allclose(predictions, 12.0, atol=0.1)
+  logs = model.train_on_batch(_inputs(fare), tf.constant([10.0, 11.0, 12.0, 13.0]),
+                              return_dict=True)
+  assert set(logs) == {'loss', 'mean_absolute_error'}
+
+
+def test_unknown_task_is_refused():
+  with pytest.raises(ValueError, match="task must be binary, multiclass or regression, got 'x'"):
+    heads.for_task('x', 2)
+
+
+@pytest.mark.parametrize('rows, batch, steps', [
+    (230, 14, 500),      # Tiny: batch rows/16, at least MIN_STEPS.
+    (10_000, 128, 2344),  # 30 passes of the configured batch.
+    (10_000_000, 128, 5000),  # Capped: set TRAIN_STEPS for more.
+])
+def test_steps_and_batch_from_the_row_count(rows, batch, steps):
+  config, train_steps = sizing.fit_to_rows(TrainConfig(), rows)
+  assert (config.batch_size, train_steps) == (batch, steps)
+
+
+def test_sized_batch_splits_over_replicas():
+  config, _ = sizing.fit_to_rows(TrainConfig(), 230, num_replicas=4)
+  assert config.batch_size == 12
+
+
+def test_empty_training_split_is_named():
+  with pytest.raises(ValueError, match='the training split is empty'):
+    sizing.fit_to_rows(TrainConfig(), 0)

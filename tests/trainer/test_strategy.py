@@ -21,7 +21,7 @@ from tests.trainer import synthetic
 from trainer import strategy as strategy_lib
 from trainer import task
 from trainer.config import ModelConfig, TrainConfig
-from transform import features
+from tests import taxi
 
 _TIMEOUT = 240
 
@@ -62,7 +62,7 @@ def _assert_model_predicts(model_dir):
       synthetic.write_shards(str(model_dir.parent / 'check'), 1, 5), 'GZIP').batch(5)))
   spec = synthetic.feature_spec()
   inputs = tf.io.parse_example(batch, spec)
-  inputs.pop(features.TRANSFORMED_LABEL_KEY)
+  inputs.pop(taxi.LABEL_KEY)
   predictions = model.predict(inputs, verbose=0)
   assert predictions.shape == (5, 1)
   assert np.all((predictions >= 0) & (predictions <= 1))
@@ -130,7 +130,7 @@ def test_missing_accelerator_with_fallback_trains_with_the_default_strategy(
   assert any("strategy 'tpu' asked for a TPU" in record.getMessage() and
              'training with the default strategy' in record.getMessage()
              for record in caplog.records)
-  model = task.train(distribution, config, train_files=[str(data_dir / 'train' / '*.gz')],
+  model = task.train(distribution, config, taxi.TAXI, train_files=[str(data_dir / 'train' / '*.gz')],
                      eval_files=[str(data_dir / 'eval' / '*.gz')],
                      feature_spec=synthetic.feature_spec(), train_steps=3, eval_steps=1,
                      log_dir=str(tmp_path / 'logs'))

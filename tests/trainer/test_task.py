@@ -6,6 +6,8 @@ import os
 import pytest
 import tensorflow as tf
 
+from tests import taxi
+
 from tests.trainer import synthetic
 from trainer import input_pipeline
 from trainer import strategy as strategy_lib
@@ -22,8 +24,7 @@ def _config(**overrides):
 
 def _train(config, train_pattern, eval_pattern, log_dir, train_steps):
   distribution = strategy_lib.create(config, strategy_lib.Cluster())
-  return distribution, task.train(
-      distribution, config, train_files=[train_pattern], eval_files=[eval_pattern],
+  return distribution, task.train(distribution, config, taxi.TAXI, train_files=[train_pattern], eval_files=[eval_pattern],
       feature_spec=synthetic.feature_spec(), train_steps=train_steps, eval_steps=None,
       log_dir=log_dir)
 

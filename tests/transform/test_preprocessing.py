@@ -1,16 +1,27 @@
-"""preprocessing_fn run by TF Transform on Beam over a few in-memory rows."""
+"""preprocessing_fn run by TF Transform on Beam over a few in-memory rows: the taxi dataset,
+each feature role, and each task's label."""
 
+import functools
 import tempfile
 
 import numpy as np
 import pytest
+import tensorflow as tf
 import tensorflow_transform.beam as tft_beam
 from tensorflow_transform.tf_metadata import dataset_metadata
+from tensorflow_transform.tf_metadata import schema_utils
 import tensorflow_data_validation as tfdv
 
-from pipeline import config as config_lib
-from transform import features
-from transform.preprocessing import preprocessing_fn
+from datasets.definition import parse
+from tests import taxi
+from transform.preprocessing import DATASET_KEY, preprocessing_fn
+
+
+def _transform(rows, dataset, metadata):
+  fn = functools.partial(preprocessing_fn, custom_config={DATASET_KEY: dataset.to_dict()})
+  with tempfile.TemporaryDirectory() as temp_dir, tft_beam.Context(temp_dir=temp_dir):
+    (transformed, _), _ = (rows, metadata) | tft_beam.AnalyzeAndTransformDataset(fn)
+  return transformed
 
 
 def _row(**overrides):
@@ -37,27 +48,20 @@ ROWS = [
 
 @pytest.fixture(scope='module')
 def transformed():
-  schema = tfdv.load_schema_text(config_lib.SCHEMA_PATH)
-  metadata = dataset_metadata.DatasetMetadata(schema)
-  with tempfile.TemporaryDirectory() as temp_dir, tft_beam.Context(temp_dir=temp_dir):
-    (rows, _), _ = (ROWS, metadata) | tft_beam.AnalyzeAndTransformDataset(preprocessing_fn)
-  return rows
+  metadata = dataset_metadata.DatasetMetadata(tfdv.load_schema_text(taxi.TAXI.schema_path))
+  return _transform(ROWS, taxi.TAXI, metadata)
 
 
 def test_every_model_feature_and_the_label_are_produced(transformed):
-  expected = set(features.transformed_names(
-      features.DENSE_FLOAT_FEATURE_KEYS + features.BUCKET_FEATURE_KEYS +
-      features.VOCAB_FEATURE_KEYS + features.CATEGORICAL_FEATURE_KEYS))
-  expected.add(features.TRANSFORMED_LABEL_KEY)
-  assert set(transformed[0]) == expected
+  assert set(transformed[0]) == set(taxi.ALL_FEATURES) | {taxi.LABEL_KEY}
   assert len(transformed) == len(ROWS)
 
 
-def test_label_is_big_tipper(transformed):
+def test_label_expression_says_big_tipper(transformed):
   assert [row['tips_xf'] for row in transformed] == [1, 0, 0, 0]
 
 
-def test_dense_features_are_z_scored(transformed):
+def test_numeric_features_are_z_scored(transformed):
   fares = np.array([row['fare_xf'] for row in transformed])
   assert abs(fares.mean()) < 1e-5
   assert fares[2] > fares[1] > fares[0]
@@ -68,20 +72,93 @@ def test_vocabulary_ids_most_frequent_first(transformed):
   # 'Credit Card' appears twice (rows 0 and 3); tie-breaks are by value, so check consistency.
   assert payment_ids[0] == payment_ids[3]
   assert payment_ids[1] == payment_ids[2] != payment_ids[0]
-  assert all(0 <= i < features.VOCAB_SIZE + features.OOV_SIZE for i in payment_ids)
+  assert all(0 <= i < 1000 + 10 for i in payment_ids)
 
 
-def test_categorical_ids_are_clipped_into_range(transformed):
+def test_integer_ids_are_clipped_into_range(transformed):
   assert transformed[2]['trip_start_hour_xf'] == 23
   assert transformed[0]['trip_start_hour_xf'] == 19
 
 
 def test_bucket_ids_in_range(transformed):
   for row in transformed:
-    for key in features.transformed_names(features.BUCKET_FEATURE_KEYS):
-      assert 0 <= row[key] < features.FEATURE_BUCKET_COUNT
+    for key in taxi.BUCKETIZED:
+      assert 0 <= row[key] < 10
 
 
-def test_missing_coordinate_falls_in_lowest_bucket(transformed):
-  # A missing latitude is filled with 0, below every Chicago latitude: a lower bucket.
-  assert transformed[3]['pickup_latitude_xf'] < transformed[0]['pickup_latitude_xf']
+def test_ignored_columns_make_no_feature(transformed):
+  assert 'trip_start_timestamp_xf' not in transformed[0]
+
+
+# A small dataset of every role, and a label per task.
+_COLUMNS = {
+    'size': {'type': 'float', 'role': 'numeric'},
+    'weight': {'type': 'float', 'role': 'bucketized', 'buckets': 3},
+    'colour': {'type': 'string', 'role': 'vocabulary', 'top_k': 2, 'oov': 1},
+    'grade': {'type': 'int', 'role': 'integer_id', 'num_ids': 3},
+    'note': {'type': 'string'},
+    'kind': {'type': 'string'}, 'price': {'type': 'float'}, 'sold': {'type': 'int'},
+}
+_SPEC = {'size': tf.io.VarLenFeature(tf.float32), 'weight': tf.io.VarLenFeature(tf.float32),
+         'colour': tf.io.VarLenFeature(tf.string), 'grade': tf.io.VarLenFeature(tf.int64),
+         'note': tf.io.VarLenFeature(tf.string), 'kind': tf.io.VarLenFeature(tf.string),
+         'price': tf.io.VarLenFeature(tf.float32), 'sold': tf.io.VarLenFeature(tf.int64)}
+_ROLE_ROWS = [
+    dict(size=[1.0], weight=[1.0], colour=[b'red'], grade=[0], note=[b'x'], kind=[b'cat'],
+         price=[2.5], sold=[1]),
+    dict(size=[3.0], weight=[5.0], colour=[b'red'], grade=[2], note=[b'y'], kind=[b'dog'],
+         price=[7.5], sold=[0]),
+    dict(size=[], weight=[], colour=[b'blue'], grade=[7], note=[b'z'], kind=[b'cat'],
+         price=[], sold=[1]),
+    dict(size=[2.0], weight=[9.0], colour=[b'green'], grade=[1], note=[], kind=[b'bird'],
+         price=[4.0], sold=[0]),
+]
+
+
+def _small(task, label):
+  values = {'name': 'small', 'task': task, 'columns': _COLUMNS, 'label': label,
+            'blessing_threshold': 0.5}
+  return parse(values, 'test')
+
+
+def _run_small(dataset):
+  rows = [{key: np.array(value) for key, value in row.items()} for row in _ROLE_ROWS]
+  metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(_SPEC))
+  return _transform(rows, dataset, metadata)
+
+
+def test_each_role():
+  rows = _run_small(_small('binary', {'column': 'sold'}))
+  assert set(rows[0]) == {'size_xf', 'weight_xf', 'colour_xf', 'grade_xf', 'sold_xf'}
+  # numeric: z-scored; a missing value is the mean (z-score 0).
+  sizes = [row['size_xf'] for row in rows]
+  assert sizes[2] == pytest.approx(0.0, abs=1e-6) and sizes[0] < sizes[3] < sizes[1]
+  # bucketized: quantile bucket ids 0..2, in value order.
+  weights = [row['weight_xf'] for row in rows]
+  assert all(0 <= w < 3 for w in weights) and weights[0] <= weights[1] <= weights[3]
+  # vocabulary: the most frequent value first; a value beyond top_k in the OOV bucket (id 2).
+  colours = [row['colour_xf'] for row in rows]
+  assert colours[0] == colours[1] == 0 and 2 in colours[2:]
+  # integer_id: the value itself, clipped into 0..num_ids-1.
+  assert [row['grade_xf'] for row in rows] == [0, 2, 2, 1]
+
+
+def test_binary_label_from_a_column():
+  rows = _run_small(_small('binary', {'column': 'sold'}))
+  assert [row['sold_xf'] for row in rows] == [1, 0, 1, 0]
+
+
+def test_multiclass_label_is_the_index_in_classes():
+  rows = _run_small(_small('multiclass', {'column': 'kind', 'classes': ['dog', 'cat', 'bird']}))
+  assert [row['kind_xf'] for row in rows] == [1, 0, 1, 2]
+
+
+def test_regression_label_is_the_value_and_missing_is_zero():
+  rows = _run_small(_small('regression', {'column': 'price'}))
+  assert [row['price_xf'] for row in rows] == pytest.approx([2.5, 7.5, 0.0, 4.0])
+
+
+def test_label_expression_over_columns():
+  rows = _run_small(_small('binary', {'column': 'price', 'expression': 'price > 2 * size'}))
+  # 2.5 > 2; 7.5 > 6; missing price and size count as 0 (0 > 0 is false); 4 > 4 is false.
+  assert [row['price_xf'] for row in rows] == [1, 1, 0, 0]

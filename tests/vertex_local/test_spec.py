@@ -61,3 +61,9 @@ def test_missing_or_foreign_files_are_named(tmp_path):
   (tmp_path / 'x.json').write_text('{"components": {}}')
   with pytest.raises(spec_lib.SpecError, match='not a compiled PipelineJob'):
     spec_lib.load(tmp_path / 'x.json')
+
+
+def test_the_dataset_key_is_the_one_transform_reads():
+  from transform import preprocessing  # pylint: disable=import-outside-toplevel
+  from vertex_local import run  # pylint: disable=import-outside-toplevel
+  assert run.DATASET_KEY == preprocessing.DATASET_KEY

@@ -9,7 +9,7 @@ from tests.pipeline.report import fixtures
 
 GATE_ERROR = ('Traceback (most recent call last):\n  File "gate.py", line 1, in Do\n'
               'components.anomalies_gate.DataAnomaliesError: data validation found 2 anomalies '
-              'against the curated schema (pipeline/schema/schema.pbtxt):\n'
+              'against the curated schema (the dataset schema.pbtxt):\n'
               '  [eval] company: ENUM_TYPE_UNEXPECTED_STRING_VALUES: Bogus <Cab>\n'
               '  [train vs last accepted data] company: COMPARATOR_L_INFTY_HIGH: The Linfty '
               'distance between current and previous is 0.3, above the threshold 0.2.')

@@ -1,0 +1,266 @@
+"""A dataset, declared once: its columns and types, each feature's role, the label, the task,
+the curated schema and the blessing threshold. Everything dataset-specific derives from it:
+the preprocessing_fn, the model's inputs and head, the serving signatures, the CSV reader and
+pre-check, the label gate and the eval config.
+
+A definition is a `dataset.toml` (see datasets/taxi/dataset.toml). `load()` checks it and names
+the bad field. It travels to Transform and the Trainer as a plain dict in their custom_config
+(`to_dict`/`from_dict`), so a user's dataset folder needs no code in the serving image.
+"""
+
+import dataclasses
+import re
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+TYPES = ('int', 'float', 'string')
+ROLES = ('numeric', 'bucketized', 'vocabulary', 'integer_id', 'ignored')
+TASKS = ('binary', 'multiclass', 'regression')
+# What each task's blessing threshold bounds: a floor on accuracy, a ceiling on mean abs error.
+BLESSING_METRICS = {'binary': 'accuracy', 'multiclass': 'accuracy',
+                    'regression': 'mean_absolute_error'}
+_NAME = re.compile(r'^[a-z0-9][a-z0-9-]*$')  # KFP v2 pipeline names: [a-z0-9-].
+_ROLE_OPTIONS = {'bucketized': {'buckets': 10}, 'vocabulary': {'top_k': 1000, 'oov': 10},
+                 'integer_id': {'num_ids': None}}
+
+
+class DatasetError(ValueError):
+  """The definition is unusable; the message names the file and the field."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+  """One CSV column: its type, and the role it plays as a feature."""
+  name: str
+  type: str
+  role: str = 'ignored'
+  buckets: int = 10       # bucketized: quantile buckets (ids 0..buckets-1).
+  top_k: int = 1000       # vocabulary: most frequent values kept...
+  oov: int = 10           # ...and hash buckets for the rest.
+  num_ids: int = 0        # integer_id: values are ids 0..num_ids-1 (clipped into range).
+
+  @property
+  def num_embedding_ids(self) -> int:
+    """How many distinct ids the transformed feature takes (0 for numeric)."""
+    return {'bucketized': self.buckets, 'vocabulary': self.top_k + self.oov,
+            'integer_id': self.num_ids}.get(self.role, 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Label:
+  """The label: `column`, or `expression` over columns (e.g. 'tips > 0.2 * fare').
+
+  `column` is the raw column known only at training time: it is never a model input and
+  serving requests leave it out. `classes` (multiclass): the label values in id order.
+  """
+  column: str
+  expression: Optional[str] = None
+  classes: Tuple[Any, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+  name: str
+  task: str
+  columns: Tuple[Column, ...]
+  label: Label
+  # Accuracy floor (binary, multiclass) or mean-absolute-error ceiling (regression).
+  blessing_threshold: float
+  schema_path: str = ''
+  pipeline_name: str = ''
+  # Cell texts that mean "missing" besides the empty cell (e.g. 'NA').
+  missing_values: Tuple[str, ...] = ()
+  # Where `make run` reads when DATA_ROOT is unset: a folder, or 'package:<module>/<folder>'.
+  default_data_root: str = ''
+  default_input_pattern: Optional[str] = None
+  # Training steps when TRAIN_STEPS is unset (0: chosen from the row count at run time).
+  train_steps: int = 0
+
+  @property
+  def column_types(self) -> Dict[str, str]:
+    return {column.name: column.type for column in self.columns}
+
+  def features(self, *roles: str) -> List[Column]:
+    """The model's input columns, in file order; only those of `roles` when given."""
+    return [column for column in self.columns
+            if column.role != 'ignored' and column.name != self.label.column and
+            (not roles or column.role in roles)]
+
+  @property
+  def label_key(self) -> str:
+    return transformed_name(self.label.column)
+
+  @property
+  def num_classes(self) -> int:
+    return {'binary': 2, 'multiclass': len(self.label.classes)}.get(self.task, 1)
+
+  @property
+  def blessing_metric(self) -> str:
+    return BLESSING_METRICS[self.task]
+
+  def to_dict(self) -> Dict[str, Any]:
+    """JSON-ready; from_dict(to_dict()) == self."""
+    return dataclasses.asdict(self)
+
+  @classmethod
+  def from_dict(cls, values: Mapping[str, Any]) -> 'Dataset':
+    values = dict(values)
+    values['columns'] = tuple(Column(**column) for column in values['columns'])
+    label = dict(values['label'])
+    label['classes'] = tuple(label.get('classes') or ())
+    values['label'] = Label(**label)
+    values['missing_values'] = tuple(values.get('missing_values') or ())
+    return cls(**values)
+
+
+def transformed_name(key: str) -> str:
+  """The name Transform gives the feature made from raw column `key`."""
+  return key + '_xf'
+
+
+def parse(values: Mapping[str, Any], source: str, directory: Optional[Path] = None) -> Dataset:
+  """A Dataset from a definition's parsed TOML; DatasetError names `source` and the field."""
+  fields = _Fields(values, source)
+  name = fields.text('name')
+  if not _NAME.match(name):
+    raise fields.error('name', f'{name!r} must be lower-case letters, digits and dashes')
+  task = fields.choice('task', TASKS)
+  columns = tuple(_column(fields, column_name, spec)
+                  for column_name, spec in fields.table('columns').items())
+  column_types = {column.name: column.type for column in columns}
+  label = _label(fields, fields.table('label'), task, column_types)
+  schema = fields.text('schema', default='schema.pbtxt')
+  schema_path = str((directory / schema) if directory else Path(schema))
+  if directory and not Path(schema_path).is_file():
+    raise fields.error('schema', f'file {schema_path} does not exist')
+  threshold = fields.number('blessing_threshold')
+  if task != 'regression' and not 0.0 <= threshold <= 1.0:
+    raise fields.error('blessing_threshold', f'an accuracy is in [0, 1], got {threshold}')
+  if task == 'regression' and threshold <= 0:
+    raise fields.error('blessing_threshold', f'a mean absolute error is > 0, got {threshold}')
+  dataset = Dataset(
+      name=name, task=task, columns=columns, label=label, blessing_threshold=threshold,
+      schema_path=schema_path, pipeline_name=fields.text('pipeline_name', default=name),
+      missing_values=tuple(fields.list_of('missing_values', str, default=[])),
+      default_data_root=fields.text('default_data_root', default=''),
+      default_input_pattern=fields.text('default_input_pattern', default='') or None,
+      train_steps=int(fields.number('train_steps', default=0)))
+  if not _NAME.match(dataset.pipeline_name):
+    raise fields.error('pipeline_name', f'{dataset.pipeline_name!r} must be lower-case '
+                       'letters, digits and dashes (a KFP pipeline name)')
+  if not dataset.features():
+    raise fields.error('columns', 'no column has a role other than "ignored": the model '
+                       'would have no input')
+  fields.no_unknown()
+  return dataset
+
+
+def _column(fields: '_Fields', name: str, spec: Any) -> Column:
+  where = f'columns.{name}'
+  if isinstance(spec, str):
+    spec = {'type': spec}
+  if not isinstance(spec, Mapping):
+    raise fields.error(where, f'must be a type ({", ".join(TYPES)}) or a table such as '
+                       '{ type = "float", role = "numeric" }, got ' + repr(spec))
+  column = _Fields(spec, fields.source, prefix=where + '.')
+  kind = column.choice('type', TYPES)
+  role = column.choice('role', ROLES, default='ignored')
+  options = {}
+  for option, default in _ROLE_OPTIONS.get(role, {}).items():
+    value = int(column.number(option, default=default))
+    if value < 1:
+      raise column.error(option, f'must be >= 1, got {value}')
+    options[option] = value
+  if role in ('numeric', 'bucketized') and kind == 'string':
+    raise column.error('role', f'{role!r} needs numbers; a string column can be "vocabulary"')
+  if role == 'integer_id' and kind != 'int':
+    raise column.error('role', f'"integer_id" needs an int column, this one is {kind!r}')
+  column.no_unknown()
+  return Column(name=name, type=kind, role=role, **options)
+
+
+def _label(fields: '_Fields', spec: Mapping[str, Any], task: str,
+           column_types: Mapping[str, str]) -> Label:
+  label = _Fields(spec, fields.source, prefix='label.')
+  column = label.text('column')
+  if column not in column_types:
+    raise label.error('column', f'{column!r} is not one of the columns')
+  expression = label.text('expression', default='') or None
+  if expression:
+    from datasets import label_expression  # pylint: disable=import-outside-toplevel
+    try:
+      label_expression.check(expression, column_types)
+    except ValueError as error:
+      raise label.error('expression', str(error)) from None
+  classes = tuple(label.list_of('classes', (str, int), default=[]))
+  if task == 'multiclass' and len(classes) < 2:
+    raise label.error('classes', 'a multiclass label lists its classes (at least two), '
+                      'e.g. classes = ["Adelie", "Chinstrap", "Gentoo"]')
+  if task != 'multiclass' and classes:
+    raise label.error('classes', f'only a multiclass label has classes (task is {task!r})')
+  if len(set(map(str, classes))) != len(classes):
+    raise label.error('classes', f'lists a class twice: {list(classes)}')
+  if task == 'binary' and not expression and column_types[column] == 'string':
+    raise label.error('column', 'a binary label is 0/1 numbers, or an expression such as '
+                      f'"{column} == 1"; this column is a string')
+  label.no_unknown()
+  return Label(column=column, expression=expression, classes=classes)
+
+
+class _Fields:
+  """Typed reads from one TOML table; errors name the file and the dotted field."""
+
+  def __init__(self, values: Any, source: str, prefix: str = ''):
+    if not isinstance(values, Mapping):
+      raise DatasetError(f'{source}: {prefix.rstrip(".") or "the file"} must be a table')
+    self.values, self.source, self.prefix, self.read = values, source, prefix, set()
+
+  def error(self, key: str, message: str) -> DatasetError:
+    return DatasetError(f'{self.source}: {self.prefix}{key}: {message}')
+
+  def _get(self, key: str, default: Any) -> Any:
+    self.read.add(key)
+    if key in self.values:
+      return self.values[key]
+    if default is _REQUIRED:
+      raise self.error(key, 'is required')
+    return default
+
+  def text(self, key: str, default: Any = None) -> str:
+    value = self._get(key, _REQUIRED if default is None else default)
+    if not isinstance(value, str):
+      raise self.error(key, f'must be text, got {value!r}')
+    return value
+
+  def number(self, key: str, default: Any = None) -> float:
+    value = self._get(key, _REQUIRED if default is None else default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+      raise self.error(key, f'must be a number, got {value!r}')
+    return value
+
+  def choice(self, key: str, choices: Tuple[str, ...], default: Optional[str] = None) -> str:
+    value = self.text(key, default)
+    if value not in choices:
+      raise self.error(key, f'must be one of {list(choices)}, got {value!r}')
+    return value
+
+  def table(self, key: str) -> Mapping[str, Any]:
+    value = self._get(key, _REQUIRED)
+    if not isinstance(value, Mapping) or not value:
+      raise self.error(key, f'must be a non-empty table, got {value!r}')
+    return value
+
+  def list_of(self, key: str, kinds, default: Any) -> list:
+    value = self._get(key, default)
+    if not isinstance(value, list) or any(
+        isinstance(item, bool) or not isinstance(item, kinds) for item in value):
+      raise self.error(key, f'must be a list of {kinds}, got {value!r}')
+    return value
+
+  def no_unknown(self) -> None:
+    unknown = sorted(set(self.values) - self.read)
+    if unknown:
+      raise self.error(unknown[0], f'is not a known field (known: {sorted(self.read)})')
+
+
+_REQUIRED = object()
