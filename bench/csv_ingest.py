@@ -38,7 +38,7 @@ from components import sharded_executors
 from components.example_files import ExampleFilesConfig
 from components.typed_csv_example_gen import TypedCsvExampleGen
 from components.typed_csv_example_gen import TypedCsvExampleGenExecutor
-from pipeline import pipeline as pipeline_lib
+from pipeline import graph
 import datasets
 # pylint: enable=wrong-import-position
 
@@ -79,7 +79,7 @@ def run_once(variant: str, mode: str, data_root: Path, work: Path) -> Dict[str, 
   executor_class, _ = VARIANTS[variant]
   component = TypedCsvExampleGen(
       input_base=str(data_root), column_types=datasets.load('taxi').column_types,
-      output_config=pipeline_lib.example_gen_output_config(),
+      output_config=graph.example_gen_output_config(),
       custom_config=sharded_executors.example_gen_custom_config(ExampleFilesConfig()))
   properties = {key: value for key, value in component.exec_properties.items()
                 if value is not None}

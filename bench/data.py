@@ -28,7 +28,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 from tfx_bsl.coders import example_coder
 
-from pipeline import config as pipeline_config
+from pipeline.local import config as pipeline_config
 import datasets
 
 _REPO_ROOT = Path(__file__).resolve().parents[1]

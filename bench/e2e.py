@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pipeline import config as config_lib
+from pipeline.local import config as config_lib
 
 _RESULTS = Path(__file__).resolve().parent / 'results' / 'e2e.json'
 _REPO = Path(__file__).resolve().parents[1]
@@ -37,7 +37,7 @@ def run_tfx_example(workdir: Path) -> dict:
   if result.returncode != 0:
     raise RuntimeError(f'TFX example failed:\n{result.stderr[-3000:]}')
   evaluations = sorted((home / 'tfx' / 'pipelines').glob('*/Evaluator/evaluation/*'))
-  from pipeline.run_report import read_eval_metrics  # pylint: disable=import-outside-toplevel
+  from pipeline.local.run_report import read_eval_metrics  # pylint: disable=import-outside-toplevel
   metrics = read_eval_metrics(str(evaluations[-1]))
   return {'seconds': round(seconds, 1), 'binary_accuracy': metrics.get('binary_accuracy'),
           'command': 'python taxi_pipeline_native_keras.py (HOME with taxi/data/simple)'}

@@ -7,7 +7,7 @@ the output key and the pipeline are lost, and one Vertex ML Metadata store holds
 of a project, so another pipeline's model or StatisticsGen's statistics could become the
 baseline. Whether Vertex scopes resolver queries on its own is not documented, so the scope is
 made explicit: the producers stamp `pipeline_scope` and the compiled filters require it
-(pipeline/scoped_resolvers.py). LocalDagRunner scopes by pipeline context anyway; the stamp is
+(pipeline/vertex/scoped_resolvers.py). LocalDagRunner scopes by pipeline context anyway; the stamp is
 harmless there.
 """
 

@@ -23,8 +23,8 @@ from typing import List, Optional
 warnings.filterwarnings('ignore', category=FutureWarning, module=r'google\.')
 
 from components import example_files  # pylint: disable=wrong-import-position
-from pipeline import vertex_commands  # pylint: disable=wrong-import-position
-from pipeline.report import commands as report_commands  # pylint: disable=wrong-import-position
+from pipeline.vertex import commands as vertex_commands  # pylint: disable=wrong-import-position
+from pipeline.local.report import commands as report_commands  # pylint: disable=wrong-import-position
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,8 +79,8 @@ def main(argv: Optional[List[str]] = None) -> int:
   if args.command == 'run' and args.engine == 'vertex-local':
     return _run_vertex_local(args)
   if args.command == 'run':
-    from pipeline import config as config_lib
-    from pipeline import local_run
+    from pipeline.local import config as config_lib
+    from pipeline.local import run as local_run
     try:
       config = config_lib.LocalConfig.from_env(
           _with_dataset(args), data_root=args.data_root, train_steps=args.train_steps,
@@ -100,7 +100,7 @@ def main(argv: Optional[List[str]] = None) -> int:
   handler = logging.StreamHandler(sys.stderr)
   handler.setLevel(logging.WARNING)
   logging.getLogger().addHandler(handler)
-  from pipeline import profiles
+  from pipeline.vertex import profiles
   environ = os.environ
   if args.command == 'compile':
     environ = _with_example_identity(args.profile, environ)
@@ -131,7 +131,7 @@ def _with_example_identity(profile: str, environ):
 def _run_vertex_local(args) -> int:
   """Compiles the profile (unless --spec names a spec), then runs the spec on the local engine
   with `make run`'s console, lock, last_run.json and exit codes."""
-  from pipeline import config as config_lib  # pylint: disable=import-outside-toplevel
+  from pipeline.local import config as config_lib  # pylint: disable=import-outside-toplevel
   from vertex_local import engine  # pylint: disable=import-outside-toplevel
   from vertex_local import run as vertex_local_run  # pylint: disable=import-outside-toplevel
   try:
@@ -167,7 +167,7 @@ def _dataset_init(args) -> int:
 
 def _exit_code(run_and_report) -> int:
   """Both engines' exit codes: 0 succeeded, 1 failed, 3 another run holds the pipeline home."""
-  from pipeline import run_lock  # pylint: disable=import-outside-toplevel
+  from pipeline.local import run_lock  # pylint: disable=import-outside-toplevel
   try:
     summary = run_and_report()
   except run_lock.PipelineBusyError as error:

@@ -11,7 +11,7 @@ import pytest
 
 os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 
-from pipeline import config as config_lib  # pylint: disable=wrong-import-position
+from pipeline.local import config as config_lib  # pylint: disable=wrong-import-position
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EMBEDDED_CSV = Path(config_lib.EMBEDDED_DATA_ROOT) / 'data.csv'
@@ -68,8 +68,9 @@ def read_last_run(pipeline_home: Path) -> dict:
 # list true.
 _SHARED_SESSION_FIXTURES = {
     # Two whole `make run`s; these modules inspect or reuse the one pipeline home.
-    'default_run': ('tests/pipeline/test_local_run_e2e.py', 'tests/pipeline/test_bad_input_e2e.py',
-                    'tests/pipeline/test_tfx_cli_e2e.py', 'tests/test_train_serve_skew.py'),
+    'default_run': ('tests/pipeline/local/test_local_run_e2e.py',
+                    'tests/pipeline/local/test_bad_input_e2e.py',
+                    'tests/pipeline/local/test_tfx_cli_e2e.py', 'tests/test_train_serve_skew.py'),
     # The bench tests' data, made by TF Transform on Beam.
     'tiny_data': ('tests/bench/',),
 }

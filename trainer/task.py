@@ -58,7 +58,7 @@ def run_fn(fn_args: FnArgs):
 def dataset_from_custom_config(custom_config) -> Dataset:
   if DATASET_KEY not in (custom_config or {}):
     raise ValueError(f'Trainer custom_config has no {DATASET_KEY!r}: build the pipeline with '
-                     'create_pipeline(dataset=...), which puts the definition there')
+                     'pipeline/graph.create_pipeline, which puts the definition there')
   return Dataset.from_dict(custom_config[DATASET_KEY])
 
 

@@ -21,7 +21,7 @@ def preprocessing_fn(inputs, custom_config: Dict[str, Any]):
   """Maps raw features (a dict of tensors keyed by CSV column) to transformed features."""
   if DATASET_KEY not in (custom_config or {}):
     raise ValueError(f'Transform custom_config has no {DATASET_KEY!r}: build the pipeline '
-                     'with create_pipeline(dataset=...), which puts the definition there')
+                     'with pipeline/graph.create_pipeline, which puts the definition there')
   return transform_features(inputs, Dataset.from_dict(custom_config[DATASET_KEY]))
 
 

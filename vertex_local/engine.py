@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict
 
-from pipeline.run_report import UNCHANGED_MODEL_KEY, ComponentRun, RunSummary, read_eval_metrics
+from pipeline.local.run_report import UNCHANGED_MODEL_KEY, ComponentRun, RunSummary, read_eval_metrics
 from vertex_local import caching
 from vertex_local import spec as spec_lib
 from vertex_local import tasks as tasks_lib

@@ -6,11 +6,11 @@ from pathlib import Path
 from typing import Optional
 
 from datasets.definition import Dataset
-from pipeline import console
-from pipeline import local_run
-from pipeline import preflight
-from pipeline import run_lock
-from pipeline import run_report
+from pipeline.local import console
+from pipeline.local import run as local_run
+from pipeline.local import preflight
+from pipeline.local import run_lock
+from pipeline.local import run_report
 from vertex_local import engine
 from vertex_local import spec as spec_lib
 

@@ -19,7 +19,7 @@ import shlex
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from pipeline.config import LOCAL_BEAM_ARGS
+from pipeline.local.config import LOCAL_BEAM_ARGS
 from trainer.config import GPU_STAND_IN_ENV, TPU_STAND_IN_ENV
 
 # kubeflow_v2_run_executor's and the ExampleGen driver's own flags (each takes a value); every

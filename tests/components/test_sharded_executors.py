@@ -15,8 +15,9 @@ from tfx.utils import proto_utils
 from components import example_files
 from components import sharded_executors
 from components.example_files import ExampleFilesConfig
-from pipeline import config as pipeline_config
-from pipeline import pipeline as pipeline_lib
+from pipeline.local import config as pipeline_config
+from pipeline import graph
+from pipeline.settings import PipelineSettings
 from tests import taxi
 from tests.conftest import read_taxi_rows, write_csv
 from transform.preprocessing import DATASET_KEY
@@ -183,10 +184,10 @@ _LAYOUT = ExampleFilesConfig(num_shards=6, compression='none')
 
 def _pipeline_components(tmp_path):
   config = pipeline_config.LocalConfig(pipeline_home=tmp_path)
-  pipeline = pipeline_lib.create_pipeline(
+  pipeline = graph.create_pipeline(PipelineSettings(
       pipeline_name='p', pipeline_root=str(tmp_path), data_root=str(tmp_path),
       dataset=taxi.TAXI, serving_model_dir=str(tmp_path),
-      train_steps=1, eval_steps=1, train_config=config.train_config, example_files=_LAYOUT)
+      train_steps=1, eval_steps=1, train_config=config.train_config, example_files=_LAYOUT))
   return {component.id: component for component in pipeline.components}
 
 
@@ -214,13 +215,13 @@ def test_example_gen_and_transform_write_the_configured_layout(tmp_path):
   write_csv(tmp_path / 'data' / 'data.csv', header, rows[:300])
   example_gen = sharded_executors.ShardedCsvExampleGen(
       input_base=str(tmp_path / 'data'),
-      output_config=pipeline_lib.example_gen_output_config(),
+      output_config=graph.example_gen_output_config(),
       custom_config=sharded_executors.example_gen_custom_config(
           ExampleFilesConfig(num_shards=3, compression='none'))).with_id('CsvExampleGen')
   schema_gen = tfx.components.ImportSchemaGen(schema_file=taxi.TAXI.schema_path)
   transform = sharded_executors.ShardedTransform(
       examples=example_gen.outputs['examples'], schema=schema_gen.outputs['schema'],
-      preprocessing_fn=pipeline_lib.PREPROCESSING_FN,
+      preprocessing_fn=graph.PREPROCESSING_FN,
       custom_config={**sharded_executors.transform_custom_config(ExampleFilesConfig(5)),
                      DATASET_KEY: taxi.TAXI.to_dict()},
       disable_statistics=True).with_id('Transform')

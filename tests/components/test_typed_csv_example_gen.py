@@ -28,7 +28,7 @@ from components.typed_csv_example_gen import column_types_of
 from components.typed_csv_example_gen import config as typed_config
 from components.typed_csv_example_gen import encoding
 from components.typed_csv_example_gen import executor as typed_executor
-from pipeline import config as pipeline_config
+from pipeline.local import config as pipeline_config
 from tests import taxi
 from tests.conftest import read_taxi_rows, write_csv
 

@@ -1,7 +1,7 @@
 """The infra lint (tools/lint-infra.sh) passes on infra/ and fails on what it must catch.
 
 Also checks what can be checked of infra/ without Docker, Terraform or GCP: the Dockerfile's
-contract with pipeline/vertex_runner.py, the build context, the package install the image does,
+contract with pipeline/vertex/compiler.py, the build context, the package install the image does,
 and the Cloud Build step order.
 """
 
@@ -230,7 +230,7 @@ def test_gpu_lock_adds_only_packages_the_main_lock_lacks():
 
 
 def test_cloudbuild_builds_the_accelerator_images_each_profile_needs():
-  from pipeline import profiles  # pylint: disable=import-outside-toplevel
+  from pipeline.vertex import profiles  # pylint: disable=import-outside-toplevel
   config = yaml.safe_load((INFRA / 'cloudbuild.yaml').read_text())
   by_id = {step['id']: step for step in config['steps']}
   image = '${_REGION}-docker.pkg.dev/${_AR_PROJECT}/${_REPOSITORY}/${_IMAGE}:${_TAG}'
@@ -305,7 +305,7 @@ def test_image_install_has_the_component_modules_and_schema(tmp_path):
   assert result.returncode == 0, _output(result)
 
   modules = ['transform.preprocessing', 'trainer.task', 'components.anomalies_gate',
-             'pipeline.vertex_runner']
+             'pipeline.vertex.compiler', 'datasets.definition']
   probe = ('import importlib.util, sys\n'
            'for name in sys.argv[1:]:\n'
            '  print(importlib.util.find_spec(name).origin)\n')
@@ -318,7 +318,8 @@ def test_image_install_has_the_component_modules_and_schema(tmp_path):
   assert len(origins) == len(modules)
   for origin in origins:
     assert Path(origin).is_relative_to(site), origins
-  assert (site / 'pipeline' / 'schema' / 'schema.pbtxt').is_file()
+  assert (site / 'datasets' / 'taxi' / 'schema.pbtxt').is_file()
+  assert (site / 'datasets' / 'penguins' / 'dataset.toml').is_file()
 
 
 def test_cloudbuild_runs_test_build_push_compile_deploy_in_order():

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from pipeline.config import LOCAL_BEAM_ARGS
+from pipeline.local.config import LOCAL_BEAM_ARGS
 from vertex_local import caching
 from vertex_local.store import StoredArtifact
 from vertex_local.substitutions import Substitutions, dockerfile_env, split_beam_args

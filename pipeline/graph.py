@@ -1,0 +1,181 @@
+"""The one pipeline graph, `create_pipeline(settings)`. The runners only fill the settings and
+run or compile it: pipeline/local/dag_runner.py (LocalDagRunner), pipeline/vertex/compiler.py
+(the KFP v2 spec for Vertex AI)."""
+
+from typing import List
+
+import tensorflow_model_analysis as tfma
+from tfx import v1 as tfx
+from tfx.extensions.google_cloud_ai_platform import constants as vertex_constants
+from tfx.extensions.google_cloud_ai_platform.trainer import executor as vertex_trainer_executor
+
+from components import sharded_executors
+from components import unchanged_model
+from components.anomalies_gate import AnomaliesGate
+from components.label_gate import LabelGate
+from components.scoped_evaluator import ScopedEvaluator
+from datasets.definition import Dataset
+from pipeline import sources
+from pipeline.settings import PipelineSettings
+from transform.preprocessing import DATASET_KEY
+
+PREPROCESSING_FN = 'transform.preprocessing.preprocessing_fn'
+RUN_FN = 'trainer.task.run_fn'
+
+
+def example_gen_output_config() -> tfx.proto.Output:
+  # A 2:1 train/eval split by hash of the whole row: stable across runs of the same data.
+  return tfx.proto.Output(
+      split_config=tfx.proto.SplitConfig(splits=[
+          tfx.proto.SplitConfig.Split(name='train', hash_buckets=2),
+          tfx.proto.SplitConfig.Split(name='eval', hash_buckets=1),
+      ]))
+
+
+def eval_config(dataset: Dataset) -> tfma.EvalConfig:
+  """Bless a model when it meets the dataset's threshold (accuracy floor, or mean absolute
+  error ceiling for regression) and is no worse than the latest blessed one."""
+  higher_is_better = dataset.task != 'regression'
+  bound = ({'lower_bound': {'value': dataset.blessing_threshold}} if higher_is_better else
+           {'upper_bound': {'value': dataset.blessing_threshold}})
+  gated = tfma.MetricConfig(
+      class_name=_GATED_METRIC[dataset.task],
+      threshold=tfma.MetricThreshold(
+          value_threshold=tfma.GenericValueThreshold(**bound),
+          # Ignored on the first run, when no blessed baseline exists yet.
+          change_threshold=tfma.GenericChangeThreshold(
+              direction=(tfma.MetricDirection.HIGHER_IS_BETTER if higher_is_better
+                         else tfma.MetricDirection.LOWER_IS_BETTER),
+              absolute={'value': -1e-10 if higher_is_better else 1e-10})))
+  metrics = [tfma.MetricConfig(class_name='ExampleCount'), gated]
+  metrics += [tfma.MetricConfig(class_name=name) for name in _OTHER_METRICS[dataset.task]]
+  return tfma.EvalConfig(
+      model_specs=[
+          tfma.ModelSpec(
+              signature_name='serving_default',
+              label_key=dataset.label_key,
+              preprocessing_function_names=['transform_features'])
+      ],
+      slicing_specs=[tfma.SlicingSpec()],
+      metrics_specs=[tfma.MetricsSpec(metrics=metrics)])
+
+
+# The metric the blessing threshold applies to, and the others reported, per task.
+_GATED_METRIC = {'binary': 'BinaryAccuracy', 'multiclass': 'SparseCategoricalAccuracy',
+                 'regression': 'MeanAbsoluteError'}
+_OTHER_METRICS = {'binary': ('AUC',), 'multiclass': (),
+                  'regression': ('MeanSquaredError',)}
+
+
+def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
+  """Returns the pipeline for `settings.dataset`: ingest, validate, transform, train,
+  evaluate, push (pipeline/settings.py says what each setting does)."""
+  dataset, vertex = settings.dataset, settings.vertex
+  example_gen = sources.example_gen(
+      settings.source, settings.data_root, settings.input_pattern, settings.bigquery_query,
+      example_gen_output_config(), settings.example_files, dataset)
+  statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs['examples'])
+  # The schema is the curated one in the repo, never re-inferred from (possibly bad) new data.
+  schema_gen = tfx.components.ImportSchemaGen(schema_file=settings.schema)
+  example_validator = tfx.components.ExampleValidator(
+      statistics=statistics_gen.outputs['statistics'], schema=schema_gen.outputs['schema'])
+  # Drift is measured against the statistics of the latest data the gate accepted.
+  baseline_statistics = tfx.dsl.Resolver(
+      strategy_class=tfx.dsl.experimental.LatestArtifactStrategy,
+      statistics=tfx.dsl.Channel(
+          type=tfx.types.standard_artifacts.ExampleStatistics,
+          producer_component_id='AnomaliesGate', output_key='validated_statistics'),
+  ).with_id('latest_validated_statistics_resolver')
+  anomalies_gate = AnomaliesGate(
+      anomalies=example_validator.outputs['anomalies'],
+      statistics=statistics_gen.outputs['statistics'],
+      schema=schema_gen.outputs['schema'],
+      baseline_statistics=baseline_statistics.outputs['statistics'],
+      pipeline_scope=settings.pipeline_name)
+
+  # Transform writing at least num_shards files per split, so the trainer has cycle_length
+  # files to read, compressed as configured; it keeps the id 'Transform' (artifact paths and
+  # reports use it).
+  transform = sharded_executors.ShardedTransform(
+      examples=example_gen.outputs['examples'],
+      schema=schema_gen.outputs['schema'],
+      preprocessing_fn=PREPROCESSING_FN,
+      custom_config={**sharded_executors.transform_custom_config(settings.example_files),
+                     DATASET_KEY: dataset.to_dict()},
+  ).with_id('Transform')
+  # Transform consumes nothing of the gate's, so order it after the gate explicitly.
+  transform.add_upstream_node(anomalies_gate)
+
+  # A label that never varies passes the schema but cannot train a model: stop before Trainer.
+  label_gate = LabelGate(statistics=transform.outputs['post_transform_stats'],
+                         label_key=dataset.label_key, task=dataset.task,
+                         label_column=dataset.label.column)
+
+  trainer_custom_config = {**settings.train_config.to_custom_config(),
+                           DATASET_KEY: dataset.to_dict()}
+  trainer_class = tfx.components.Trainer
+  if vertex and vertex.training_args:
+    trainer_class = tfx.extensions.google_cloud_ai_platform.Trainer
+    trainer_custom_config.update({
+        vertex_constants.ENABLE_VERTEX_KEY: True,
+        vertex_constants.VERTEX_REGION_KEY: vertex.region,
+        vertex_trainer_executor.TRAINING_ARGS_KEY: vertex.training_args,
+    })
+  trainer = trainer_class(
+      run_fn=RUN_FN,
+      examples=transform.outputs['transformed_examples'],
+      transform_graph=transform.outputs['transform_graph'],
+      schema=schema_gen.outputs['schema'],
+      train_args=tfx.proto.TrainArgs(num_steps=settings.train_steps),
+      eval_args=tfx.proto.EvalArgs(num_steps=settings.eval_steps),
+      custom_config=trainer_custom_config)
+  trainer.add_upstream_node(label_gate)
+
+  model_resolver = tfx.dsl.Resolver(
+      strategy_class=tfx.dsl.experimental.LatestBlessedModelStrategy,
+      model=tfx.dsl.Channel(type=tfx.types.standard_artifacts.Model),
+      model_blessing=tfx.dsl.Channel(type=tfx.types.standard_artifacts.ModelBlessing),
+  ).with_id('latest_blessed_model_resolver')
+
+  # The blessing is stamped with the pipeline name: the compiled resolver filters require it.
+  evaluator = ScopedEvaluator(
+      examples=example_gen.outputs['examples'],
+      model=trainer.outputs['model'],
+      baseline_model=model_resolver.outputs['model'],
+      eval_config=eval_config(dataset),
+      scope=settings.pipeline_name).with_id('Evaluator')
+
+  # Both pushers skip a model that is the blessed baseline itself (nothing new: nothing pushed).
+  if vertex and vertex.serving:
+    pusher = unchanged_model.VertexPusher(
+        model=trainer.outputs['model'],
+        model_blessing=evaluator.outputs['blessing'],
+        custom_config={
+            vertex_constants.ENABLE_VERTEX_KEY: True,
+            vertex_constants.VERTEX_REGION_KEY: vertex.region,
+            vertex_constants.VERTEX_CONTAINER_IMAGE_URI_KEY: vertex.serving['image'],
+            vertex_constants.SERVING_ARGS_KEY: vertex.serving['args'],
+        })
+  else:
+    pusher = unchanged_model.Pusher(
+        model=trainer.outputs['model'],
+        model_blessing=evaluator.outputs['blessing'],
+        push_destination=tfx.proto.PushDestination(
+            filesystem=tfx.proto.PushDestination.Filesystem(
+                base_directory=settings.serving_model_dir)))
+  pusher = pusher.with_id('Pusher')
+
+  components: List = [
+      example_gen, statistics_gen, schema_gen, example_validator, baseline_statistics,
+      anomalies_gate, transform, label_gate, trainer, model_resolver, evaluator, pusher,
+  ]
+  for component in components:
+    if component.id in settings.resources:
+      component.with_platform_config(settings.resources[component.id])
+  return tfx.dsl.Pipeline(
+      pipeline_name=settings.pipeline_name,
+      pipeline_root=settings.pipeline_root,
+      components=components,
+      enable_cache=settings.enable_cache,
+      metadata_connection_config=settings.metadata_connection_config,
+      beam_pipeline_args=list(settings.beam_pipeline_args))

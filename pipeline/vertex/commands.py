@@ -1,0 +1,149 @@
+"""The CLI's Vertex AI commands: compile, submit, schedule create|list|pause|resume|delete.
+
+Each takes parsed argparse args and a profile, prints what a user needs (resource names,
+console links) and returns an exit code; errors from Vertex arrive as VertexJobError and are
+printed as one clear line.
+"""
+
+import argparse
+import datetime
+from typing import Dict, Optional
+
+from pipeline.vertex import jobs as vertex_jobs
+from pipeline.vertex.profiles import Profile
+
+
+def add_arguments(commands: argparse._SubParsersAction) -> None:  # pylint: disable=protected-access
+  """Adds compile, submit and schedule to the CLI."""
+  compile_ = commands.add_parser('compile', help='compile the KFP v2 spec for a profile')
+  _common(compile_)
+  compile_.add_argument('--output', help='default: build/pipeline-<profile>.json')
+
+  submit = commands.add_parser('submit', help='submit a run to Vertex AI Pipelines')
+  _common(submit)
+  _remote(submit)
+  submit.add_argument('--spec', help='compiled spec (default: compile the profile now)')
+  submit.add_argument('--no-cache', action='store_true', help='disable step caching')
+  submit.add_argument('--param', action='append', default=[], metavar='NAME=VALUE',
+                      help='runtime parameter value (repeatable)')
+
+  schedule = commands.add_parser('schedule', help='scheduled retraining on Vertex AI')
+  actions = schedule.add_subparsers(dest='action', required=True)
+  create = actions.add_parser('create', help='run the pipeline on a cron schedule')
+  _common(create)
+  _remote(create)
+  create.add_argument('--spec', help='compiled spec (default: compile the profile now)')
+  create.add_argument('--cron', required=True,
+                      help='5-field cron, time zone prefix allowed: "TZ=America/Chicago 0 3 * * 1"')
+  create.add_argument('--max-concurrent-runs', type=int, default=1)
+  create.add_argument('--start-time', type=_iso_time, help='ISO 8601 with time zone')
+  create.add_argument('--end-time', type=_iso_time, help='ISO 8601 with time zone')
+  for verb in ('list', 'pause', 'resume', 'delete'):
+    action = actions.add_parser(verb, help=f'{verb} schedules')
+    _common(action)
+    _remote(action)
+    if verb != 'list':
+      action.add_argument('name', help='schedule ID or full resource name')
+
+
+def _common(parser):
+  parser.add_argument('--profile', default='vertex-cpu', help='deployment profile')
+
+
+def _remote(parser):
+  parser.add_argument('--api-endpoint', help='Vertex AI API host:port override (an emulator)')
+  parser.add_argument('--anonymous', action='store_true',
+                      help='send no credentials (only for an emulator)')
+
+
+def _iso_time(text: str) -> datetime.datetime:
+  try:
+    value = datetime.datetime.fromisoformat(text)
+  except ValueError:
+    raise argparse.ArgumentTypeError(f'not an ISO 8601 time: {text!r}') from None
+  if value.tzinfo is None:
+    raise argparse.ArgumentTypeError(f'give a time zone, e.g. {text}+00:00')
+  return value
+
+
+def default_spec_path(profile: Profile) -> str:
+  return default_spec_path_for(profile.name)
+
+
+def default_spec_path_for(profile_name: str) -> str:
+  return f'build/pipeline-{profile_name}.json'
+
+
+def run(args: argparse.Namespace, profile: Profile) -> int:
+  """Dispatches one Vertex command; returns the process exit code."""
+  if args.command == 'compile':
+    print(f'compiled {_compile(profile, args.output or default_spec_path(profile))}')
+    return 0
+  remote = {'api_endpoint': args.api_endpoint, 'credentials': _credentials(args)}
+  try:
+    if args.command == 'submit' or getattr(args, 'action', None) == 'create':
+      spec = args.spec or _compile(profile, default_spec_path(profile))
+      settings = _job_settings(profile, getattr(args, 'no_cache', False),
+                               _parameters(getattr(args, 'param', [])))
+      if args.command == 'submit':
+        submitted = vertex_jobs.submit(spec, settings, **remote)
+        print(f'submitted {submitted.resource_name}')
+        print(f'console: {submitted.console_link}')
+        return 0
+      created = vertex_jobs.create_schedule(
+          spec, settings, args.cron, args.max_concurrent_runs, args.start_time, args.end_time,
+          **remote)
+      _print_schedule(created)
+      return 0
+    if args.action == 'list':
+      for info in vertex_jobs.list_schedules(profile.project, profile.region, **remote):
+        _print_schedule(info)
+      return 0
+    change = {'pause': vertex_jobs.pause_schedule, 'resume': vertex_jobs.resume_schedule,
+              'delete': vertex_jobs.delete_schedule}[args.action]
+    result = change(args.name, profile.project, profile.region, **remote)
+    if result is None:
+      print(f'deleted {args.name}')
+    else:
+      _print_schedule(result)
+    return 0
+  except vertex_jobs.VertexJobError as error:
+    print(f'error: {error}')
+    return 1
+
+
+def _compile(profile: Profile, output: str) -> str:
+  # Imported only when compiling: it pulls in TensorFlow and TFX (seconds).
+  from pipeline.vertex import compiler  # pylint: disable=import-outside-toplevel
+  return compiler.compile_spec(profile, output)
+
+
+def _credentials(args):
+  if not args.anonymous:
+    return None
+  from google.auth import credentials  # pylint: disable=import-outside-toplevel
+  return credentials.AnonymousCredentials()
+
+
+def _job_settings(profile: Profile, no_cache: bool, parameters: Dict[str, str]):
+  return vertex_jobs.JobSettings(
+      project=profile.project, region=profile.region, pipeline_root=profile.pipeline_root,
+      service_account=profile.service_account, network=profile.network,
+      labels=dict(profile.labels), encryption_key=profile.cmek_key,
+      enable_caching=False if no_cache else None, parameter_values=parameters)
+
+
+def _parameters(items) -> Dict[str, str]:
+  values = {}
+  for item in items:
+    name, sep, value = item.partition('=')
+    if not sep or not name:
+      raise vertex_jobs.VertexJobError(f'--param {item!r} is not NAME=VALUE')
+    values[name] = value
+  return values
+
+
+def _print_schedule(info: Optional[vertex_jobs.ScheduleInfo]) -> None:
+  print(f'{info.resource_name}  {info.state}  cron="{info.cron}"  '
+        f'max_concurrent={info.max_concurrent_run_count}')
+  print(f'  console: {info.console_link}')

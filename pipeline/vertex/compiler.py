@@ -1,0 +1,141 @@
+"""Compiles the same `create_pipeline()` into a KFP v2 pipeline spec for Vertex AI Pipelines,
+shaped by a deployment profile (pipeline/vertex/profiles.py).
+
+Offline: compiling writes JSON and touches no cloud service. `make compile PROFILE=<name>`
+reaches it through the CLI; `tfx pipeline create --engine=vertex` through ../kubeflow_v2_runner.py.
+"""
+
+import json
+from pathlib import Path
+from typing import List
+
+from tfx import v1 as tfx
+
+from pipeline.local import config as config_lib
+from pipeline import graph
+from pipeline.vertex import scoped_resolvers
+from pipeline.settings import PipelineSettings, ResourceSpec, VertexTargets
+from pipeline.vertex.profiles import Profile
+from trainer.config import TrainConfig
+
+# Where the pipeline image keeps this project's source (see infra/Dockerfile): components read
+# the curated schema from there, so no path of the compiling machine reaches the spec.
+IMAGE_SOURCE_DIR = '/app'
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+# Serving image for models pushed to Vertex AI (prebuilt TF CPU prediction container).
+SERVING_IMAGE = 'us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-16:latest'
+
+
+def beam_pipeline_args(profile: Profile) -> List[str]:
+  """Dataflow on Vertex (the job runs in the pipeline image); locally the DirectRunner
+  arguments `make run` uses."""
+  if not profile.on_vertex:
+    return list(config_lib.LOCAL_BEAM_ARGS)
+  args = [
+      '--runner=DataflowRunner',
+      f'--project={profile.project}',
+      f'--region={profile.region}',
+      f'--temp_location=gs://{profile.bucket}/tmp/dataflow',
+      f'--sdk_container_image={profile.pipeline_image}',
+      f'--machine_type={profile.dataflow_machine_type}',
+      f'--max_num_workers={profile.dataflow_max_workers}',
+      '--experiments=use_runner_v2',
+  ]
+  if profile.service_account:
+    args.append(f'--service_account_email={profile.service_account}')
+  if profile.network:
+    args.append(f'--network={profile.network}')
+  if profile.cmek_key:
+    args.append(f'--dataflow_kms_key={profile.cmek_key}')
+  if profile.labels:
+    args += [f'--labels={key}={value}' for key, value in sorted(profile.labels.items())]
+  return args
+
+
+def vertex_training_args(profile: Profile) -> dict:
+  """The Trainer's Vertex AI CustomJob: the profile's worker pools, each running the pipeline
+  image built for its accelerator (GPU pools the CUDA image, TPU pools the TPU image)."""
+  pools = [pool.to_spec(profile.pool_image(pool)) for pool in profile.trainer_pools]
+  job_spec = {'worker_pool_specs': pools}
+  if profile.training_service_account or profile.service_account:
+    job_spec['service_account'] = profile.training_service_account or profile.service_account
+  if profile.network:
+    job_spec['network'] = profile.network
+  args = {'project': profile.project, 'job_spec': job_spec, 'labels': dict(profile.labels)}
+  if profile.cmek_key:
+    args['encryption_spec'] = {'kms_key_name': profile.cmek_key}
+  return args
+
+
+def build(profile: Profile) -> tfx.dsl.Pipeline:
+  vertex = None
+  if profile.on_vertex:  # The `local` profile trains and pushes in its own task, as `make run`.
+    serving = None
+    if profile.endpoint_name:
+      serving = {'image': SERVING_IMAGE, 'args': {
+          'project_id': profile.project, 'endpoint_name': profile.endpoint_name,
+          'machine_type': profile.serving_machine_type}}
+    vertex = VertexTargets(region=profile.region, training_args=vertex_training_args(profile),
+                           serving=serving)
+  return graph.create_pipeline(PipelineSettings(
+      pipeline_name=profile_pipeline_name(profile),
+      pipeline_root=profile.pipeline_root,
+      dataset=profile.dataset,
+      serving_model_dir=profile.serving_model_dir,
+      data_root=None if profile.bigquery_query else profile.data_root,
+      input_pattern=profile.input_pattern,
+      source='bigquery' if profile.bigquery_query else 'csv',
+      bigquery_query=profile.bigquery_query,
+      schema_path=schema_path(profile),
+      train_steps=profile.train_steps or profile.dataset.train_steps or None,
+      train_config=_train_config(profile),
+      example_files=profile.example_files,
+      beam_pipeline_args=tuple(beam_pipeline_args(profile)),
+      vertex=vertex,
+      resources={name: ResourceSpec(cpu_limit=r.cpu, memory_limit=r.memory_gib)
+                 for name, r in profile.resources.items()}))
+
+
+def profile_pipeline_name(profile: Profile) -> str:
+  name = profile.dataset.pipeline_name
+  return name if profile.name == 'vertex-cpu' else f'{name}-{profile.name}'
+
+
+def schema_path(profile: Profile) -> str:
+  """The curated schema the components read: the image's copy of a bundled dataset's on
+  Vertex (the image holds the checkout at IMAGE_SOURCE_DIR), the file itself here. A dataset
+  outside the checkout has no copy in the image: its schema is read from the bucket, where
+  `submit` uploads it (datasets/<name>/schema.pbtxt)."""
+  if not profile.on_vertex:
+    return profile.dataset.schema_path
+  path = Path(profile.dataset.schema_path).resolve()
+  try:
+    return f'{IMAGE_SOURCE_DIR}/{path.relative_to(_REPO_ROOT).as_posix()}'
+  except ValueError:
+    return f'gs://{profile.bucket}/datasets/{profile.dataset.name}/schema.pbtxt'
+
+
+def _train_config(profile: Profile) -> TrainConfig:
+  # On Vertex AI TPU VMs the TPU is local to the trainer's machine.
+  tpu_name = 'local' if profile.strategy == 'tpu' else ''
+  return TrainConfig(strategy=profile.strategy, tpu_name=tpu_name)
+
+
+def compile_spec(profile: Profile, output_path: str) -> str:
+  """Writes the KFP v2 JSON spec to `output_path` and returns that path."""
+  output = Path(output_path).resolve()
+  output.parent.mkdir(parents=True, exist_ok=True)
+  runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
+      config=tfx.orchestration.experimental.KubeflowV2DagRunnerConfig(
+          default_image=profile.pipeline_image),
+      output_dir=str(output.parent),
+      output_filename=output.name)
+  # Compiled without writing, so the resolver queries are scoped before anything is written.
+  job = runner.run(build(profile), write_out=False)
+  scoped_resolvers.scope_resolver_queries(job, profile_pipeline_name(profile))
+  # `tfx pipeline create` patches run() to redirect the runner's output folder and file name
+  # (tfx/tools/cli/handler/kubeflow_v2_dag_runner_patcher.py), so write where the runner says.
+  output = Path(runner._output_dir) / runner._output_filename  # pylint: disable=protected-access
+  output.parent.mkdir(parents=True, exist_ok=True)
+  output.write_text(json.dumps(job, sort_keys=True))
+  return str(output)

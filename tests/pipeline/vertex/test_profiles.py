@@ -1,0 +1,175 @@
+"""Profiles are validated at load, with errors naming the field and the bad value."""
+
+import pytest
+
+from components.example_files import ExampleFilesConfig
+from pipeline.vertex import profiles
+from pipeline.vertex.profiles import ProfileError, WorkerPool
+
+IDENTITY = {'GCP_PROJECT': 'acme-project', 'GCS_BUCKET': 'acme-taxi'}
+
+
+@pytest.mark.parametrize('name', profiles.PROFILE_NAMES)
+def test_every_profile_loads(name):
+  profile = profiles.load_profile(name, IDENTITY)
+  assert profile.name == name
+  assert profile.on_vertex == name.startswith('vertex-')
+
+
+def test_identity_comes_from_the_environment():
+  env = dict(IDENTITY, GCP_REGION='europe-west4', PIPELINE_LABELS='team=ml,env=prod',
+             PIPELINE_SERVICE_ACCOUNT='p@acme-project.iam.gserviceaccount.com',
+             CMEK_KEY='projects/acme-project/locations/europe-west4/keyRings/k/cryptoKeys/c')
+  profile = profiles.load_profile('vertex-gpu', env)
+  assert profile.region == 'europe-west4'
+  assert profile.labels == {'team': 'ml', 'env': 'prod'}
+  assert profile.pipeline_image == (
+      'europe-west4-docker.pkg.dev/acme-project/taxi/taxi-pipeline:latest')
+  assert profile.pipeline_root == 'gs://acme-taxi/pipeline_root'
+
+
+@pytest.mark.parametrize('env, overrides, message', [
+    ({}, {}, 'project is missing (set GCP_PROJECT); bucket is missing (set GCS_BUCKET)'),
+    (IDENTITY, {'trainer_pools': (WorkerPool('n1-standard-8', 'NVIDIA_K9000', 1),)},
+     "trainer_pools[0].accelerator_type: unknown accelerator 'NVIDIA_K9000'"),
+    (IDENTITY, {'trainer_pools': (WorkerPool('n1-standard-8', 'TPU_V3', 8),)},
+     "trainer_pools[0]: TPU_V3 needs machine_type 'cloud-tpu', got 'n1-standard-8'"),
+    (IDENTITY, {'trainer_pools': (WorkerPool('g2-standard-8', 'NVIDIA_TESLA_T4', 1),)},
+     "NVIDIA_TESLA_T4 attaches to n1-* machines, not machine_type 'g2-standard-8'"),
+    (IDENTITY, {'trainer_pools': (WorkerPool('n1-standard-8', 'NVIDIA_TESLA_T4', 3),)},
+     'accelerator_count for NVIDIA_TESLA_T4 on n1-standard-8 must be 1, 2 or 4, got 3'),
+    (IDENTITY, {'trainer_pools': (WorkerPool('cloud-tpu', 'TPU_V3', 8),), 'strategy': 'mirrored'},
+     "strategy 'mirrored' cannot drive a TPU pool"),
+    (IDENTITY, {'strategy': 'fastest'}, "strategy must be one of"),
+    (IDENTITY, {'cmek_key': 'my-key'}, "cmek_key must be projects/P/locations/L/keyRings/R/"),
+    (IDENTITY, {'labels': {'Team': 'ML'}}, "label Team='ML' is not a valid GCP label"),
+    (dict(IDENTITY, GCS_BUCKET='gs://acme'), {}, "bucket must be a bucket name"),
+    (dict(IDENTITY, NUM_SHARDS='-1'), {}, 'NUM_SHARDS: num_shards must be a whole number >= 1'),
+    (dict(IDENTITY, EXAMPLE_COMPRESSION='lz4'), {}, "EXAMPLE_COMPRESSION: compression must be"),
+])
+def test_bad_values_are_named(env, overrides, message):
+  with pytest.raises(ProfileError) as error:
+    profiles.load_profile('vertex-gpu', env, **overrides)
+  assert message in str(error.value)
+  assert str(error.value).startswith("profile 'vertex-gpu': ")
+
+
+def test_example_file_layout_comes_from_the_environment():
+  assert profiles.load_profile('vertex-cpu', IDENTITY).example_files == ExampleFilesConfig()
+  profile = profiles.load_profile('vertex-cpu', dict(IDENTITY, NUM_SHARDS='64',
+                                                     EXAMPLE_COMPRESSION='none'))
+  assert profile.example_files == ExampleFilesConfig(64, 'none')
+
+
+def test_unknown_profile():
+  with pytest.raises(ProfileError, match=r"unknown profile 'vertex-quantum'; known: \['local'"):
+    profiles.load_profile('vertex-quantum', IDENTITY)
+
+
+def test_multi_worker_pools_count_replicas():
+  profile = profiles.load_profile('vertex-gpu', IDENTITY, trainer_pools=(
+      WorkerPool('n1-standard-16', 'NVIDIA_TESLA_T4', 2),
+      WorkerPool('n1-standard-16', 'NVIDIA_TESLA_T4', 2, replica_count=3)))
+  assert profile.replicas == 4
+
+
+# Each accelerator of the catalogue (pipeline/vertex/accelerators.py) on a machine type it comes on.
+ACCEPTED = [
+    WorkerPool('n1-standard-8', 'NVIDIA_TESLA_V100', 8),
+    WorkerPool('n1-highmem-16', 'NVIDIA_TESLA_P100', 4),
+    WorkerPool('n1-standard-4', 'NVIDIA_TESLA_P4', 1), WorkerPool('g2-standard-8', 'NVIDIA_L4', 1),
+    WorkerPool('g2-standard-24', 'NVIDIA_L4', 2),
+    WorkerPool('a2-highgpu-4g', 'NVIDIA_TESLA_A100', 4),
+    WorkerPool('a2-megagpu-16g', 'NVIDIA_TESLA_A100', 16),
+    WorkerPool('a2-ultragpu-2g', 'NVIDIA_A100_80GB', 2),
+    WorkerPool('a3-highgpu-8g', 'NVIDIA_H100_80GB', 8),
+    WorkerPool('a3-megagpu-8g', 'NVIDIA_H100_MEGA_80GB', 8),
+    WorkerPool('a3-ultragpu-8g', 'NVIDIA_H200_141GB', 8), WorkerPool('cloud-tpu', 'TPU_V2', 8),
+    WorkerPool('ct5lp-hightpu-1t', 'TPU_V5_LITEPOD', 1),
+    WorkerPool('ct5lp-hightpu-8t', 'TPU_V5_LITEPOD', 8),
+]
+
+
+@pytest.mark.parametrize('pool', ACCEPTED, ids=lambda pool: pool.accelerator_type)
+def test_catalogue_accelerators_on_their_machine_types(pool):
+  profile = profiles.load_profile('vertex-gpu', IDENTITY, trainer_pools=(pool,), strategy='auto')
+  assert profile.trainer_pools == (pool,)
+
+
+@pytest.mark.parametrize('pool, message', [
+    (WorkerPool('a3-highgpu-8g', 'NVIDIA_H200_141GB', 8),
+     "NVIDIA_H200_141GB attaches to a3-ultragpu-* machines, not machine_type 'a3-highgpu-8g'"),
+    (WorkerPool('a3-ultragpu-8g', 'NVIDIA_H100_MEGA_80GB', 8),
+     "NVIDIA_H100_MEGA_80GB attaches to a3-megagpu-* machines, not machine_type 'a3-ultragpu-8g'"),
+    (WorkerPool('a2-highgpu-1g', 'NVIDIA_A100_80GB', 1),
+     "NVIDIA_A100_80GB attaches to a2-ultragpu-* machines, not machine_type 'a2-highgpu-1g'"),
+    (WorkerPool('n1-standard-8', 'NVIDIA_L4', 1),
+     "NVIDIA_L4 attaches to g2-standard-* machines, not machine_type 'n1-standard-8'"),
+    (WorkerPool('n1-standard-8', 'NVIDIA_TESLA_A100', 1),
+     'NVIDIA_TESLA_A100 attaches to a2-highgpu-* or a2-megagpu-* machines'),
+    (WorkerPool('a3-highgpu-3g', 'NVIDIA_H100_80GB', 3),
+     "machine_type 'a3-highgpu-3g' is not a Vertex AI machine type with NVIDIA_H100_80GB; known: "
+     "['a3-highgpu-1g', 'a3-highgpu-2g', 'a3-highgpu-4g', 'a3-highgpu-8g']"),
+    (WorkerPool('a3-megagpu-8g', 'NVIDIA_H100_MEGA_80GB', 4),
+     'accelerator_count for NVIDIA_H100_MEGA_80GB on a3-megagpu-8g must be 8, got 4'),
+    (WorkerPool('g2-standard-24', 'NVIDIA_L4', 1),
+     'accelerator_count for NVIDIA_L4 on g2-standard-24 must be 2, got 1'),
+    (WorkerPool('cloud-tpu', 'TPU_V5_LITEPOD', 8),
+     "TPU_V5_LITEPOD needs machine_type 'ct5lp-hightpu-1t', 'ct5lp-hightpu-4t' or "
+     "'ct5lp-hightpu-8t', got 'cloud-tpu'"),
+    (WorkerPool('ct5lp-hightpu-8t', 'TPU_V3', 8), "TPU_V3 needs machine_type 'cloud-tpu', got"),
+    (WorkerPool('ct5lp-hightpu-4t', 'TPU_V5_LITEPOD', 8),
+     'accelerator_count for TPU_V5_LITEPOD on ct5lp-hightpu-4t must be 4, got 8'),
+])
+def test_catalogue_accelerators_on_wrong_machine_types(pool, message):
+  with pytest.raises(ProfileError) as error:
+    profiles.load_profile('vertex-gpu', IDENTITY, trainer_pools=(pool,), strategy='auto')
+  assert 'trainer_pools[0]' in str(error.value) and message in str(error.value)
+
+
+@pytest.mark.parametrize('pool, reason', [
+    (WorkerPool('a4-highgpu-8g', 'NVIDIA_B200', 8),
+     'NVIDIA_B200 cannot be used with the pipeline images: it is a Blackwell GPU (sm_100, '
+     'a4-highgpu-8g), which needs CUDA 12.8+ and cuDNN 9.7+, and TensorFlow 2.16.2 is built for '
+     'CUDA 12.3 / cuDNN 8.9'),
+    (WorkerPool('a4x-highgpu-4g', 'NVIDIA_GB200', 4), 'NVIDIA_GB200 cannot be used'),
+    (WorkerPool('g4-standard-48', 'NVIDIA_RTX_PRO_6000', 1),
+     'NVIDIA_RTX_PRO_6000 cannot be used with the pipeline images: it is a Blackwell GPU (sm_120'),
+    (WorkerPool('ct6e-standard-4t', 'TPU_V6E', 4),
+     'TPU_V6E cannot be used with the pipeline images: it is TPU v6e (Trillium, '
+     'ct6e-standard-*), which came after TensorFlow 2.16 and its libtpu 2.16'),
+])
+def test_accelerators_tensorflow_2_16_cannot_drive_are_refused_with_the_reason(pool, reason):
+  with pytest.raises(ProfileError) as error:
+    profiles.load_profile('vertex-gpu', IDENTITY, trainer_pools=(pool,), strategy='auto')
+  assert f'trainer_pools[0].accelerator_type: {reason}' in str(error.value)
+  assert 'instead' in str(error.value)  # says what to use
+
+
+def test_each_pool_runs_the_image_for_its_accelerator():
+  env = dict(IDENTITY, PIPELINE_IMAGE='europe-docker.pkg.dev/acme/taxi/taxi-pipeline:v7')
+  images = {name: [profiles.load_profile(name, env).pool_image(pool)
+                   for pool in profiles.load_profile(name, env).trainer_pools]
+            for name in ('vertex-cpu', 'vertex-gpu', 'vertex-tpu')}
+  assert images == {
+      'vertex-cpu': ['europe-docker.pkg.dev/acme/taxi/taxi-pipeline:v7'],
+      'vertex-gpu': ['europe-docker.pkg.dev/acme/taxi/taxi-pipeline-gpu:v7'],
+      'vertex-tpu': ['europe-docker.pkg.dev/acme/taxi/taxi-pipeline-tpu:v7']}
+  mixed = profiles.load_profile('vertex-gpu', env, trainer_pools=(
+      WorkerPool('n1-standard-8'), WorkerPool('n1-standard-16', 'NVIDIA_TESLA_T4', 2)))
+  assert [mixed.pool_image(pool) for pool in mixed.trainer_pools] == [
+      'europe-docker.pkg.dev/acme/taxi/taxi-pipeline:v7',
+      'europe-docker.pkg.dev/acme/taxi/taxi-pipeline-gpu:v7']
+
+
+def test_accelerator_images_come_from_the_environment():
+  env = dict(IDENTITY, PIPELINE_IMAGE='localhost:5000/taxi', PIPELINE_IMAGE_GPU='r/cuda:1',
+             PIPELINE_IMAGE_TPU='r/tpu@sha256:abc')
+  profile = profiles.load_profile('vertex-gpu', env)
+  assert (profile.accelerator_image('gpu'), profile.accelerator_image('tpu')) == (
+      'r/cuda:1', 'r/tpu@sha256:abc')
+  untagged = profiles.load_profile('vertex-gpu', dict(IDENTITY, PIPELINE_IMAGE='localhost:5000/t'))
+  assert untagged.accelerator_image('gpu') == 'localhost:5000/t-gpu'
+  with pytest.raises(ProfileError, match=r"gpu_image cannot be derived from the digest-pinned "
+                     r"image 'r/taxi@sha256:abc': set PIPELINE_IMAGE_GPU"):
+    profiles.load_profile('vertex-gpu', dict(IDENTITY, PIPELINE_IMAGE='r/taxi@sha256:abc'))
