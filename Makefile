@@ -10,6 +10,7 @@ export DATA_ROOT
 export TRAIN_STEPS
 export PYTHON
 export DATASET
+export PROFILES_FILE
 PROFILE ?= vertex-cpu
 
 .PHONY: setup run test test-fast bench bench-e2e compile lock lock-gpu check-image-env clean

@@ -83,6 +83,7 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
   try:
     if args.command == 'submit' or getattr(args, 'action', None) == 'create':
       spec = args.spec or _compile(profile, default_spec_path(profile))
+      _stage_schema(profile, remote['credentials'])
       settings = _job_settings(profile, getattr(args, 'no_cache', False),
                                _parameters(getattr(args, 'param', [])))
       if args.command == 'submit':
@@ -116,6 +117,16 @@ def _compile(profile: Profile, output: str) -> str:
   # Imported only when compiling: it pulls in TensorFlow and TFX (seconds).
   from pipeline.vertex import compiler  # pylint: disable=import-outside-toplevel
   return compiler.compile_spec(profile, output)
+
+
+def _stage_schema(profile: Profile, credentials) -> None:
+  """A dataset outside the checkout has no copy in the image: its schema goes to the bucket,
+  where the compiled spec reads it (compiler.schema_path)."""
+  from pipeline.vertex import compiler  # pylint: disable=import-outside-toplevel
+  target = compiler.schema_path(profile)
+  if target.startswith('gs://'):
+    vertex_jobs.upload_file(profile.dataset.schema_path, target, profile.project, credentials)
+    print(f'uploaded the schema of dataset {profile.dataset.name!r} to {target}')
 
 
 def _credentials(args):

@@ -69,6 +69,17 @@ def submit(spec_path: str, settings: JobSettings, *, job_id: Optional[str] = Non
                       f'?project={settings.project}')
 
 
+def upload_file(local_path: str, gs_uri: str, project: str,
+                credentials: Credentials = None) -> None:
+  """Copies a local file to gs://bucket/object (e.g. a user dataset's schema, which is not in
+  the pipeline image), replacing what is there."""
+  from google.cloud import storage  # pylint: disable=import-outside-toplevel
+  bucket, _, name = gs_uri[len('gs://'):].partition('/')
+  with _user_errors(f'uploading {local_path} to {gs_uri}'):
+    client = storage.Client(project=project, credentials=credentials)
+    client.bucket(bucket).blob(name).upload_from_filename(local_path)
+
+
 def create_schedule(spec_path: str, settings: JobSettings, cron: str,
                     max_concurrent_run_count: int = 1,
                     start_time: Optional[datetime.datetime] = None,

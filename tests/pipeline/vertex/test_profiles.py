@@ -173,3 +173,43 @@ def test_accelerator_images_come_from_the_environment():
   with pytest.raises(ProfileError, match=r"gpu_image cannot be derived from the digest-pinned "
                      r"image 'r/taxi@sha256:abc': set PIPELINE_IMAGE_GPU"):
     profiles.load_profile('vertex-gpu', dict(IDENTITY, PIPELINE_IMAGE='r/taxi@sha256:abc'))
+
+
+def _profiles_file(tmp_path, text):
+  path = tmp_path / 'profiles.toml'
+  path.write_text(text)
+  return {'GCP_PROJECT': 'p', 'GCS_BUCKET': 'my-bucket', 'PROFILES_FILE': str(path)}
+
+
+def test_a_teams_own_profile_from_a_toml_file(tmp_path):
+  environ = _profiles_file(tmp_path, '''
+[a100]
+base = "vertex-gpu"
+train_steps = 5000
+trainer_pools = [{ machine_type = "a2-highgpu-2g", accelerator_type = "NVIDIA_TESLA_A100",
+                   accelerator_count = 2 }]
+resources = { Transform = { cpu = 8, memory_gib = 32 } }
+''')
+  profile = profiles.load_profile('a100', environ)
+  assert profile.on_vertex and profile.strategy == 'mirrored'  # From its base.
+  assert profile.train_steps == 5000
+  assert profile.trainer_pools == (profiles.WorkerPool('a2-highgpu-2g', 'NVIDIA_TESLA_A100', 2),)
+  assert profile.resources == {'Transform': profiles.Resources(cpu=8, memory_gib=32)}
+  # The built-in profiles are still there.
+  assert profiles.load_profile('vertex-cpu', environ).trainer_pools == (profiles.WorkerPool(),)
+
+
+@pytest.mark.parametrize('text, message', [
+    ('[x]\nbase = "vertex-xl"\n', "base 'vertex-xl' is not a built-in profile"),
+    ('[x]\nmachine = "n1"\n', "'machine' is not a profile field"),
+    ('[x]\ntrainer_pools = [{ gpus = 2 }]\n', r"\[x\]: .*unexpected keyword argument 'gpus'"),
+    ('[x]\ntrainer_pools = [{ machine_type = "n1-standard-4", accelerator_type = '
+     '"NVIDIA_TESLA_A100", accelerator_count = 1 }]\n', 'NVIDIA_TESLA_A100 attaches to a2'),
+    ('[X_1]\n', "profile name 'X_1' must be lower-case"),
+    ('[x\n', 'not valid TOML'),
+])
+def test_bad_profile_files_are_named(tmp_path, text, message):
+  environ = _profiles_file(tmp_path, text)
+  name = 'X_1' if 'X_1' in text else 'x'
+  with pytest.raises(profiles.ProfileError, match=message):
+    profiles.load_profile(name, environ)

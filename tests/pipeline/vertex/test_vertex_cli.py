@@ -140,3 +140,29 @@ def test_tfx_cli_vertex_engine_creates_and_runs(fake, tmp_path):
   assert 'Run created for pipeline: chicago-taxi-vertex-gpu' in ran.stdout
   job = fake.calls('CreatePipelineJob')[-1].request.pipeline_job
   assert 'Trainer' in _as_dict(job)['pipelineSpec']['root']['dag']['tasks']
+
+
+def test_submit_of_a_dataset_outside_the_image_uploads_its_schema(fake, gpu_spec, tmp_path):
+  from vertex_local.api import LocalVertexAI  # pylint: disable=import-outside-toplevel
+  folder = tmp_path / 'shop'
+  folder.mkdir()
+  (folder / 'schema.pbtxt').write_text('feature { name: "x" type: FLOAT }\n')
+  (folder / 'dataset.toml').write_text(
+      'name = "shop"\ntask = "regression"\nblessing_threshold = 1.0\n[label]\ncolumn = "y"\n'
+      '[columns]\nx = { type = "float", role = "numeric" }\ny = "float"\n')
+  (tmp_path / 'gcs' / 'acme-taxi').mkdir(parents=True)  # The bucket (buckets are folders).
+  storage = LocalVertexAI(tmp_path / 'state', tmp_path / 'gcs').start()  # Accepts uploads.
+  try:
+    spec = tmp_path / 'shop.json'
+    compiled = _cli(['compile', '--profile', 'vertex-cpu', '--output', str(spec)],
+                    DATASET=str(folder))
+    assert compiled.returncode == 0, compiled.stderr[-2000:]
+    assert 'gs://acme-taxi/datasets/shop/schema.pbtxt' in spec.read_text()
+    result = _cli(['submit', '--profile', 'vertex-cpu', '--spec', str(spec), *_remote(fake)],
+                  DATASET=str(folder), STORAGE_EMULATOR_HOST=storage.storage_emulator_host)
+    assert result.returncode == 0, result.stdout + result.stderr[-2000:]
+    assert "uploaded the schema of dataset 'shop' to gs://acme-taxi/datasets/shop" in result.stdout
+    uploaded = tmp_path / 'gcs' / 'acme-taxi' / 'datasets' / 'shop' / 'schema.pbtxt'
+    assert uploaded.read_text() == (folder / 'schema.pbtxt').read_text()
+  finally:
+    storage.stop()
