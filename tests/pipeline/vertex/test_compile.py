@@ -245,3 +245,28 @@ def test_local_profile_compiles_local_paths_the_local_engine_runs(tmp_path):
   trainer = job['pipelineSpec']['deploymentSpec']['executors']['Trainer_executor']
   assert 'tfx.components.trainer.executor.GenericExecutor' in trainer['container']['args']
   assert 'ai_platform_training_args' not in text and 'DataflowRunner' not in text
+
+
+@pytest.mark.integration  # Compiles in a subprocess.
+def test_dataset_is_compiled_into_the_spec(tmp_path):
+  """DATASET=penguins: the pipeline's name, data folder, schema in the image, the definition in
+  Transform's and the Trainer's custom_config, the multiclass eval config and label gate."""
+  from vertex_local import run as engine_run  # pylint: disable=import-outside-toplevel
+  output = tmp_path / 'spec.json'
+  result = compile_profile('vertex-gpu', output, DATASET='penguins')
+  assert result.returncode == 0, result.stderr[-3000:]
+  job = json.loads(output.read_text())
+  assert job['displayName'] == 'penguins-vertex-gpu'
+  spec = pipeline_spec_pb2.PipelineSpec()
+  json_format.ParseDict(job['pipelineSpec'], spec, ignore_unknown_fields=True)
+  for task in ('Transform', 'Trainer'):
+    assert _parameter(spec, task, 'custom_config')['dataset']['name'] == 'penguins'
+  assert engine_run.dataset_of_spec(output).label.classes == ('Adelie', 'Chinstrap', 'Gentoo')
+  text = output.read_text()
+  assert 'gs://acme-taxi/data/penguins' in text
+  assert '/app/datasets/penguins/schema.pbtxt' in text
+  metrics = _parameter(spec, 'Evaluator', 'eval_config')['metrics_specs'][0]['metrics']
+  assert [metric['class_name'] for metric in metrics] == ['ExampleCount',
+                                                          'SparseCategoricalAccuracy']
+  label_gate = spec.root.dag.tasks['LabelGate'].inputs.parameters
+  assert label_gate['task'].runtime_value.constant_value.string_value == 'multiclass'
