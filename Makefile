@@ -13,7 +13,7 @@ export DATASET
 export PROFILES_FILE
 PROFILE ?= vertex-cpu
 
-.PHONY: setup run test test-fast bench bench-e2e compile lock lock-gpu check-image-env clean
+.PHONY: setup run test test-fast bench bench-e2e bench-scale compile lock lock-gpu check-image-env clean
 
 setup:
 	@tools/setup-venv.sh
@@ -46,6 +46,12 @@ bench: setup
 # `make run` from an empty home vs TFX's taxi_pipeline_native_keras.py: bench/results/e2e.json.
 bench-e2e: setup
 	@$(PY) -m bench.e2e
+
+# The whole pipeline at 15k, 150k and 1.5M rows (add BENCH_SCALE_ARGS=--with-tfx for TFX's
+# example on the same rows): bench/results/scale.json and scale.png.
+BENCH_SCALE_ARGS ?=
+bench-scale: setup
+	@$(PY) -m bench.scale $(BENCH_SCALE_ARGS)
 
 # Re-resolve requirements.in into requirements.lock (needs `uv`: pip install uv).
 lock:

@@ -6,7 +6,6 @@ without the cache). The data is `make bench`'s, made once and reused.
 """
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -17,6 +16,7 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 import tensorflow as tf  # pylint: disable=wrong-import-position
 
+import bench  # pylint: disable=wrong-import-position
 from bench import data as data_lib  # pylint: disable=wrong-import-position
 from bench import report  # pylint: disable=wrong-import-position
 
@@ -72,8 +72,7 @@ def main(argv=None) -> int:
     }
   result = {'machine': report.machine_info(), 'examples': bench_data.examples,
             'shards': len(bench_data.files), 'batch_size': _BATCH, 'formats': rows}
-  _RESULTS.parent.mkdir(parents=True, exist_ok=True)
-  _RESULTS.write_text(json.dumps(result, indent=2) + '\n')
+  bench.write_results(_RESULTS, result)
   print('| shards | size (MB) | read + parse (examples/s) |\n| --- | ---: | ---: |')
   for name, row in rows.items():
     print(f"| {name} | {row['bytes'] / 1e6:,.1f} | {row['read_ex_per_s']:,} |")

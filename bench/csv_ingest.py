@@ -31,6 +31,7 @@ from tfx.components.example_gen.csv_example_gen import executor as csv_executor
 from tfx.dsl.components.base import base_beam_executor
 from tfx.types import standard_artifacts
 
+import bench
 from bench import data as data_lib
 from bench import report
 from components import example_files
@@ -38,8 +39,8 @@ from components import sharded_executors
 from components.example_files import ExampleFilesConfig
 from components.typed_csv_example_gen import TypedCsvExampleGen
 from components.typed_csv_example_gen import TypedCsvExampleGenExecutor
-from pipeline import graph
 import datasets
+from pipeline import graph
 # pylint: enable=wrong-import-position
 
 _RESULTS = Path(__file__).resolve().parent / 'results' / 'csv_ingest.json'
@@ -141,8 +142,7 @@ def main(argv: List[str] = None) -> int:
       'rows': args.rows, 'csv_bytes': csv_path.stat().st_size,
       'variants': {name: description for name, (_, description) in VARIANTS.items()},
       'results': results}
-  _RESULTS.parent.mkdir(parents=True, exist_ok=True)
-  _RESULTS.write_text(json.dumps(document, indent=2) + '\n')
+  bench.write_results(_RESULTS, document)
   print(f'wrote {_RESULTS}')
   return 0
 

@@ -16,6 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import bench
 from pipeline.local import config as config_lib
 
 _RESULTS = Path(__file__).resolve().parent / 'results' / 'e2e.json'
@@ -23,16 +24,16 @@ _REPO = Path(__file__).resolve().parents[1]
 _EXAMPLE = Path(config_lib.EMBEDDED_DATA_ROOT).parents[1]  # tfx/examples/chicago_taxi_pipeline
 
 
-def run_tfx_example(workdir: Path) -> dict:
+def run_tfx_example(workdir: Path, data_root: str = config_lib.EMBEDDED_DATA_ROOT) -> dict:
   """TFX's example as its README says: data and module file under $HOME/taxi."""
   home = workdir / 'tfx_home'
   taxi = home / 'taxi'
-  shutil.copytree(config_lib.EMBEDDED_DATA_ROOT, taxi / 'data' / 'simple')
+  shutil.copytree(data_root, taxi / 'data' / 'simple')
   shutil.copy(_EXAMPLE / 'taxi_utils_native_keras.py', taxi)
   env = dict(os.environ, HOME=str(home), TF_USE_LEGACY_KERAS='1', TF_CPP_MIN_LOG_LEVEL='2')
   started = time.monotonic()
-  result = subprocess.run([sys.executable, str(_EXAMPLE / 'taxi_pipeline_native_keras.py')],
-                          cwd=home, env=env, capture_output=True, text=True, check=False)
+  result, peak_rss = bench.run_measured(
+      [sys.executable, str(_EXAMPLE / 'taxi_pipeline_native_keras.py')], cwd=home, env=env)
   seconds = time.monotonic() - started
   if result.returncode != 0:
     raise RuntimeError(f'TFX example failed:\n{result.stderr[-3000:]}')
@@ -40,16 +41,20 @@ def run_tfx_example(workdir: Path) -> dict:
   from pipeline.local.run_report import read_eval_metrics  # pylint: disable=import-outside-toplevel
   metrics = read_eval_metrics(str(evaluations[-1]))
   return {'seconds': round(seconds, 1), 'binary_accuracy': metrics.get('binary_accuracy'),
+          'peak_rss_gib': peak_rss,
           'command': 'python taxi_pipeline_native_keras.py (HOME with taxi/data/simple)'}
 
 
-def run_ours(workdir: Path) -> dict:
+def run_ours(workdir: Path, data_root: str = None) -> dict:
   home = workdir / 'pipeline_home'
   env = dict(os.environ, PIPELINE_HOME=str(home))
   env.pop('DATA_ROOT', None)
+  env.pop('DATASET', None)
+  if data_root:
+    env['DATA_ROOT'] = str(data_root)
   started = time.monotonic()
-  result = subprocess.run([sys.executable, '-m', 'pipeline', 'run'], cwd=_REPO, env=env,
-                          capture_output=True, text=True, check=False)
+  result, peak_rss = bench.run_measured([sys.executable, '-m', 'pipeline', 'run'], cwd=_REPO,
+                                        env=env)
   seconds = time.monotonic() - started
   summary = json.loads((home / 'last_run.json').read_text())
   if result.returncode != 0:
@@ -57,6 +62,7 @@ def run_ours(workdir: Path) -> dict:
   return {'seconds': round(seconds, 1),
           'binary_accuracy': summary['metrics'].get('binary_accuracy'),
           'components': {c['name']: c['seconds'] for c in summary['components']},
+          'peak_rss_gib': peak_rss,
           'command': 'python -m pipeline run (make run), empty PIPELINE_HOME'}
 
 
@@ -70,9 +76,7 @@ def main(argv=None) -> int:
   result = {'tfx_example': tfx_example, 'ours': ours,
             'load_average_after': os.getloadavg(),
             'ratio': round(ours['seconds'] / tfx_example['seconds'], 3) if tfx_example else None}
-  _RESULTS.parent.mkdir(parents=True, exist_ok=True)
-  _RESULTS.write_text(json.dumps(result, indent=2) + '\n')
-  print(json.dumps(result, indent=2))
+  bench.write_results(_RESULTS, result)
   return 0
 
 

@@ -36,6 +36,8 @@ import time
 from pathlib import Path
 from typing import Dict, Tuple
 
+import bench
+
 _RESULTS = Path(__file__).resolve().parent / 'results' / 'tfx_penguin.json'
 _PIPELINE_NAME = 'penguin_local_keras'
 _FEATURES = {'bill_length_mm': 'culmen_length_mm', 'bill_depth_mm': 'culmen_depth_mm',
@@ -190,9 +192,7 @@ def main(argv=None) -> int:
   result['notes'] = _NOTES.format(
       rows="TFX's 334 rows (rows missing sex dropped too)" if args.tfx_rows else
       'rows missing species or a feature dropped (342 of 344)')
-  _RESULTS.parent.mkdir(parents=True, exist_ok=True)
-  _RESULTS.write_text(json.dumps(result, indent=2) + '\n')
-  print(json.dumps(result, indent=2))
+  bench.write_results(_RESULTS, result)
   return 0
 
 

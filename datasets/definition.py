@@ -99,8 +99,12 @@ class Dataset:
     return BLESSING_METRICS[self.task]
 
   def to_dict(self) -> Dict[str, Any]:
-    """JSON-ready; from_dict(to_dict()) == self."""
-    return dataclasses.asdict(self)
+    """JSON-ready, for custom_config: what the components need. Not the schema's path, which
+    is this machine's (the components get the schema as an artifact); from_dict(to_dict())
+    is self without it."""
+    values = dataclasses.asdict(self)
+    del values['schema_path']
+    return values
 
   @classmethod
   def from_dict(cls, values: Mapping[str, Any]) -> 'Dataset':

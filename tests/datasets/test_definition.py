@@ -1,5 +1,8 @@
 """datasets/: loading, checking and carrying a definition; the label expression."""
 
+import dataclasses
+import json
+
 import pytest
 import tensorflow as tf
 import tensorflow_data_validation as tfdv
@@ -25,7 +28,8 @@ def test_each_bundled_dataset_loads_and_its_schema_has_exactly_its_columns(name)
   dataset = datasets.load(name)
   schema = tfdv.load_schema_text(dataset.schema_path)
   assert {feature.name for feature in schema.feature} == set(dataset.column_types)
-  assert Dataset.from_dict(dataset.to_dict()) == dataset
+  assert Dataset.from_dict(dataset.to_dict()) == dataclasses.replace(dataset, schema_path='')
+  assert dataset.schema_path not in json.dumps(dataset.to_dict())  # No local path leaks.
   label = tfdv.get_feature(schema, dataset.label.column)
   assert 'SERVING' in label.not_in_environment
 

@@ -73,8 +73,9 @@ def test_serving_signature_returns_a_probability_per_class(penguins):
   assert outputs.argmax() == 2  # A Gentoo's measurements.
 
 
-def test_regression_dataset_trains_and_beats_the_mean_predictor(tmp_path):
-  run = run_cli(['run'], tmp_path / 'home', train_steps=400, extra_env={'DATASET': 'taxi_fare'})
+def test_regression_dataset_trains_and_beats_the_mean_predictor(tmp_path, taxi_slice_root):
+  run = run_cli(['run'], tmp_path / 'home', data_root=taxi_slice_root, train_steps=400,
+                extra_env={'DATASET': 'taxi_fare'})
   assert run.returncode == 0, run.stdout + run.stderr
   summary = read_last_run(tmp_path / 'home')
   assert summary['blessed'] is True, summary

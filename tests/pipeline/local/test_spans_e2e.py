@@ -98,7 +98,9 @@ def test_two_spans_in_sequence_then_a_drifted_span_is_refused(tmp_path):
   assert again.returncode == 0, again.stdout + again.stderr[-2000:]
   assert 'nothing new: no new data' in again.stdout
   assert read_last_run(home)['nothing_new'] is True
-  assert read_last_run(home)['latest_pushed_model'] == second_summary['pushed_model']
+  # Span 2's model is pushed only when no worse than span 1's (60 steps: either may win).
+  latest = second_summary['pushed_model'] or first_summary['pushed_model']
+  assert read_last_run(home)['latest_pushed_model'] == latest
 
   # Span 3: payment types shifted far from the accepted data: stopped before Transform.
   drifted = [list(row) for row in rows[2:6000:4]]
