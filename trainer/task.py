@@ -19,6 +19,7 @@ from trainer import input_pipeline
 from trainer import model as model_lib
 from trainer import signatures
 from trainer import sizing
+from trainer import step_metrics
 from trainer import strategy as strategy_lib
 from trainer.config import TrainConfig
 from trainer.config import GPU_STAND_IN_ENV, TPU_STAND_IN_ENV
@@ -122,11 +123,16 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset:
         threshold=config.input_bound_threshold,
         calibration_steps=config.monitor_calibration_steps))
 
+  # Loss and metrics every ~1% of the run, and the eval split a few times spread over it: the
+  # run report's curves per step (trainer/step_metrics.py).
+  callbacks.append(step_metrics.StepMetrics(os.path.join(run_dir, 'train'),
+                                            every=max(1, train_steps // step_metrics.POINTS_PER_RUN)))
+  evaluations = step_metrics.evaluations(train_steps)
   try:
     model.fit(
         train_dataset,
-        epochs=1,
-        steps_per_epoch=train_steps,
+        epochs=evaluations,
+        steps_per_epoch=train_steps // evaluations,
         validation_data=eval_dataset,
         validation_steps=eval_steps,
         callbacks=callbacks,

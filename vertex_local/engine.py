@@ -90,9 +90,12 @@ def run(settings: EngineSettings, summary: RunSummary, print_line: PrintLine,
 def _run_tasks(job, context, summary: RunSummary, print_line: PrintLine) -> None:
   runners = {'container': tasks_lib.run_container, 'resolver': tasks_lib.run_resolver,
              'importer': tasks_lib.run_importer}
+  live = getattr(print_line, 'live', None)  # The console's elapsed-time line, if any.
   for name in job.order:
     task = job.tasks[name]
     started = time.monotonic()
+    if live is not None:
+      live.start(name)
     try:
       status = runners[task.kind](task, context) or 'ran'
     except (tasks_lib.TaskFailed, spec_lib.SpecError, ValueError) as error:

@@ -14,7 +14,26 @@ from typing import Callable, Iterator
 
 from absl import logging as absl_logging
 
+from pipeline.local.live_status import LiveStatus
+
 PrintLine = Callable[[str], None]
+
+
+class ConsoleLines:
+  """Prints whole lines to the real console (callable as a PrintLine); `live` shows the
+  running component's elapsed time there (pipeline/local/live_status.py)."""
+
+  def __init__(self, stream, is_terminal: bool):
+    self._stream = stream
+    self.is_terminal = is_terminal
+    self.live = LiveStatus(self._write, is_terminal)
+
+  def __call__(self, line: str) -> None:
+    self.live.finish(line)
+
+  def _write(self, text: str) -> None:
+    self._stream.write(text)
+    self._stream.flush()
 
 
 @contextlib.contextmanager
@@ -34,10 +53,11 @@ def output_to_log_file(log_file: Path) -> Iterator[PrintLine]:
     absl_logging.set_verbosity(absl_logging.INFO)
     logging.getLogger().setLevel(logging.INFO)
 
-    def print_line(line: str) -> None:
-      console.write(line + '\n')
-
-    yield print_line
+    lines = ConsoleLines(console, os.isatty(saved_stdout))
+    try:
+      yield lines
+    finally:
+      lines.live.finish(None)
   finally:
     sys.stdout.flush()
     sys.stderr.flush()

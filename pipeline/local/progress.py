@@ -23,6 +23,8 @@ class ComponentProgress(logging.Handler):
     super().__init__(level=logging.INFO)
     self.components: List[ComponentRun] = []
     self._emit_line = emit_line
+    # The console's live status line (pipeline/local/live_status.py), when it has one.
+    self._live = getattr(emit_line, 'live', None)
     self._clock = clock
     self._current: Optional[str] = None
     self._started = 0.0
@@ -31,6 +33,8 @@ class ComponentProgress(logging.Handler):
   def emit(self, record: logging.LogRecord) -> None:
     if record.msg == _RUNNING:
       self._current, self._started, self._cached = record.args[0], self._clock(), False
+      if self._live is not None:
+        self._live.start(self._current)
     elif record.msg == _CACHED:
       self._cached = True
     elif record.msg == _FINISHED and self._current:

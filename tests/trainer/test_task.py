@@ -8,9 +8,11 @@ import tensorflow as tf
 
 from tests import taxi
 
+from pipeline.local.report import readers
 from tests.trainer import synthetic
 from trainer import input_pipeline
 from trainer import strategy as strategy_lib
+from trainer import step_metrics
 from trainer import task
 from trainer.config import ModelConfig, TrainConfig
 
@@ -42,6 +44,12 @@ def test_trains_profiles_monitors_and_saves(tmp_path):
   assert glob.glob(os.path.join(log_dir, 'train', 'events.out.tfevents.*'))
   assert glob.glob(os.path.join(log_dir, 'input', 'events.out.tfevents.*'))
 
+  # Curves per step for the run report: train every step here (6 < 100), eval 3 times.
+  scalars = readers.scalars(log_dir)
+  assert [point.step for point in scalars['train']['batch_loss']] == [1, 2, 3, 4, 5, 6]
+  assert [point.step for point in scalars['validation']['evaluation_loss_vs_iterations']] == [
+      2, 4, 6]
+
   task.save_model(distribution, model, str(tmp_path / 'model'))
   loaded = tf.keras.models.load_model(str(tmp_path / 'model'))
   assert set(loaded.input) == set(model.input)
@@ -71,3 +79,8 @@ def test_missing_training_files_are_named(tmp_path):
   with pytest.raises(FileNotFoundError, match='nothing-here'):
     _train(_config(), str(tmp_path / 'nothing-here' / '*.gz'), str(tmp_path / 'eval' / '*.gz'),
            str(tmp_path / 'logs'), train_steps=1)
+
+
+@pytest.mark.parametrize('steps, evaluations', [(2000, 5), (6, 3), (7, 1), (510, 5), (12, 4)])
+def test_evaluations_divide_the_steps(steps, evaluations):
+  assert step_metrics.evaluations(steps) == evaluations
