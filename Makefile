@@ -8,6 +8,8 @@ export TF_USE_LEGACY_KERAS := 1
 export PIPELINE_HOME ?= $(CURDIR)/pipeline_home
 export DATA_ROOT
 export TRAIN_STEPS
+export TUNER_TRIALS
+export TUNER_STEPS
 export PYTHON
 export DATASET
 export PROFILES_FILE

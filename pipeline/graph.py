@@ -8,6 +8,7 @@ import tensorflow_model_analysis as tfma
 from tfx import v1 as tfx
 from tfx.extensions.google_cloud_ai_platform import constants as vertex_constants
 from tfx.extensions.google_cloud_ai_platform.trainer import executor as vertex_trainer_executor
+from tfx.extensions.google_cloud_ai_platform.tuner import executor as vertex_tuner_executor
 
 from components import sharded_executors
 from components import unchanged_model
@@ -21,6 +22,8 @@ from transform.preprocessing import DATASET_KEY
 
 PREPROCESSING_FN = 'transform.preprocessing.preprocessing_fn'
 RUN_FN = 'trainer.task.run_fn'
+TUNER_FN = 'trainer.tuning.tuner_fn'
+TUNER_TRIALS_KEY = 'tuner_trials'  # trainer.tuning.TRIALS_KEY, without importing KerasTuner.
 
 
 def example_gen_output_config() -> tfx.proto.Output:
@@ -65,6 +68,25 @@ _GATED_METRIC = {'binary': 'BinaryAccuracy', 'multiclass': 'SparseCategoricalAcc
                  'regression': 'MeanAbsoluteError'}
 _OTHER_METRICS = {'binary': ('AUC',), 'multiclass': (),
                   'regression': ('MeanSquaredError',)}
+
+
+def _tuner(settings: PipelineSettings, transform, trainer_custom_config):
+  """TFX's Tuner (or, on Vertex, its Vertex extension: trials run as Vertex jobs on the
+  Trainer's machines) over Transform's output, `settings.tuner_trials` trials of
+  `tuner_steps` steps each (trainer/tuning.py)."""
+  custom_config = {**trainer_custom_config, TUNER_TRIALS_KEY: settings.tuner_trials}
+  tuner_class = tfx.components.Tuner
+  if settings.vertex and settings.vertex.training_args:
+    tuner_class = tfx.extensions.google_cloud_ai_platform.Tuner
+    custom_config[vertex_tuner_executor.TUNING_ARGS_KEY] = custom_config.pop(
+        vertex_trainer_executor.TRAINING_ARGS_KEY)
+  return tuner_class(
+      tuner_fn=TUNER_FN,
+      examples=transform.outputs['transformed_examples'],
+      transform_graph=transform.outputs['transform_graph'],
+      train_args=tfx.proto.TrainArgs(num_steps=settings.tuner_steps),
+      eval_args=tfx.proto.EvalArgs(num_steps=settings.eval_steps),
+      custom_config=custom_config)
 
 
 def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
@@ -121,11 +143,16 @@ def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
         vertex_constants.VERTEX_REGION_KEY: vertex.region,
         vertex_trainer_executor.TRAINING_ARGS_KEY: vertex.training_args,
     })
+  # Optional: a small hyperparameter search whose best values the Trainer trains with.
+  tuner = _tuner(settings, transform, trainer_custom_config) if settings.tuner_trials else None
+  if tuner is not None:
+    tuner.add_upstream_node(label_gate)
   trainer = trainer_class(
       run_fn=RUN_FN,
       examples=transform.outputs['transformed_examples'],
       transform_graph=transform.outputs['transform_graph'],
       schema=schema_gen.outputs['schema'],
+      hyperparameters=tuner.outputs['best_hyperparameters'] if tuner else None,
       train_args=tfx.proto.TrainArgs(num_steps=settings.train_steps),
       eval_args=tfx.proto.EvalArgs(num_steps=settings.eval_steps),
       custom_config=trainer_custom_config)
@@ -167,7 +194,8 @@ def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
 
   components: List = [
       example_gen, statistics_gen, schema_gen, example_validator, baseline_statistics,
-      anomalies_gate, transform, label_gate, trainer, model_resolver, evaluator, pusher,
+      anomalies_gate, transform, label_gate, *([tuner] if tuner else []), trainer,
+      model_resolver, evaluator, pusher,
   ]
   for component in components:
     if component.id in settings.resources:

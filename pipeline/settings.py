@@ -50,6 +50,10 @@ class PipelineSettings:
   train_steps: Optional[int] = None
   eval_steps: Optional[int] = None  # None: the whole eval split.
   train_config: TrainConfig = TrainConfig()
+  # The Tuner (off at 0): trials of a random search over learning rate and hidden layers, each
+  # trained tuner_steps steps (None: sized from the row count, like the Trainer).
+  tuner_trials: int = 0
+  tuner_steps: Optional[int] = None
   # Shards per split and compression of ExampleGen's and Transform's files.
   example_files: ExampleFilesConfig = ExampleFilesConfig()
   beam_pipeline_args: Tuple[str, ...] = ()
@@ -66,7 +70,9 @@ class PipelineSettings:
       raise ValueError('source "bigquery" needs a query')
     if self.source != 'bigquery' and not self.data_root:
       raise ValueError(f'source {self.source!r} needs data_root, the folder to read')
-    for name in ('train_steps', 'eval_steps'):
+    if self.tuner_trials < 0:
+      raise ValueError(f'tuner_trials must be >= 0 (0: no Tuner), got {self.tuner_trials}')
+    for name in ('train_steps', 'eval_steps', 'tuner_steps'):
       value = getattr(self, name)
       if value is not None and value < 1:
         raise ValueError(f'{name} must be >= 1 or None, got {value}')

@@ -12,6 +12,11 @@ from typing import Any, Callable, List, Optional
 import tensorflow as tf
 
 
+# The Keras metric each head reports, which the blessing threshold and the Tuner's objective use.
+KERAS_METRIC = {'binary': 'binary_accuracy', 'multiclass': 'sparse_categorical_accuracy',
+                'regression': 'mean_absolute_error'}
+
+
 @dataclasses.dataclass(frozen=True)
 class Moments:
   """Mean and standard deviation of the training label."""

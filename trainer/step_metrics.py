@@ -19,7 +19,12 @@ def evaluations(train_steps: int) -> int:
 
 
 class StepMetrics(tf.keras.callbacks.Callback):
-  """Writes the running loss and metrics of the epoch every `every` steps to `log_dir`."""
+  """Writes the loss and metrics of the last `every` steps, every `every` steps, to `log_dir`.
+
+  Keras' batch logs are the epoch's running means; the mean over just the last steps is taken
+  back out of two of them ((mean_b * b - mean_a * a) / (b - a)), so the curve shows the model
+  at that step, not the whole epoch so far (exact for the loss and for accuracies, which are
+  means over examples of equal-sized batches)."""
 
   def __init__(self, log_dir: str, every: int):
     super().__init__()
@@ -27,17 +32,24 @@ class StepMetrics(tf.keras.callbacks.Callback):
       raise ValueError(f'every must be >= 1, got {every!r}')
     self.log_dir, self.every = log_dir, every
     self._writer = None
+    self._previous = (0, {})  # (batches into the epoch, their running means)
 
   def on_train_begin(self, logs=None):
     self._writer = tf.summary.create_file_writer(self.log_dir)
+
+  def on_epoch_begin(self, epoch, logs=None):
+    self._previous = (0, {})
 
   def on_train_batch_end(self, batch, logs=None):
     step = int(self.model.optimizer.iterations.numpy())
     if step % self.every or not logs:
       return
+    done, (before, means) = batch + 1, self._previous
     with self._writer.as_default():
       for name, value in logs.items():
-        tf.summary.scalar(f'batch_{name}', float(value), step=step)
+        recent = (float(value) * done - means.get(name, 0.0) * before) / (done - before)
+        tf.summary.scalar(f'batch_{name}', recent, step=step)
+    self._previous = (done, {name: float(value) for name, value in logs.items()})
 
   def on_train_end(self, logs=None):
     if self._writer is not None:

@@ -4,6 +4,7 @@
 everything as arguments, so tests drive them with any strategy.
 """
 
+import dataclasses
 import os
 import shutil
 import tempfile
@@ -20,6 +21,7 @@ from trainer import model as model_lib
 from trainer import signatures
 from trainer import sizing
 from trainer import step_metrics
+from trainer import tuning
 from trainer import strategy as strategy_lib
 from trainer.config import TrainConfig
 from trainer.config import GPU_STAND_IN_ENV, TPU_STAND_IN_ENV
@@ -31,6 +33,10 @@ def run_fn(fn_args: FnArgs):
   """Trains the model on Transform's output and saves it with serving signatures."""
   config = TrainConfig.from_custom_config(fn_args.custom_config)
   dataset = dataset_from_custom_config(fn_args.custom_config)
+  if fn_args.hyperparameters:
+    # The Tuner's best trial (trainer/tuning.py).
+    config = dataclasses.replace(config, model=tuning.apply_hyperparameters(
+        config.model, fn_args.hyperparameters.get('values', {})))
   logging.info('Training %s with %s', dataset.name, config)
   # The strategy comes first: multi-worker collectives must be set up before TensorFlow runs
   # any op. TF_CONFIG is read here, once, and passed on.
@@ -83,12 +89,12 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset:
       config.batch_size, distribution.num_replicas, 'batch_size')
   strategy_lib.per_replica_batch_size(
       config.eval_batch_size, distribution.num_replicas, 'eval_batch_size')
-  train_input = _input_config(config, dataset, train_files, train_batch, is_training=True)
+  train_input = input_config(config, dataset, train_files, train_batch, is_training=True)
   # Evaluation reads global batches that Keras splits over the replicas itself: Keras only
   # evaluates a distributed dataset for a fixed number of steps, and eval_steps may be None
   # (the whole split). Under multi-worker each worker evaluates the whole split (the metrics
   # are the same, the work is repeated) rather than risk workers running out at different steps.
-  eval_input = _input_config(config, dataset, eval_files, config.eval_batch_size,
+  eval_input = input_config(config, dataset, eval_files, config.eval_batch_size,
                              is_training=False)
   strategy = distribution.strategy
 
@@ -163,7 +169,7 @@ def save_model(distribution: strategy_lib.Distribution, model: tf.keras.Model,
   logging.info('Saved the model to %s (chief=%s)', path, distribution.is_chief)
 
 
-def _input_config(config: TrainConfig, dataset: Dataset, file_patterns: Sequence[str],
+def input_config(config: TrainConfig, dataset: Dataset, file_patterns: Sequence[str],
                   batch_size: int,
                   is_training: bool) -> input_pipeline.InputConfig:
   return input_pipeline.InputConfig(

@@ -42,6 +42,9 @@ class LocalConfig:
   train_steps: Optional[int] = None
   eval_steps: Optional[int] = None  # None: the whole eval split.
   train_config: TrainConfig = TrainConfig()
+  # The Tuner's trials (TUNER_TRIALS; 0: no Tuner) and steps per trial (TUNER_STEPS).
+  tuner_trials: int = 0
+  tuner_steps: Optional[int] = None
   # Shards per split and compression of ExampleGen's and Transform's files.
   example_files: ExampleFilesConfig = ExampleFilesConfig()
   beam_pipeline_args: Tuple[str, ...] = LOCAL_BEAM_ARGS
@@ -52,6 +55,10 @@ class LocalConfig:
       raise ValueError(f"source must be 'csv' or 'tfrecord' locally, got {self.source!r}")
     if self.train_steps is not None and self.train_steps < 1:
       raise ValueError(f'train_steps must be >= 1, got {self.train_steps}')
+    if self.tuner_trials < 0:
+      raise ValueError(f'TUNER_TRIALS must be >= 0 (0: no Tuner), got {self.tuner_trials}')
+    if self.tuner_steps is not None and self.tuner_steps < 1:
+      raise ValueError(f'TUNER_STEPS must be >= 1, got {self.tuner_steps}')
     if self.eval_steps is not None and self.eval_steps < 1:
       raise ValueError(f'eval_steps must be >= 1 or None, got {self.eval_steps}')
     # The dataset's defaults for what is not set (a frozen dataclass: set once, here).
@@ -87,7 +94,7 @@ class LocalConfig:
   @classmethod
   def from_env(cls, environ: Mapping[str, str] = os.environ, **overrides) -> 'LocalConfig':
     """PIPELINE_HOME (default ./pipeline_home), DATASET (a bundled name or a folder; default
-    taxi), DATA_ROOT, DATA_SOURCE, INPUT_PATTERN, TRAIN_STEPS, NUM_SHARDS,
+    taxi), DATA_ROOT, DATA_SOURCE, INPUT_PATTERN, TRAIN_STEPS, TUNER_TRIALS, TUNER_STEPS, NUM_SHARDS,
     EXAMPLE_COMPRESSION; overrides win (num_shards and compression override the example file
     layout)."""
     values = {'pipeline_home': environ.get('PIPELINE_HOME') or 'pipeline_home'}
@@ -99,8 +106,9 @@ class LocalConfig:
       values['source'] = environ['DATA_SOURCE']
     if environ.get('INPUT_PATTERN'):
       values['input_pattern'] = environ['INPUT_PATTERN']
-    if environ.get('TRAIN_STEPS'):
-      values['train_steps'] = _parse_int('TRAIN_STEPS', environ['TRAIN_STEPS'])
+    for name in ('TRAIN_STEPS', 'TUNER_TRIALS', 'TUNER_STEPS'):
+      if environ.get(name):
+        values[name.lower()] = _parse_int(name, environ[name])
     num_shards = overrides.pop('num_shards', None)
     compression = overrides.pop('compression', None)
     values['example_files'] = example_files_from_env(

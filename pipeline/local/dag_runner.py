@@ -22,6 +22,8 @@ def build(config: config_lib.LocalConfig) -> tfx.dsl.Pipeline:
       train_steps=config.train_steps,
       eval_steps=config.eval_steps,
       train_config=config.train_config,
+      tuner_trials=config.tuner_trials,
+      tuner_steps=config.tuner_steps,
       example_files=config.example_files,
       beam_pipeline_args=config.beam_pipeline_args,
       metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(

@@ -89,6 +89,8 @@ def build(profile: Profile) -> tfx.dsl.Pipeline:
       schema_path=schema_path(profile),
       train_steps=profile.train_steps or profile.dataset.train_steps or None,
       train_config=_train_config(profile),
+      tuner_trials=profile.tuner_trials,
+      tuner_steps=profile.tuner_steps,
       example_files=profile.example_files,
       beam_pipeline_args=tuple(beam_pipeline_args(profile)),
       vertex=vertex,

@@ -143,6 +143,9 @@ class Profile:
   strategy: str = 'auto'
   # None: the dataset's train_steps, else chosen from the row count when training starts.
   train_steps: Optional[int] = None
+  # The Tuner (TUNER_TRIALS; 0: none): on Vertex its trials run as jobs on trainer_pools.
+  tuner_trials: int = 0
+  tuner_steps: Optional[int] = None
   resources: Mapping[str, Resources] = dataclasses.field(default_factory=lambda: {
       'Transform': Resources(cpu=4, memory_gib=16), 'Evaluator': Resources(cpu=4, memory_gib=16),
       'StatisticsGen': Resources(cpu=2, memory_gib=8)})
@@ -185,6 +188,8 @@ class Profile:
     if any(p.accelerator == 'tpu' for p in self.trainer_pools) and self.strategy not in (
         'auto', 'tpu'):
       problems.append(f'strategy {self.strategy!r} cannot drive a TPU pool: use "tpu" or "auto"')
+    if self.tuner_trials < 0:
+      problems.append(f'tuner_trials must be >= 0 (0: no Tuner), got {self.tuner_trials}')
     if self.train_steps is not None and self.train_steps < 1:
       problems.append(f'train_steps must be >= 1, got {self.train_steps}')
     for accelerator in sorted({pool.accelerator for pool in self.trainer_pools} - {'cpu'}):
@@ -295,12 +300,13 @@ def load_profile(name: str, environ: Mapping[str, str], **overrides) -> Profile:
     values['example_files'] = example_files_from_env(environ)
   except ValueError as error:
     raise ProfileError(f'profile {name!r}: {error}') from None
-  if environ.get('TRAIN_STEPS'):
-    try:
-      values['train_steps'] = int(environ['TRAIN_STEPS'])
-    except ValueError:
-      raise ProfileError(f'profile {name!r}: TRAIN_STEPS must be a whole number, got '
-                         f'{environ["TRAIN_STEPS"]!r}') from None
+  for env in ('TRAIN_STEPS', 'TUNER_TRIALS', 'TUNER_STEPS'):
+    if environ.get(env):
+      try:
+        values[env.lower()] = int(environ[env])
+      except ValueError:
+        raise ProfileError(f'profile {name!r}: {env} must be a whole number, got '
+                           f'{environ[env]!r}') from None
   if not values.get('on_vertex'):
     values['local_home'] = str(Path(environ.get('PIPELINE_HOME') or 'pipeline_home').resolve())
     values['local_data_root'] = str(Path(

@@ -73,11 +73,27 @@ def test_serving_signature_returns_a_probability_per_class(penguins):
   assert outputs.argmax() == 2  # A Gentoo's measurements.
 
 
-def test_regression_dataset_trains_and_beats_the_mean_predictor(tmp_path, taxi_slice_root):
+def test_regression_dataset_with_the_tuner_trains_and_beats_the_mean_predictor(
+    tmp_path, taxi_slice_root):
   run = run_cli(['run'], tmp_path / 'home', data_root=taxi_slice_root, train_steps=400,
-                extra_env={'DATASET': 'taxi_fare'})
+                extra_env={'DATASET': 'taxi_fare', 'TUNER_TRIALS': '2', 'TUNER_STEPS': '50'})
   assert run.returncode == 0, run.stdout + run.stderr
   summary = read_last_run(tmp_path / 'home')
+  # The Tuner ran two trials; the Trainer trained with the best one's values; the report
+  # lists the trials.
+  assert [c['name'] for c in summary['components']].index('Tuner') < [
+      c['name'] for c in summary['components']].index('Trainer')
+  [results] = (tmp_path / 'home' / 'pipeline_root' / 'Tuner' / 'tuner_results').glob(
+      '*/tuner_results.json')
+  trials = json.loads(results.read_text())
+  assert len(trials) == 2
+  best = trials[0]  # Best first: the lowest mean absolute error.
+  assert best['score'] <= trials[1]['score']
+  units = tuple(int(u) for u in best['hidden_units'].split(','))
+  log = Path(summary['log_file']).read_text()
+  assert f'hidden_units={units}' in log and f"learning_rate={best['learning_rate']}" in log
+  report = Path(summary['report']).read_text()
+  assert 'id="tuner"' in report and '(best: trained with)' in report
   assert summary['blessed'] is True, summary
   threshold = datasets.load('taxi_fare').blessing_threshold  # 90% of the mean predictor's MAE
   assert summary['metrics']['mean_absolute_error'] < threshold, summary['metrics']

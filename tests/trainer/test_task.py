@@ -84,3 +84,19 @@ def test_missing_training_files_are_named(tmp_path):
 @pytest.mark.parametrize('steps, evaluations', [(2000, 5), (6, 3), (7, 1), (510, 5), (12, 4)])
 def test_evaluations_divide_the_steps(steps, evaluations):
   assert step_metrics.evaluations(steps) == evaluations
+
+
+def test_step_metrics_are_the_mean_of_the_last_steps_not_of_the_epoch(tmp_path):
+  from pipeline.local.report import readers  # pylint: disable=import-outside-toplevel,reimported
+  model = tf.keras.Sequential([tf.keras.layers.Dense(1, input_shape=(1,))])
+  model.compile(tf.keras.optimizers.SGD(0.0), 'mae')  # Frozen: each batch's loss is known.
+  inputs = tf.zeros((8, 1))
+  targets = tf.constant([[1.0], [1.0], [3.0], [3.0], [5.0], [5.0], [7.0], [7.0]])
+  data = tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(2)  # Losses 1, 3, 5, 7.
+  bias = model.layers[0].bias
+  bias.assign([0.0])
+  model.fit(data, epochs=1, verbose=0,
+            callbacks=[step_metrics.StepMetrics(str(tmp_path), every=2)])
+  points = readers.scalars(str(tmp_path.parent))[tmp_path.name]['batch_loss']
+  # Steps 1-2: mean 2 (not the running mean); steps 3-4: mean 6 (the epoch's would be 4).
+  assert [(point.step, round(point.value, 4)) for point in points] == [(2, 2.0), (4, 6.0)]

@@ -158,6 +158,9 @@ def _validation(page: Page, record: RunRecord, schema) -> None:
 
 
 def _training(page: Page, record: RunRecord) -> None:
+  tuner_results = record.output('Tuner', 'TunerResults')
+  if tuner_results is not None:
+    page.tuner_trials = readers.tuner_trials(tuner_results.uri)
   model_run = record.output('Trainer', 'ModelRun')
   if model_run is None:
     return

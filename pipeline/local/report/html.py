@@ -56,6 +56,8 @@ class Page:
   training: Optional[TrainingView] = None
   training_svgs: Dict[str, str] = dataclasses.field(default_factory=dict)
   wait_svg: Optional[str] = None
+  # The Tuner's trials (tuner_results.json: trial_id, score, hyperparameter values), best first.
+  tuner_trials: List[Dict[str, object]] = dataclasses.field(default_factory=list)
   evaluation: Optional[EvaluationView] = None
   evaluation_svg: Optional[str] = None
   problems: List[str] = dataclasses.field(default_factory=list)  # what could not be read
@@ -180,7 +182,20 @@ def _training(page: Page) -> str:
   return (f'<p>{_e(intro)}</p>'
           f'<div class="row">{charts}</div>' +
           _table(['metric', 'split', f'{view.axis}s logged', 'last value'], rows,
-                 numeric={2, 3}) + monitor)
+                 numeric={2, 3}) + _tuner(page) + monitor)
+
+
+def _tuner(page: Page) -> str:
+  if not page.tuner_trials:
+    return ''
+  names = sorted({key for trial in page.tuner_trials for key in trial} -
+                 {'trial_id', 'score'})
+  rows = [(_e(trial.get('trial_id')) + (' (best: trained with)' if index == 0 else ''),
+           _num(trial.get('score')), *(_e(trial.get(name)) for name in names))
+          for index, trial in enumerate(page.tuner_trials)]
+  return ('<h3 id="tuner">Tuner</h3><p>Trials of the hyperparameter search, best first; the '
+          'score is the validation metric the blessing threshold uses.</p>' +
+          _table(['trial', 'score', *names], rows, numeric={1}))
 
 
 def _evaluation(page: Page) -> str:

@@ -13,7 +13,7 @@ import json
 import struct
 import sys
 from pathlib import Path
-from typing import Dict, Iterator, List, NamedTuple, Optional
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional
 
 from google.protobuf import text_format
 from google.protobuf.message import DecodeError
@@ -215,3 +215,17 @@ def _tfma_metrics_proto():
 
 
 _PRIVATE_TFMA_PROTO = '_pipeline_report_tfma_metrics_for_slice_pb2'
+
+
+def tuner_trials(uri: str) -> List[Dict[str, Any]]:
+  """The Tuner's completed trials (its tuner_results.json), best first."""
+  path = Path(uri) / 'tuner_results.json'
+  if not path.exists():
+    return []
+  try:
+    trials = json.loads(path.read_text())
+  except ValueError as error:
+    raise ReportDataError(f'{path}: not JSON: {error}') from None
+  if not isinstance(trials, list) or not all(isinstance(trial, dict) for trial in trials):
+    raise ReportDataError(f'{path}: not a list of trials')
+  return trials
