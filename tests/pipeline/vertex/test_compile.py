@@ -248,12 +248,14 @@ def test_local_profile_compiles_local_paths_the_local_engine_runs(tmp_path):
 
 
 @pytest.mark.integration  # Compiles in a subprocess.
-def test_dataset_is_compiled_into_the_spec(tmp_path):
+def test_dataset_and_tuner_are_compiled_into_the_spec(tmp_path):
   """DATASET=penguins: the pipeline's name, data folder, schema in the image, the definition in
-  Transform's and the Trainer's custom_config, the multiclass eval config and label gate."""
+  Transform's and the Trainer's custom_config, the multiclass eval config and label gate.
+  TUNER_TRIALS=2: TFX's Vertex Tuner, its trials on the Trainer's machines, feeding the
+  Trainer."""
   from vertex_local import run as engine_run  # pylint: disable=import-outside-toplevel
   output = tmp_path / 'spec.json'
-  result = compile_profile('vertex-gpu', output, DATASET='penguins')
+  result = compile_profile('vertex-gpu', output, DATASET='penguins', TUNER_TRIALS='2')
   assert result.returncode == 0, result.stderr[-3000:]
   job = json.loads(output.read_text())
   assert job['displayName'] == 'penguins-vertex-gpu'
@@ -270,3 +272,11 @@ def test_dataset_is_compiled_into_the_spec(tmp_path):
                                                           'SparseCategoricalAccuracy']
   label_gate = spec.root.dag.tasks['LabelGate'].inputs.parameters
   assert label_gate['task'].runtime_value.constant_value.string_value == 'multiclass'
+  tuner = _parameter(spec, 'Tuner', 'custom_config')
+  assert tuner['tuner_trials'] == 2
+  assert tuner['ai_platform_tuning_args']['job_spec']['worker_pool_specs'][0]['machine_spec'][
+      'accelerator_type'] == 'NVIDIA_TESLA_T4'
+  executor = job['pipelineSpec']['deploymentSpec']['executors']['Tuner_executor']
+  assert 'google_cloud_ai_platform.tuner.executor' in ' '.join(executor['container']['args'])
+  trainer_inputs = spec.root.dag.tasks['Trainer'].inputs.artifacts
+  assert trainer_inputs['hyperparameters'].task_output_artifact.producer_task == 'Tuner'
