@@ -9,13 +9,16 @@ leave one point per curve.
 import tensorflow as tf
 
 MAX_EVALUATIONS = 5  # Eval-split passes per run: eval points on the curves, each a full pass.
+STEPS_PER_EVALUATION = 100  # At least this many steps between two of them (short runs: one).
 POINTS_PER_RUN = 100  # Train points per run, about.
 
 
 def evaluations(train_steps: int) -> int:
-  """The largest divisor of train_steps up to MAX_EVALUATIONS: fit then runs that many epochs
-  of equal length, each ending with an evaluation, and exactly train_steps steps in all."""
-  return max(count for count in range(1, MAX_EVALUATIONS + 1) if train_steps % count == 0)
+  """The largest divisor of train_steps up to MAX_EVALUATIONS and train_steps / 100: fit then
+  runs that many epochs of equal length, each ending with an evaluation, and exactly
+  train_steps steps in all."""
+  most = max(1, min(MAX_EVALUATIONS, train_steps // STEPS_PER_EVALUATION))
+  return max(count for count in range(1, most + 1) if train_steps % count == 0)
 
 
 class StepMetrics(tf.keras.callbacks.Callback):
