@@ -58,11 +58,15 @@ def plot(runs: Dict[str, dict], path: Path) -> None:
            title='Whole pipeline, from an empty home')
   left.legend()
   left.grid(which='both', alpha=0.3)
-  components = list(runs[str(sizes[-1])]['ours']['components'])
+  largest = runs[str(sizes[-1])]['ours']['components']
+  # Components of at least 1 s at the largest size; the rest are resolvers and gates.
+  components = [name for name, seconds in largest.items() if seconds >= 1.0]
+  colors = plt.get_cmap('tab10').colors
   bottom = [0.0] * len(sizes)
-  for name in components:
+  for index, name in enumerate(components):
     values = [runs[str(rows)]['ours']['components'].get(name, 0.0) for rows in sizes]
-    right.bar([f'{rows:,}' for rows in sizes], values, bottom=bottom, label=name)
+    right.bar([f'{rows:,}' for rows in sizes], values, bottom=bottom, label=name,
+              color=colors[index % len(colors)])
     bottom = [b + v for b, v in zip(bottom, values)]
   right.set(xlabel='rows', ylabel='seconds', title='make run: seconds per component')
   right.legend(fontsize=7, ncol=2)
