@@ -176,8 +176,7 @@ def _transform_sample(config: DataConfig, transform_graph_dir: str,
     raw = pipeline | 'Rows' >> beam.Create(rows) | 'Decode' >> source.BeamSource()
     (transformed, _), transform_fn = (
         (raw, source.TensorAdapterConfig())
-        | tft_beam.AnalyzeAndTransformDataset(functools.partial(preprocessing.preprocessing_fn, custom_config={
-                                                preprocessing.DATASET_KEY: datasets.load('taxi').to_dict()}),
+        | tft_beam.AnalyzeAndTransformDataset(functools.partial(preprocessing.preprocessing_fn, custom_config=datasets.load('taxi').to_custom_config()),
                                               output_record_batches=True))
     _ = transform_fn | tft_beam.WriteTransformFn(transform_graph_dir)
     _ = (transformed

@@ -19,9 +19,13 @@ TASKS = ('binary', 'multiclass', 'regression')
 # What each task's blessing threshold bounds: a floor on accuracy, a ceiling on mean abs error.
 BLESSING_METRICS = {'binary': 'accuracy', 'multiclass': 'accuracy',
                     'regression': 'mean_absolute_error'}
-_NAME = re.compile(r'^[a-z0-9][a-z0-9-]*$')  # KFP v2 pipeline names: [a-z0-9-].
+KFP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")  # KFP v2 pipeline names: [a-z0-9-].
 _ROLE_OPTIONS = {'bucketized': {'buckets': 10}, 'vocabulary': {'top_k': 1000, 'oov': 10},
                  'integer_id': {'num_ids': None}}
+
+
+# Where Transform's and the Trainer's custom_config carry the definition (Dataset.to_dict()).
+CUSTOM_CONFIG_KEY = 'dataset'
 
 
 class DatasetError(ValueError):
@@ -106,6 +110,20 @@ class Dataset:
     del values['schema_path']
     return values
 
+  def to_custom_config(self) -> Dict[str, Any]:
+    """The part of a component's custom_config that carries the definition."""
+    return {CUSTOM_CONFIG_KEY: self.to_dict()}
+
+  @classmethod
+  def from_custom_config(cls, custom_config: Optional[Mapping[str, Any]],
+                         component: str) -> 'Dataset':
+    """The definition in `component`'s custom_config (as to_custom_config puts it)."""
+    if CUSTOM_CONFIG_KEY not in (custom_config or {}):
+      raise ValueError(f'{component} custom_config has no {CUSTOM_CONFIG_KEY!r}: build the '
+                       'pipeline with pipeline/graph.create_pipeline, which puts the definition '
+                       'there')
+    return cls.from_dict(custom_config[CUSTOM_CONFIG_KEY])
+
   @classmethod
   def from_dict(cls, values: Mapping[str, Any]) -> 'Dataset':
     values = dict(values)
@@ -126,7 +144,7 @@ def parse(values: Mapping[str, Any], source: str, directory: Optional[Path] = No
   """A Dataset from a definition's parsed TOML; DatasetError names `source` and the field."""
   fields = _Fields(values, source)
   name = fields.text('name')
-  if not _NAME.match(name):
+  if not KFP_NAME.match(name):
     raise fields.error('name', f'{name!r} must be lower-case letters, digits and dashes')
   task = fields.choice('task', TASKS)
   columns = tuple(_column(fields, column_name, spec)
@@ -149,7 +167,7 @@ def parse(values: Mapping[str, Any], source: str, directory: Optional[Path] = No
       default_data_root=fields.text('default_data_root', default=''),
       default_input_pattern=fields.text('default_input_pattern', default='') or None,
       train_steps=int(fields.number('train_steps', default=0)))
-  if not _NAME.match(dataset.pipeline_name):
+  if not KFP_NAME.match(dataset.pipeline_name):
     raise fields.error('pipeline_name', f'{dataset.pipeline_name!r} must be lower-case '
                        'letters, digits and dashes (a KFP pipeline name)')
   if not dataset.features():

@@ -18,7 +18,6 @@ from components.scoped_evaluator import ScopedEvaluator
 from datasets.definition import Dataset
 from pipeline import sources
 from pipeline.settings import PipelineSettings
-from transform.preprocessing import DATASET_KEY
 
 PREPROCESSING_FN = 'transform.preprocessing.preprocessing_fn'
 RUN_FN = 'trainer.task.run_fn'
@@ -123,7 +122,7 @@ def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
       schema=schema_gen.outputs['schema'],
       preprocessing_fn=PREPROCESSING_FN,
       custom_config={**sharded_executors.transform_custom_config(settings.example_files),
-                     DATASET_KEY: dataset.to_dict()},
+                     **dataset.to_custom_config()},
   ).with_id('Transform')
   # Transform consumes nothing of the gate's, so order it after the gate explicitly.
   transform.add_upstream_node(anomalies_gate)
@@ -134,7 +133,7 @@ def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
                          label_column=dataset.label.column)
 
   trainer_custom_config = {**settings.train_config.to_custom_config(),
-                           DATASET_KEY: dataset.to_dict()}
+                           **dataset.to_custom_config()}
   trainer_class = tfx.components.Trainer
   if vertex and vertex.training_args:
     trainer_class = tfx.extensions.google_cloud_ai_platform.Trainer

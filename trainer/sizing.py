@@ -10,6 +10,7 @@ from typing import Dict, Sequence, Tuple
 
 import tensorflow as tf
 
+from components import example_files
 from trainer import heads
 from trainer import input_pipeline
 from trainer.config import TrainConfig
@@ -25,11 +26,10 @@ MOMENTS_ROWS = 100_000  # Rows read to estimate the label's mean and spread.
 def count_records(file_patterns: Sequence[str]) -> int:
   """Records in the (TFRecord) files matching the patterns."""
   files = input_pipeline.list_files(file_patterns)
-  records = tf.data.Dataset.from_tensor_slices(list(files)).interleave(
-      lambda path: tf.data.TFRecordDataset(
-          path, compression_type=tf.where(tf.strings.regex_full_match(path, r'.*\.gz'),
-                                          'GZIP', '')),
-      num_parallel_calls=tf.data.AUTOTUNE)
+  # Each file with its compression, told from its name, as the input pipeline reads it.
+  records = tf.data.Dataset.from_tensor_slices(
+      (list(files), [example_files.tf_compression_type(path) for path in files])).interleave(
+          tf.data.TFRecordDataset, num_parallel_calls=tf.data.AUTOTUNE)
   return int(records.reduce(tf.constant(0, tf.int64), lambda count, _: count + 1).numpy())
 
 

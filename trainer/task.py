@@ -26,13 +26,12 @@ from trainer import strategy as strategy_lib
 from trainer.config import TrainConfig
 from trainer.config import GPU_STAND_IN_ENV, TPU_STAND_IN_ENV
 from datasets.definition import Dataset
-from transform.preprocessing import DATASET_KEY
 
 
 def run_fn(fn_args: FnArgs):
   """Trains the model on Transform's output and saves it with serving signatures."""
   config = TrainConfig.from_custom_config(fn_args.custom_config)
-  dataset = dataset_from_custom_config(fn_args.custom_config)
+  dataset = Dataset.from_custom_config(fn_args.custom_config, 'Trainer')
   if fn_args.hyperparameters:
     # The Tuner's best trial (trainer/tuning.py).
     config = dataclasses.replace(config, model=tuning.apply_hyperparameters(
@@ -60,13 +59,6 @@ def run_fn(fn_args: FnArgs):
                 log_dir=fn_args.model_run_dir)
   save_model(distribution, model, fn_args.serving_model_dir,
              signatures.serving_signatures(model, tf_transform_output, dataset))
-
-
-def dataset_from_custom_config(custom_config) -> Dataset:
-  if DATASET_KEY not in (custom_config or {}):
-    raise ValueError(f'Trainer custom_config has no {DATASET_KEY!r}: build the pipeline with '
-                     'pipeline/graph.create_pipeline, which puts the definition there')
-  return Dataset.from_dict(custom_config[DATASET_KEY])
 
 
 def _stand_ins() -> strategy_lib.StandIns:
@@ -104,10 +96,11 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset:
       lambda context: input_pipeline.make_dataset(train_input, feature_spec, context))
   eval_dataset = input_pipeline.make_dataset(eval_input, feature_spec)
   # Variables must be created under the scope to be mirrored or placed on the TPU.
+  # A regression head predicts around the label's mean and spread, read from the data first.
+  moments = (sizing.label_moments(train_input, feature_spec)
+             if dataset.task == 'regression' else None)
   with strategy.scope():
-    model = model_lib.build_keras_model(
-        dataset, config.model,
-        sizing.label_moments(train_input, feature_spec) if dataset.task == 'regression' else None)
+    model = model_lib.build_keras_model(dataset, config.model, moments)
 
   # Only the chief's logs are kept; other workers write theirs to a temporary directory (the
   # Keras multi-worker pattern), so no two workers write the same event files.
@@ -131,8 +124,8 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset:
 
   # Loss and metrics every ~1% of the run, and the eval split a few times spread over it: the
   # run report's curves per step (trainer/step_metrics.py).
-  callbacks.append(step_metrics.StepMetrics(os.path.join(run_dir, 'train'),
-                                            every=max(1, train_steps // step_metrics.POINTS_PER_RUN)))
+  every = max(1, train_steps // step_metrics.POINTS_PER_RUN)
+  callbacks.append(step_metrics.StepMetrics(os.path.join(run_dir, 'train'), every=every))
   evaluations = step_metrics.evaluations(train_steps)
   try:
     model.fit(
@@ -170,8 +163,7 @@ def save_model(distribution: strategy_lib.Distribution, model: tf.keras.Model,
 
 
 def input_config(config: TrainConfig, dataset: Dataset, file_patterns: Sequence[str],
-                  batch_size: int,
-                  is_training: bool) -> input_pipeline.InputConfig:
+                 batch_size: int, is_training: bool) -> input_pipeline.InputConfig:
   return input_pipeline.InputConfig(
       file_patterns=tuple(file_patterns),
       batch_size=batch_size,

@@ -55,7 +55,7 @@ class _RandomSearch(keras_tuner.RandomSearch):
 def tuner_fn(fn_args: FnArgs) -> TunerFnResult:
   from trainer import task  # pylint: disable=import-outside-toplevel; task imports this module
   config = TrainConfig.from_custom_config(fn_args.custom_config)
-  dataset = task.dataset_from_custom_config(fn_args.custom_config)
+  dataset = Dataset.from_custom_config(fn_args.custom_config, 'Tuner')
   trials = int((fn_args.custom_config or {}).get(TRIALS_KEY, 3))
   feature_spec = tft.TFTransformOutput(fn_args.transform_graph_path).transformed_feature_spec()
   steps = fn_args.train_steps

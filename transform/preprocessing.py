@@ -14,15 +14,11 @@ import tensorflow_transform as tft
 from datasets import label_expression
 from datasets.definition import Column, Dataset, transformed_name
 
-DATASET_KEY = 'dataset'  # Where the definition (Dataset.to_dict()) rides in custom_config.
 
 
 def preprocessing_fn(inputs, custom_config: Dict[str, Any]):
   """Maps raw features (a dict of tensors keyed by CSV column) to transformed features."""
-  if DATASET_KEY not in (custom_config or {}):
-    raise ValueError(f'Transform custom_config has no {DATASET_KEY!r}: build the pipeline '
-                     'with pipeline/graph.create_pipeline, which puts the definition there')
-  return transform_features(inputs, Dataset.from_dict(custom_config[DATASET_KEY]))
+  return transform_features(inputs, Dataset.from_custom_config(custom_config, 'Transform'))
 
 
 def transform_features(inputs, dataset: Dataset) -> Dict[str, tf.Tensor]:

@@ -2,10 +2,9 @@
 run lock, log file, data pre-check, last_run.json and exit codes."""
 
 import json
-from pathlib import Path
 from typing import Optional
 
-from datasets.definition import Dataset
+from datasets.definition import CUSTOM_CONFIG_KEY, Dataset
 from pipeline.local import console
 from pipeline.local import run as local_run
 from pipeline.local import preflight
@@ -14,7 +13,6 @@ from pipeline.local import run_report
 from vertex_local import engine
 from vertex_local import spec as spec_lib
 
-DATASET_KEY = 'dataset'  # transform.preprocessing.DATASET_KEY, without importing TensorFlow.
 
 
 def run_and_report(settings: engine.EngineSettings, print_line: console.PrintLine) -> \
@@ -34,36 +32,44 @@ def run_and_report(settings: engine.EngineSettings, print_line: console.PrintLin
     print_line(f'  home {settings.pipeline_home}; TF/Beam logs in {log_file}')
     with console.output_to_log_file(log_file) as print_progress:
       try:
-        preflight.check_data_root(settings.data_root, dataset_of_spec(settings.spec_path),
-                                  source='csv')
+        job = spec_lib.load(settings.spec_path)
+        # The same files the spec's ExampleGen reads, checked against the spec's dataset.
+        preflight.check_data_root(settings.data_root, dataset_of_spec(job),
+                                  input_pattern=input_pattern_of_spec(job), source='csv')
         engine.run(settings, summary, print_progress, log=_log)
       except (preflight.DataCheckError, engine.EngineError, spec_lib.SpecError) as error:
         summary.error = str(error)
     return local_run.finish(summary, last_run, print_line)
 
 
-def dataset_of_spec(spec_path) -> Optional[Dataset]:
+def dataset_of_spec(job: spec_lib.CompiledJob) -> Optional[Dataset]:
   """The dataset definition compiled into the spec (Transform's custom_config carries it);
   None for a spec without one, which the check then reads as the default dataset."""
-  found = []
+  for task, config in _json_parameters(job, 'custom_config'):
+    if isinstance(config.get(CUSTOM_CONFIG_KEY), dict):
+      return Dataset.from_custom_config(config, task)
+  return None
 
-  def visit(value):
-    if isinstance(value, dict):
-      for item in value.values():
-        visit(item)
-    elif isinstance(value, list):
-      for item in value:
-        visit(item)
-    elif isinstance(value, str) and f'"{DATASET_KEY}"' in value and not found:
-      try:
-        parsed = json.loads(value)
-      except ValueError:
-        return
-      if isinstance(parsed, dict) and isinstance(parsed.get(DATASET_KEY), dict):
-        found.append(Dataset.from_dict(parsed[DATASET_KEY]))
 
-  visit(json.loads(Path(spec_path).read_text()))
-  return found[0] if found else None
+def input_pattern_of_spec(job: spec_lib.CompiledJob) -> Optional[str]:
+  """The file pattern the spec's ExampleGen reads under its input_base (e.g. 'penguins.csv'
+  or 'span-{SPAN}/*'); None when it reads every file ('*')."""
+  for _, config in _json_parameters(job, 'input_config'):
+    patterns = {split.get('pattern') for split in config.get('splits', [])}
+    if len(patterns) == 1 and None not in patterns:
+      [pattern] = patterns
+      return None if pattern == '*' else pattern
+  return None
+
+
+def _json_parameters(job: spec_lib.CompiledJob, key: str):
+  """(task name, value) of each task's constant JSON-object parameter `key`."""
+  for task in job.tasks.values():
+    if key in task.parameters:
+      value = spec_lib.constant_parameter(task, key, job)
+      value = json.loads(value) if isinstance(value, str) and value else value
+      if isinstance(value, dict):
+        yield task.name, value
 
 
 def _log(text: str) -> None:

@@ -19,6 +19,8 @@ from typing import Any, Dict, Mapping
 
 import tomli
 
+from datasets.definition import KFP_NAME
+
 # Fields a file may not set: the name is the table's, identity comes from the environment.
 _NOT_IN_FILES = {'name', 'local_home', 'local_data_root', 'dataset'}
 
@@ -44,6 +46,9 @@ def read(path: str) -> Dict[str, Dict[str, Any]]:
 def overrides(path: str, name: str, table: Mapping[str, Any], profile_class, pool_class,
               resources_class, builtin: Mapping[str, dict]) -> Dict[str, Any]:
   """The Profile field values of file profile `name`: its base's, then the table's."""
+  if not KFP_NAME.match(name):
+    raise ProfileFileError(f'{path}: profile name {name!r} must be lower-case letters, digits '
+                           'and dashes (it becomes part of the pipeline name)')
   table = dict(table)
   base = table.pop('base', 'vertex-cpu')
   if base not in builtin:

@@ -270,24 +270,19 @@ _ENV_FIELDS = {
 def load_profile(name: str, environ: Mapping[str, str], **overrides) -> Profile:
   """The named profile (built in, or from the PROFILES_FILE TOML) with the environment's
   identity fields and `overrides` applied."""
-  builtin = {**_PROFILE_OVERRIDES}
   path = environ.get('PROFILES_FILE')
   try:
     user = profile_files.read(path) if path else {}
     if name in user:
       values = profile_files.overrides(path, name, user[name], Profile, WorkerPool, Resources,
-                                       builtin)
+                                       _PROFILE_OVERRIDES)
   except profile_files.ProfileFileError as error:
     raise ProfileError(str(error)) from None
-  if name in user:
-    if not re.match(r'^[a-z0-9][a-z0-9-]*$', name):
-      raise ProfileError(f'{path}: profile name {name!r} must be lower-case letters, digits '
-                         'and dashes (it becomes part of the pipeline name)')
-  elif name in builtin:
-    values = dict(builtin[name])
-  else:
-    raise ProfileError(f'unknown profile {name!r}; known: {sorted([*builtin, *user])}'
-                       f'{"" if user else " (add your own with PROFILES_FILE=file.toml)"}')
+  if name not in user:
+    if name not in _PROFILE_OVERRIDES:
+      raise ProfileError(f'unknown profile {name!r}; known: {sorted([*_PROFILE_OVERRIDES, *user])}'
+                         f'{"" if user else " (add your own with PROFILES_FILE=file.toml)"}')
+    values = dict(_PROFILE_OVERRIDES[name])
   values['name'] = name
   try:
     values['dataset'] = datasets.load(environ.get('DATASET') or datasets.DEFAULT)

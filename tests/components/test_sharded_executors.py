@@ -20,7 +20,6 @@ from pipeline import graph
 from pipeline.settings import PipelineSettings
 from tests import taxi
 from tests.conftest import read_taxi_rows, write_csv
-from transform.preprocessing import DATASET_KEY
 
 
 def _write_records(directory, name, counts, suffix='.gz'):
@@ -223,7 +222,7 @@ def test_example_gen_and_transform_write_the_configured_layout(tmp_path):
       examples=example_gen.outputs['examples'], schema=schema_gen.outputs['schema'],
       preprocessing_fn=graph.PREPROCESSING_FN,
       custom_config={**sharded_executors.transform_custom_config(ExampleFilesConfig(5)),
-                     DATASET_KEY: taxi.TAXI.to_dict()},
+                     **taxi.TAXI.to_custom_config()},
       disable_statistics=True).with_id('Transform')
   # ImportExampleGen's variant, on tf.Examples already in TFRecords.
   (tmp_path / 'tfrecords').mkdir()

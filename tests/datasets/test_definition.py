@@ -108,3 +108,12 @@ def test_label_expression_evaluates_as_tensorflow_ops():
   assert result.numpy().tolist() == [True, False, False]
   assert label_expression.evaluate('tips - -fare / 2', values, tf).numpy().tolist() == [
       8.0, 6.0, -0.5]
+
+
+def test_custom_config_carries_the_definition_and_a_missing_one_is_named():
+  taxi = datasets.load('taxi')
+  config = {'num_shards': 8, **taxi.to_custom_config()}
+  assert Dataset.from_custom_config(config, 'Transform') == dataclasses.replace(
+      taxi, schema_path='')
+  with pytest.raises(ValueError, match="Trainer custom_config has no 'dataset'"):
+    Dataset.from_custom_config({'num_shards': 8}, 'Trainer')

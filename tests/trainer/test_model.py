@@ -118,3 +118,10 @@ def test_sized_batch_splits_over_replicas():
 def test_empty_training_split_is_named():
   with pytest.raises(ValueError, match='the training split is empty'):
     sizing.fit_to_rows(TrainConfig(), 0)
+
+
+def test_records_are_counted_across_gzip_and_uncompressed_shards(tmp_path):
+  from tests.trainer import synthetic  # pylint: disable=import-outside-toplevel
+  synthetic.write_shards(str(tmp_path), 2, 7)
+  synthetic.write_shards(str(tmp_path / 'plain'), 3, 5, compression='none')
+  assert sizing.count_records([str(tmp_path / '*.gz'), str(tmp_path / 'plain' / '*')]) == 29

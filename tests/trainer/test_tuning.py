@@ -28,3 +28,8 @@ def test_every_search_value_is_a_valid_model_config():
   for units in tuning.HIDDEN_UNITS:
     for rate in tuning.LEARNING_RATES:
       tuning.apply_hyperparameters(ModelConfig(), {'hidden_units': units, 'learning_rate': rate})
+
+
+def test_the_pipeline_passes_the_trial_count_under_the_key_the_tuner_reads():
+  from pipeline import graph  # pylint: disable=import-outside-toplevel
+  assert graph.TUNER_TRIALS_KEY == tuning.TRIALS_KEY

@@ -14,11 +14,11 @@ import tensorflow_data_validation as tfdv
 
 from datasets.definition import parse
 from tests import taxi
-from transform.preprocessing import DATASET_KEY, preprocessing_fn
+from transform.preprocessing import preprocessing_fn
 
 
 def _transform(rows, dataset, metadata):
-  fn = functools.partial(preprocessing_fn, custom_config={DATASET_KEY: dataset.to_dict()})
+  fn = functools.partial(preprocessing_fn, custom_config=dataset.to_custom_config())
   with tempfile.TemporaryDirectory() as temp_dir, tft_beam.Context(temp_dir=temp_dir):
     (transformed, _), _ = (rows, metadata) | tft_beam.AnalyzeAndTransformDataset(fn)
   return transformed

@@ -63,7 +63,28 @@ def test_missing_or_foreign_files_are_named(tmp_path):
     spec_lib.load(tmp_path / 'x.json')
 
 
-def test_the_dataset_key_is_the_one_transform_reads():
-  from transform import preprocessing  # pylint: disable=import-outside-toplevel
+
+def _constant(value):
+  return {'runtimeValue': {'constantValue': {'stringValue': json.dumps(value)}}}
+
+
+@pytest.mark.parametrize('splits, pattern', [
+    ([{'name': 'single_split', 'pattern': 'penguins.csv'}], 'penguins.csv'),
+    ([{'name': 'single_split', 'pattern': 'span-{SPAN}/*'}], 'span-{SPAN}/*'),
+    ([{'name': 'single_split', 'pattern': '*'}], None),
+])
+def test_the_pre_check_reads_the_spec_s_dataset_and_input_pattern(tmp_path, splits, pattern):
+  import datasets  # pylint: disable=import-outside-toplevel
   from vertex_local import run  # pylint: disable=import-outside-toplevel
-  assert run.DATASET_KEY == preprocessing.DATASET_KEY
+  penguins = datasets.load('penguins')
+  tasks = {
+      'CsvExampleGen': {'componentRef': {'name': 'CsvExampleGen'}, 'inputs': {'parameters': {
+          'input_config': _constant({'splits': splits})}}},
+      'Transform': {'componentRef': {'name': 'Transform'}, 'inputs': {'parameters': {
+          'custom_config': _constant({'num_shards': 8, **penguins.to_custom_config()})}}},
+  }
+  job = spec_lib.load(_write(tmp_path, _job(tasks)))
+  assert run.input_pattern_of_spec(job) == pattern
+  assert run.dataset_of_spec(job).name == 'penguins'
+  assert run.dataset_of_spec(spec_lib.load(_write(tmp_path, _job(
+      {'Trainer': {'componentRef': {'name': 'Trainer'}}})))) is None

@@ -254,6 +254,7 @@ def test_dataset_and_tuner_are_compiled_into_the_spec(tmp_path):
   TUNER_TRIALS=2: TFX's Vertex Tuner, its trials on the Trainer's machines, feeding the
   Trainer."""
   from vertex_local import run as engine_run  # pylint: disable=import-outside-toplevel
+  from vertex_local import spec as spec_lib  # pylint: disable=import-outside-toplevel
   output = tmp_path / 'spec.json'
   result = compile_profile('vertex-gpu', output, DATASET='penguins', TUNER_TRIALS='2')
   assert result.returncode == 0, result.stderr[-3000:]
@@ -263,7 +264,8 @@ def test_dataset_and_tuner_are_compiled_into_the_spec(tmp_path):
   json_format.ParseDict(job['pipelineSpec'], spec, ignore_unknown_fields=True)
   for task in ('Transform', 'Trainer'):
     assert _parameter(spec, task, 'custom_config')['dataset']['name'] == 'penguins'
-  assert engine_run.dataset_of_spec(output).label.classes == ('Adelie', 'Chinstrap', 'Gentoo')
+  assert engine_run.dataset_of_spec(spec_lib.load(output)).label.classes == (
+      'Adelie', 'Chinstrap', 'Gentoo')
   text = output.read_text()
   assert 'gs://acme-taxi/data/penguins' in text
   assert '/app/datasets/penguins/schema.pbtxt' in text
