@@ -1,0 +1,35 @@
+"""pipeline/graph.py: the choices that keep Transform and the Evaluator fast, pinned on the
+built pipeline (the e2e runs show the results still train, serve and bless)."""
+
+import json
+
+from pipeline import graph
+from pipeline.local import config as config_lib
+from pipeline.local import dag_runner
+
+
+def _components(tmp_path):
+  pipeline = dag_runner.build(config_lib.LocalConfig(pipeline_home=tmp_path))
+  return {component.id: component for component in pipeline.components}
+
+
+def test_transform_builds_a_tf1_graph_and_writes_no_analyzer_cache(tmp_path):
+  transform = _components(tmp_path)['Transform']
+  assert transform.exec_properties['force_tf_compat_v1'] == 1
+  assert 'updated_analyzer_cache' not in transform.outputs
+
+
+def test_evaluator_does_not_recompute_the_models_compiled_metrics(tmp_path):
+  evaluator = _components(tmp_path)['Evaluator']
+  config = json.loads(evaluator.exec_properties['eval_config'])
+  assert config['options']['include_default_metrics'] is False
+  metrics = [m['class_name'] for m in config['metrics_specs'][0]['metrics']]
+  assert 'BinaryAccuracy' in metrics  # the blessing's metric is still computed
+
+
+def test_eval_config_gates_each_task_on_its_metric():
+  import datasets  # pylint: disable=import-outside-toplevel
+  config = graph.eval_config(datasets.load('taxi_fare'))
+  gated = [m for m in config.metrics_specs[0].metrics if m.HasField('threshold')]
+  assert [m.class_name for m in gated] == ['MeanAbsoluteError']
+  assert not config.options.include_default_metrics.value
