@@ -21,6 +21,7 @@ from tfx.types import standard_artifacts
 from tfx.types import standard_component_specs
 from tfx.utils import json_utils
 
+from components import direct_runner
 from components import pipeline_scope
 from components import unchanged_model
 
@@ -32,8 +33,9 @@ class ScopedEvaluatorSpec(standard_component_specs.EvaluatorSpec):
   }
 
 
-class ScopedEvaluatorExecutor(evaluator_executor.Executor):
-  """The stock Evaluator, then the blessing stamped with the pipeline scope."""
+class ScopedEvaluatorExecutor(direct_runner.ScaledDirectRunnerMixin, evaluator_executor.Executor):
+  """The stock Evaluator (on every core for large inputs: components/direct_runner.py), then
+  the blessing stamped with the pipeline scope."""
 
   def Do(self, input_dict: Dict[str, List[types.Artifact]],
          output_dict: Dict[str, List[types.Artifact]],
@@ -43,6 +45,7 @@ class ScopedEvaluatorExecutor(evaluator_executor.Executor):
     if unchanged_model.candidate_is_baseline(input_dict):
       unchanged_model.bless_unchanged(input_dict, output_dict)  # Nothing new: no TFMA run.
     else:
+      self.scale_to_input(input_dict, standard_component_specs.EXAMPLES_KEY)
       super().Do(input_dict, output_dict, exec_properties)
     blessing = artifact_utils.get_single_instance(
         output_dict[standard_component_specs.BLESSING_KEY])

@@ -11,6 +11,7 @@ from tfx.extensions.google_cloud_ai_platform import constants as vertex_constant
 from tfx.extensions.google_cloud_ai_platform.trainer import executor as vertex_trainer_executor
 from tfx.extensions.google_cloud_ai_platform.tuner import executor as vertex_tuner_executor
 
+from components import direct_runner
 from components import sharded_executors
 from components import unchanged_model
 from components.anomalies_gate import AnomaliesGate
@@ -101,7 +102,8 @@ def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
   example_gen = sources.example_gen(
       settings.source, settings.data_root, settings.input_pattern, settings.bigquery_query,
       example_gen_output_config(), settings.example_files, dataset)
-  statistics_gen = tfx.components.StatisticsGen(examples=example_gen.outputs['examples'])
+  statistics_gen = direct_runner.ScaledStatisticsGen(
+      examples=example_gen.outputs['examples']).with_id('StatisticsGen')
   # The schema is the curated one in the repo, never re-inferred from (possibly bad) new data.
   schema_gen = tfx.components.ImportSchemaGen(schema_file=settings.schema)
   example_validator = tfx.components.ExampleValidator(

@@ -18,12 +18,12 @@ from trainer.config import TrainConfig
 EMBEDDED_DATA_ROOT = str(
     Path(importlib.util.find_spec('tfx').submodule_search_locations[0]) / 'examples' /
     'chicago_taxi_pipeline' / 'data' / 'simple')
-# The Beam DirectRunner in-process: fastest for data this size, and no worker start-up.
+# The Beam DirectRunner. Its running mode is left to the components: in-process for small
+# inputs, every core for large ones (components/direct_runner.py).
 # TFX's Beam executors repackage all of TFX as an sdist for remote workers (3-4 s per Beam
 # component: tfx/utils/dependency_utils.py) unless a dependency flag is set; the DirectRunner
 # runs in this very environment, so one is set, to a value the DirectRunner never reads.
-LOCAL_BEAM_ARGS = ('--direct_running_mode=in_memory', '--direct_num_workers=1',
-                   '--sdk_container_image=unused-by-the-local-direct-runner')
+LOCAL_BEAM_ARGS = ('--sdk_container_image=unused-by-the-local-direct-runner',)
 
 
 @dataclasses.dataclass(frozen=True)

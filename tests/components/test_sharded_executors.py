@@ -2,6 +2,7 @@
 (shards per split, compression)."""
 
 import glob
+import logging
 import json
 import os
 
@@ -9,6 +10,7 @@ import apache_beam as beam
 import pytest
 import tensorflow as tf
 from tfx import v1 as tfx
+from tfx.components.transform import executor as transform_executor
 from tfx.types import standard_artifacts
 from tfx.utils import proto_utils
 
@@ -206,10 +208,12 @@ def test_pipeline_example_gen_writes_the_configured_layout(tmp_path):
 
 @pytest.mark.integration  # A LocalDagRunner run.
 @pytest.mark.timeout(600)
-def test_example_gen_and_transform_write_the_configured_layout(tmp_path):
+def test_example_gen_and_transform_write_the_configured_layout(tmp_path, caplog):
   """ExampleGen -> Transform wired like pipeline.py (and an ImportExampleGen), run with
   LocalDagRunner: ExampleGen writes uncompressed files that Transform reads, Transform and
-  ImportExampleGen (from an uncompressed input file) write GZIP."""
+  ImportExampleGen (from an uncompressed input file) write GZIP; Transform writes them so
+  directly, with no second pass."""
+  caplog.set_level(logging.INFO)
   header, rows = read_taxi_rows()
   write_csv(tmp_path / 'data' / 'data.csv', header, rows[:300])
   example_gen = sharded_executors.ShardedCsvExampleGen(
@@ -272,3 +276,8 @@ def test_example_gen_and_transform_write_the_configured_layout(tmp_path):
                    artifact.custom_properties['compression'].string_value
                    for artifact in store.store.get_artifacts_by_type('Examples')}
   assert compression == {'CsvExampleGen': 'none', 'Transform': 'gzip', 'ImportExampleGen': 'gzip'}
+  rewritten = [record.getMessage() for record in caplog.records
+               if record.getMessage().startswith('Rewrote ')]
+  assert rewritten and not [message for message in rewritten if '/Transform/' in message]
+  # The stock processor is back once Transform is done.
+  assert transform_executor.TransformProcessor.__name__ == 'TransformProcessor'
