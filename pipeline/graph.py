@@ -22,6 +22,7 @@ from pipeline import sources
 from pipeline.settings import PipelineSettings
 
 PREPROCESSING_FN = 'transform.preprocessing.preprocessing_fn'
+STATS_OPTIONS_UPDATER_FN = 'transform.statistics.stats_options_updater_fn'
 RUN_FN = 'trainer.task.run_fn'
 TUNER_FN = 'trainer.tuning.tuner_fn'
 TUNER_TRIALS_KEY = 'tuner_trials'  # trainer.tuning.TRIALS_KEY, without importing KerasTuner.
@@ -136,6 +137,8 @@ def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
       # tf.function, which took 4.6 s of that Transform (the trainer's TFT layer and serving
       # signatures load either kind).
       force_tf_compat_v1=True,
+      # Its statistics cover the label, all LabelGate reads (transform/statistics.py).
+      stats_options_updater_fn=STATS_OPTIONS_UPDATER_FN,
       custom_config={**sharded_executors.transform_custom_config(settings.example_files),
                      **dataset.to_custom_config()},
   ).with_id('Transform')
