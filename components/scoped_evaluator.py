@@ -20,10 +20,14 @@ from tfx.types import component_spec
 from tfx.types import standard_artifacts
 from tfx.types import standard_component_specs
 from tfx.utils import json_utils
+from tfx.utils import path_utils
+from tfx.utils import proto_utils
+from tensorflow.python.saved_model import loader_impl  # pylint: disable=g-direct-tensorflow-import; the signatures without loading the model
 
 from components import direct_runner
 from components import pipeline_scope
 from components import unchanged_model
+from trainer import signatures
 
 
 class ScopedEvaluatorSpec(standard_component_specs.EvaluatorSpec):
@@ -46,10 +50,32 @@ class ScopedEvaluatorExecutor(direct_runner.ScaledDirectRunnerMixin, evaluator_e
       unchanged_model.bless_unchanged(input_dict, output_dict)  # Nothing new: no TFMA run.
     else:
       self.scale_to_input(input_dict, standard_component_specs.EXAMPLES_KEY)
-      super().Do(input_dict, output_dict, exec_properties)
+      super().Do(input_dict, output_dict, for_older_baseline(exec_properties, input_dict))
     blessing = artifact_utils.get_single_instance(
         output_dict[standard_component_specs.BLESSING_KEY])
     pipeline_scope.stamp(blessing, scope)
+
+
+def for_older_baseline(exec_properties: Dict[str, Any],
+                       input_dict: Dict[str, List[types.Artifact]]) -> Dict[str, Any]:
+  """exec_properties, reading labels through `transform_features` instead of `transform_label`
+  when the baseline model was saved before the Trainer added the latter
+  (trainer/signatures.py): TFMA calls the same functions on both models."""
+  baseline = input_dict.get(standard_component_specs.BASELINE_MODEL_KEY) or []
+  if not baseline:
+    return exec_properties
+  saved_model = loader_impl.parse_saved_model(path_utils.serving_model_path(baseline[0].uri))
+  if signatures.LABEL_SIGNATURE in saved_model.meta_graphs[0].signature_def:
+    return exec_properties
+  eval_config = proto_utils.json_to_proto(
+      exec_properties[standard_component_specs.EVAL_CONFIG_KEY], tfma.EvalConfig())
+  for spec in eval_config.model_specs:
+    names = [signatures.FEATURES_SIGNATURE if name == signatures.LABEL_SIGNATURE else name
+             for name in spec.preprocessing_function_names]
+    del spec.preprocessing_function_names[:]
+    spec.preprocessing_function_names.extend(names)
+  return {**exec_properties,
+          standard_component_specs.EVAL_CONFIG_KEY: proto_utils.proto_to_json(eval_config)}
 
 
 class ScopedEvaluator(evaluator_component.Evaluator):

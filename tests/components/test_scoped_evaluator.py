@@ -1,0 +1,71 @@
+"""components/scoped_evaluator.py: labels come from `transform_label`, or from
+`transform_features` when the baseline model predates that signature."""
+
+import json
+
+import pytest
+import tensorflow as tf
+from tfx.types import standard_artifacts
+from tfx.types import standard_component_specs
+from tfx.utils import proto_utils
+
+import datasets
+from components import scoped_evaluator
+from pipeline import graph
+from trainer import signatures
+
+
+def _model(tmp_path, name, signature_names):
+  """A Model artifact whose Format-Serving SavedModel has the named signatures."""
+  module = tf.Module()
+  spec = tf.TensorSpec([None], tf.string, name='examples')
+  functions = {}
+  for signature in signature_names:
+    function = tf.function(lambda examples: {'x': tf.strings.length(examples)},
+                           input_signature=[spec])
+    functions[signature] = function.get_concrete_function()
+  model = standard_artifacts.Model()
+  model.uri = str(tmp_path / name)
+  tf.saved_model.save(module, str(tmp_path / name / 'Format-Serving'), signatures=functions)
+  return model
+
+
+def _properties():
+  return {standard_component_specs.EVAL_CONFIG_KEY:
+          proto_utils.proto_to_json(graph.eval_config(datasets.load('taxi')))}
+
+
+def _label_functions(properties):
+  config = json.loads(properties[standard_component_specs.EVAL_CONFIG_KEY])
+  return [spec['preprocessing_function_names'] for spec in config['model_specs']]
+
+
+def test_the_eval_config_reads_labels_from_transform_label():
+  assert _label_functions(_properties()) == [[signatures.LABEL_SIGNATURE]]
+
+
+def test_no_baseline_keeps_transform_label():
+  properties = _properties()
+  assert scoped_evaluator.for_older_baseline(properties, {}) is properties
+
+
+def test_a_baseline_with_transform_label_keeps_it(tmp_path):
+  baseline = _model(tmp_path, 'new', ['serving_default', 'transform_features', 'transform_label'])
+  properties = _properties()
+  assert scoped_evaluator.for_older_baseline(
+      properties, {standard_component_specs.BASELINE_MODEL_KEY: [baseline]}) is properties
+
+
+def test_an_older_baseline_makes_both_models_use_transform_features(tmp_path):
+  baseline = _model(tmp_path, 'old', ['serving_default', 'transform_features'])
+  properties = scoped_evaluator.for_older_baseline(
+      _properties(), {standard_component_specs.BASELINE_MODEL_KEY: [baseline]})
+  assert _label_functions(properties) == [[signatures.FEATURES_SIGNATURE]]
+
+
+def test_a_baseline_that_is_not_a_saved_model_fails_naming_the_path(tmp_path):
+  baseline = standard_artifacts.Model()
+  baseline.uri = str(tmp_path / 'missing')
+  with pytest.raises(OSError, match='missing'):
+    scoped_evaluator.for_older_baseline(
+        _properties(), {standard_component_specs.BASELINE_MODEL_KEY: [baseline]})
