@@ -134,10 +134,6 @@ def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
       # No run reads an analyzer cache back (none is wired in: each run analyzes its own new
       # data), so writing one is pure cost: 4.6 s of a 26 s Transform at 15k rows.
       disable_analyzer_cache=True,
-      # TF1-style graph building: the same transform graph, traced and saved without
-      # tf.function, which took 4.6 s of that Transform (the trainer's TFT layer and serving
-      # signatures load either kind).
-      force_tf_compat_v1=True,
       # Its statistics cover the label, all LabelGate reads (transform/statistics.py).
       stats_options_updater_fn=STATS_OPTIONS_UPDATER_FN,
       custom_config={**sharded_executors.transform_custom_config(settings.example_files),

@@ -2,7 +2,6 @@
 (shards per split, compression)."""
 
 import glob
-import logging
 import json
 import os
 
@@ -208,12 +207,10 @@ def test_pipeline_example_gen_writes_the_configured_layout(tmp_path):
 
 @pytest.mark.integration  # A LocalDagRunner run.
 @pytest.mark.timeout(600)
-def test_example_gen_and_transform_write_the_configured_layout(tmp_path, caplog):
+def test_example_gen_and_transform_write_the_configured_layout(tmp_path):
   """ExampleGen -> Transform wired like pipeline.py (and an ImportExampleGen), run with
   LocalDagRunner: ExampleGen writes uncompressed files that Transform reads, Transform and
-  ImportExampleGen (from an uncompressed input file) write GZIP; Transform writes them so
-  directly, with no second pass."""
-  caplog.set_level(logging.INFO)
+  ImportExampleGen (from an uncompressed input file) write GZIP."""
   header, rows = read_taxi_rows()
   write_csv(tmp_path / 'data' / 'data.csv', header, rows[:300])
   example_gen = sharded_executors.ShardedCsvExampleGen(
@@ -276,8 +273,41 @@ def test_example_gen_and_transform_write_the_configured_layout(tmp_path, caplog)
                    artifact.custom_properties['compression'].string_value
                    for artifact in store.store.get_artifacts_by_type('Examples')}
   assert compression == {'CsvExampleGen': 'none', 'Transform': 'gzip', 'ImportExampleGen': 'gzip'}
-  rewritten = [record.getMessage() for record in caplog.records
-               if record.getMessage().startswith('Rewrote ')]
-  assert rewritten and not [message for message in rewritten if '/Transform/' in message]
   # The stock processor is back once Transform is done.
   assert transform_executor.TransformProcessor.__name__ == 'TransformProcessor'
+
+
+@pytest.mark.parametrize('compression,suffix', [('gzip', '.gz'), ('none', '.tfrecord')])
+def test_transform_writes_the_layout_in_its_own_write(tmp_path, compression, suffix):
+  """Within _transform_writing, Transform's processor writes num_shards files of the configured
+  compression itself (no rewrite pass needed), and the stock processor is back after."""
+  import pyarrow as pa  # pylint: disable=import-outside-toplevel
+  from tensorflow_metadata.proto.v0 import schema_pb2  # pylint: disable=import-outside-toplevel
+  schema = schema_pb2.Schema()
+  schema.feature.add(name='x', type=schema_pb2.INT)
+  batches = [(pa.RecordBatch.from_arrays([pa.array([[i] for i in range(start, start + 10)],
+                                                    pa.list_(pa.int64()))], ['x']), {})
+             for start in range(0, 50, 10)]
+  stock = transform_executor.TransformProcessor
+  files = ExampleFilesConfig(num_shards=3, compression=compression)
+  with sharded_executors._transform_writing(files):  # pylint: disable=protected-access
+    processor = transform_executor.TransformProcessor
+    assert processor is not stock
+    with beam.Pipeline() as pipeline:
+      _ = (pipeline | beam.Create(batches, reshuffle=False)
+           | processor._EncodeAndWrite(  # pylint: disable=protected-access
+               schema=schema, file_format='tfrecords_gzip',
+               output_path=str(tmp_path / 'Split-train' / 'transformed_examples')))
+  assert transform_executor.TransformProcessor is stock
+  files_written, counts, _ = _read_split(str(tmp_path / 'Split-train'))
+  assert [os.path.basename(path) for path in files_written] == [
+      f'transformed_examples-0000{i}-of-00003{suffix}' for i in range(3)]
+  assert sum(counts) == 50
+
+
+def test_the_stock_transform_processor_is_back_after_a_failure():
+  stock = transform_executor.TransformProcessor
+  with pytest.raises(RuntimeError, match='boom'):
+    with sharded_executors._transform_writing(ExampleFilesConfig()):  # pylint: disable=protected-access
+      raise RuntimeError('boom')
+  assert transform_executor.TransformProcessor is stock
