@@ -28,7 +28,7 @@ the defaults.
 import contextlib
 import os
 import re
-from typing import Any, Callable, Dict, List, Mapping
+from typing import Any, Callable, Dict, List, Mapping, Optional
 
 from absl import logging
 import apache_beam as beam
@@ -144,9 +144,7 @@ def _transform_writing(files: ExampleFilesConfig):
       return (pcoll
               | 'EncodeAndSerialize' >> beam.ParDo(stock._RecordBatchToExamplesFn(schema))  # pylint: disable=protected-access
               | 'ExtractExamples' >> beam.Values()
-              | 'WriteToTFRecord' >> beam.io.WriteToTFRecord(
-                  output_path, file_name_suffix=files.suffix, num_shards=files.num_shards,
-                  compression_type=files.beam_compression_type))
+              | 'WriteToTFRecord' >> write_shards(output_path, files))
 
   transform_executor.TransformProcessor = LaidOutTransformProcessor
   try:
@@ -200,6 +198,15 @@ def transform_files_config(exec_properties: Mapping[str, Any]) -> ExampleFilesCo
   return ExampleFilesConfig.from_dict(json_utils.loads(text) if text else None)
 
 
+def write_shards(prefix: str, files: ExampleFilesConfig,
+                 num_shards: Optional[int] = None) -> beam.PTransform:
+  """Writes serialized records to `num_shards` (default: the layout's) files named
+  <prefix>-00000-of-0000N<suffix>, compressed as `files` says."""
+  return beam.io.WriteToTFRecord(
+      prefix, file_name_suffix=files.suffix, num_shards=num_shards or files.num_shards,
+      compression_type=files.beam_compression_type)
+
+
 def reshard_examples(artifacts: List[types.Artifact], files_config: ExampleFilesConfig,
                      make_beam_pipeline: Callable[[], beam.Pipeline]) -> None:
   """Rewrites each split of `artifacts` with fewer than num_shards files, or files of another
@@ -228,10 +235,9 @@ def reshard_examples(artifacts: List[types.Artifact], files_config: ExampleFiles
            # AUTO: each file is read as its name says ('.gz' is GZIP).
            | f'ReadRecords[{index}]' >> beam.io.ReadAllFromTFRecord(
                compression_type=beam.io.filesystem.CompressionTypes.AUTO)
-           | f'WriteShards[{index}]' >> beam.io.WriteToTFRecord(
-               os.path.join(staging_dir, prefix), file_name_suffix=files_config.suffix,
-               num_shards=max(files_config.num_shards, len(files)),
-               compression_type=files_config.beam_compression_type))
+           | f'WriteShards[{index}]' >> write_shards(
+               os.path.join(staging_dir, prefix), files_config,
+               num_shards=max(files_config.num_shards, len(files))))
 
   # Swap files only once every split is written: a failed pipeline leaves the output as is.
   for split_dir, files, staging_dir in to_rewrite:

@@ -6,8 +6,13 @@ from typing import Dict, Optional
 import tensorflow as tf
 
 from datasets.definition import Dataset, transformed_name
+from trainer import autograph_rules
 from trainer import heads
 from trainer.config import ModelConfig
+
+# Every caller that builds this model traces Keras next (fit, the Tuner's trials, the serving
+# signatures): first AutoGraph is told to leave tf_keras as it is (trainer/autograph_rules.py).
+autograph_rules.leave_tf_keras_unconverted()
 
 
 def id_feature_sizes(dataset: Dataset) -> Dict[str, int]:

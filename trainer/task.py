@@ -15,7 +15,6 @@ import tensorflow as tf
 import tensorflow_transform as tft
 from tfx.components.trainer.fn_args_utils import FnArgs
 
-from trainer import autograph_rules
 from trainer import input_monitor
 from trainer import input_pipeline
 from trainer import model as model_lib
@@ -27,9 +26,6 @@ from trainer import strategy as strategy_lib
 from trainer.config import TrainConfig
 from trainer.config import GPU_STAND_IN_ENV, TPU_STAND_IN_ENV
 from datasets.definition import Dataset
-
-# Before any tf.function traces Keras (trainer/autograph_rules.py says why).
-autograph_rules.leave_tf_keras_unconverted()
 
 
 def run_fn(fn_args: FnArgs):

@@ -16,15 +16,11 @@ from tfx.components.trainer.fn_args_utils import FnArgs
 from tfx.components.tuner.component import TunerFnResult
 
 from datasets.definition import Dataset
-from trainer import autograph_rules
 from trainer import heads
 from trainer import input_pipeline
 from trainer import model as model_lib
 from trainer import sizing
 from trainer.config import ModelConfig, TrainConfig
-
-# Before any tf.function traces Keras (trainer/autograph_rules.py says why).
-autograph_rules.leave_tf_keras_unconverted()
 
 TRIALS_KEY = 'tuner_trials'  # custom_config: how many trials.
 LEARNING_RATES = (1e-3, 3e-3, 1e-2)
