@@ -34,13 +34,18 @@ compile: setup
 PYTEST_WORKERS ?= 2
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
 
+# Tests marked `timing` judge wall-clock times: they run alone, after the parallel run. Both runs
+# always run; the target fails when either does.
 test: setup
-	@$(PY) -m pytest tests $(PYTEST_PARALLEL) --durations=15
+	@$(PY) -m pytest tests -m "not timing" $(PYTEST_PARALLEL) --durations=15; parallel=$$?; \
+	  $(PY) -m pytest tests -m timing -n 0; alone=$$?; exit $$(( parallel ? parallel : alone ))
 
 # Unit tests only: no pipeline runs, trainings, compiles or installs in other processes (the
 # e2e and integration marks, pyproject.toml).
 test-fast: setup
-	@$(PY) -m pytest tests -m "not e2e and not integration" $(PYTEST_PARALLEL)
+	@$(PY) -m pytest tests -m "not e2e and not integration and not timing" $(PYTEST_PARALLEL); \
+	  parallel=$$?; $(PY) -m pytest tests -m "timing and not e2e and not integration" -n 0; \
+	  alone=$$?; exit $$(( parallel ? parallel : alone ))
 
 bench: setup
 	@$(PY) -m bench.input_pipeline
