@@ -5,6 +5,8 @@ readers and an in-memory ceiling, on the same transformed taxi data, model and b
                                  [--variants a,b] [--output DIR] [--data-dir DIR]
                                  [--warmup-batches W] [--timed-batches T]
                                  [--python-timed-batches P]
+                                 [--paired-rounds N] [--paired-window-steps S]
+                                 [--paired-lead-steps L]
 
 Writes DIR/input_pipeline.json and DIR/input_pipeline.png, prints progress on stderr and the
 Markdown results table (with the targets check) on stdout. Missed targets are reported, not
@@ -26,6 +28,7 @@ import tensorflow as tf  # pylint: disable=wrong-import-position
 
 from bench import data as data_lib  # pylint: disable=wrong-import-position
 from bench import measure as measure_lib  # pylint: disable=wrong-import-position
+from bench import paired_fit  # pylint: disable=wrong-import-position
 from bench import plot as plot_lib  # pylint: disable=wrong-import-position
 from bench import report  # pylint: disable=wrong-import-position
 from bench import variants as variants_lib  # pylint: disable=wrong-import-position
@@ -43,8 +46,16 @@ def _positive_int(text: str) -> int:
   return value
 
 
+def _non_negative_int(text: str) -> int:
+  value = int(text.replace('_', ''))
+  if value < 0:
+    raise argparse.ArgumentTypeError(f'must be >= 0, got {value}')
+  return value
+
+
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
   defaults = measure_lib.MeasureConfig()
+  paired_defaults = paired_fit.PairedConfig()
   parser = argparse.ArgumentParser(prog='python -m bench.input_pipeline',
                                    description=__doc__.split('\n\n')[0])
   parser.add_argument('--examples', type=_positive_int,
@@ -62,6 +73,15 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
   parser.add_argument('--python-timed-batches', type=_positive_int,
                       default=defaults.python_timed_batches,
                       help='the same for the variants that parse in Python')
+  parser.add_argument('--paired-rounds', type=_non_negative_int,
+                      default=paired_defaults.rounds,
+                      help='rounds of alternating fit windows, ceiling against each of our '
+                           'variants (0: none)')
+  parser.add_argument('--paired-window-steps', type=_positive_int,
+                      default=paired_defaults.window_steps, help='training steps per window')
+  parser.add_argument('--paired-lead-steps', type=_positive_int,
+                      default=paired_defaults.lead_steps,
+                      help='untimed steps before each window (drain prefetch buffers)')
   args = parser.parse_args(argv)
   try:
     args.variants = variants_lib.by_name(name.strip() for name in args.variants.split(',')
@@ -100,6 +120,27 @@ def _notes(data: data_lib.BenchData, variants, measurements) -> List[str]:
   return notes
 
 
+def _paired(args, data: data_lib.BenchData,
+            measurements) -> Optional[paired_fit.PairedResult]:
+  """The ceiling against each of our measured variants whose input keeps up with training, in
+  alternating windows, when the ceiling ran too."""
+  if not args.paired_rounds or paired_fit.CEILING not in measurements:
+    return None
+  ceiling_fit = measurements[paired_fit.CEILING].fit_ex_per_s
+  ours = [name for name, m in measurements.items()
+          if name.startswith(report.TUNED) and paired_fit.keeps_up(m.input_ex_per_s, ceiling_fit)]
+  if not ours:
+    return None
+  _log(f"paired fit: {paired_fit.CEILING} against {', '.join(ours)}, "
+       f'{args.paired_rounds} rounds of {args.paired_window_steps} steps ...')
+  result = paired_fit.measure(ours, data, paired_fit.PairedConfig(
+      batch_size=args.batch_size, rounds=args.paired_rounds,
+      window_steps=args.paired_window_steps, lead_steps=args.paired_lead_steps))
+  for name in ours:
+    _log(f'paired fit: {name} {result.median_ratio(name):.2f}x the ceiling (median)')
+  return result
+
+
 def main(argv: Optional[List[str]] = None) -> int:
   args = parse_args(argv)
   started = time.perf_counter()
@@ -129,7 +170,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     _log(f'{variant.name}: input-only {measurement.input_ex_per_s:,.0f} ex/s, '
          f'fit {measurement.fit_ex_per_s:,.0f} ex/s ({seconds[variant.name]}s)')
 
+  paired = _paired(args, data, measurements)
   extra = {
+      'paired_fit': paired.to_json() if paired else {},
       'protocol': {
           'repeats': config.repeats,
           'warmup_batches': config.warmup_batches,
@@ -139,6 +182,13 @@ def main(argv: Optional[List[str]] = None) -> int:
           'input_only': 'batches pulled in one tf.function (tf.data) or from the Keras '
                         'enqueuer (Sequence), after warm-up; examples/s per repeat',
           'fit': 'one model.fit; step end times from a callback; warm-up steps excluded',
+          'paired_fit': {'rounds': args.paired_rounds,
+                         'window_steps': args.paired_window_steps,
+                         'lead_steps': args.paired_lead_steps,
+                         'how': 'each variant keeps a live model and iterator; windows of '
+                                'Keras train-function steps rotate between the ceiling and '
+                                'the variants; ratio to the same round\'s ceiling window, '
+                                'median over rounds'},
       },
       'descriptions': {v.name: v.description for v in args.variants},
       'data': {'key': data.key, 'root': _display_path(data.root), 'shards': len(data.files),

@@ -9,6 +9,7 @@ from bench import variants as variants_lib
 from bench.measure import Measurement
 
 TUNED = 'tuned'
+PAIRED_CEILING = 'synthetic_ceiling'  # bench.paired_fit.CEILING
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,17 +92,25 @@ def best_keras_sequence(measurements: Dict[str, Measurement]) -> Optional[str]:
   return max(names, key=lambda n: measurements[n].input_ex_per_s) if names else None
 
 
-def check_targets(variants: Dict[str, Dict[str, float]]) -> List[Dict[str, object]]:
-  """Each target with its measured ratio and whether it is met (None: not measured)."""
+def check_targets(variants: Dict[str, Dict[str, float]],
+                  paired_fit: Optional[Dict[str, Dict[str, object]]] = None
+                  ) -> List[Dict[str, object]]:
+  """Each target with its measured ratio and whether it is met (None: not measured). A fit
+  target against the ceiling takes the paired measurement's median ratio when there is one
+  (bench/paired_fit.py: the separate fit runs are too far apart in time to compare)."""
   checks = []
   for target in TARGETS:
-    ratio = None
-    if target.numerator in variants and target.denominator in variants:
+    ratio, method = None, 'separate runs'
+    paired = (paired_fit or {}).get(target.numerator)
+    if (target.metric == 'fit_ex_per_s' and target.denominator == PAIRED_CEILING and paired):
+      ratio, method = paired['median_ratio_to_ceiling'], 'paired windows'
+    elif target.numerator in variants and target.denominator in variants:
       denominator = variants[target.denominator][target.metric]
       ratio = variants[target.numerator][target.metric] / denominator if denominator else None
     checks.append({
         'target': target.description,
         'metric': target.metric,
+        'method': method,
         'threshold': target.threshold,
         'ratio': ratio,
         'met': None if ratio is None else ratio >= target.threshold,
@@ -125,7 +134,7 @@ def build(machine: Dict[str, object], examples: int, batch_size: int,
       'examples': examples,
       'batch_size': batch_size,
       'variants': variants,
-      'targets': check_targets(variants),
+      'targets': check_targets(variants, extra.get('paired_fit')),
       'keras_sequence_best': best,
       'repeats': {name: {'input_ex_per_s': m.input_repeats, 'fit_ex_per_s': m.fit_repeats,
                          'timed_batches': m.timed_batches}
@@ -169,10 +178,21 @@ def markdown(results: Dict[str, object]) -> str:
                  f"| {_ratio(fit_share)} | {_ratio(speedup)} |")
   for name, message in results.get('errors', {}).items():
     lines.append(f'| {name} | failed: {message} | | | |')
+  paired = results.get('paired_fit') or {}
+  if paired:
+    lines += ['', f'Fit against the ceiling in alternating windows ({PAIRED_CEILING} and each '
+              'variant take turns, bench/paired_fit.py):', '',
+              '| Variant | Fit ex/s (median window) | Median ratio to the ceiling\'s window | '
+              'Range over rounds |', '| --- | ---: | ---: | ---: |']
+    for name, result in paired.items():
+      lines.append(f"| {name} | {_rate(result['median_ex_per_s'])} | "
+                   f"{_ratio(result['median_ratio_to_ceiling'])} | "
+                   f"{_ratio(min(result['ratios']))} - {_ratio(max(result['ratios']))} |")
   lines += ['', '| Target | Measured | Met |', '| --- | ---: | --- |']
   for check in results['targets']:
     met = {True: 'met', False: 'NOT met', None: 'not measured'}[check['met']]
-    lines.append(f"| {check['target']} | {_ratio(check['ratio'])} | {met} |")
+    how = ' (paired windows)' if check.get('method') == 'paired windows' else ''
+    lines.append(f"| {check['target']} | {_ratio(check['ratio'])}{how} | {met} |")
   notes = results.get('notes', [])
   if notes:
     lines.append('')

@@ -5,9 +5,15 @@ and which evaluates nothing when the candidate model is the blessed baseline its
 The latest-blessed-model resolver of the next run looks the blessing up by that stamp, so on
 Vertex (one ML Metadata store for every pipeline of a project) another pipeline's model can
 never become this pipeline's baseline. See components/pipeline_scope.py.
+
+TFMA decodes every feature of the schema it is given (all of them, types inferred per batch,
+when given none) into each example's extracts, though the models read serialized examples and
+the labels come from a signature. Given `decoded_features`, the Evaluator decodes only those
+(the schema's copy narrowed to them).
 """
 
-from typing import Any, Dict, List, Optional
+import os
+from typing import Any, Dict, List, Optional, Sequence
 
 import tensorflow_model_analysis as tfma
 from tfx import types
@@ -19,6 +25,7 @@ from tfx.types import artifact_utils
 from tfx.types import component_spec
 from tfx.types import standard_artifacts
 from tfx.types import standard_component_specs
+from tfx.utils import io_utils
 from tfx.utils import json_utils
 from tfx.utils import path_utils
 from tfx.utils import proto_utils
@@ -30,10 +37,15 @@ from components import unchanged_model
 from trainer import signatures
 
 
+DECODED_FEATURES_KEY = 'decoded_features'
+
+
 class ScopedEvaluatorSpec(standard_component_specs.EvaluatorSpec):
   PARAMETERS = {
       **standard_component_specs.EvaluatorSpec.PARAMETERS,
       pipeline_scope.PIPELINE_SCOPE_KEY: component_spec.ExecutionParameter(type=str),
+      # JSON list of the schema's features TFMA decodes; empty: all of the schema's.
+      DECODED_FEATURES_KEY: component_spec.ExecutionParameter(type=str, optional=True),
   }
 
 
@@ -46,10 +58,13 @@ class ScopedEvaluatorExecutor(direct_runner.ScaledDirectRunnerMixin, evaluator_e
          exec_properties: Dict[str, Any]) -> None:
     exec_properties = dict(exec_properties)
     scope = exec_properties.pop(pipeline_scope.PIPELINE_SCOPE_KEY, '')
+    decoded = json_utils.loads(exec_properties.pop(DECODED_FEATURES_KEY, None) or 'null')
     if unchanged_model.candidate_is_baseline(input_dict):
       unchanged_model.bless_unchanged(input_dict, output_dict)  # Nothing new: no TFMA run.
     else:
       self.scale_to_input(input_dict, standard_component_specs.EXAMPLES_KEY)
+      if decoded:
+        input_dict = narrowed_schema(input_dict, decoded, self._get_tmp_dir())
       super().Do(input_dict, output_dict, for_older_baseline(exec_properties, input_dict))
     blessing = artifact_utils.get_single_instance(
         output_dict[standard_component_specs.BLESSING_KEY])
@@ -78,15 +93,40 @@ def for_older_baseline(exec_properties: Dict[str, Any],
           standard_component_specs.EVAL_CONFIG_KEY: proto_utils.proto_to_json(eval_config)}
 
 
+def narrowed_schema(input_dict: Dict[str, List[types.Artifact]], features: Sequence[str],
+                    tmp_dir: str) -> Dict[str, List[types.Artifact]]:
+  """input_dict with its schema narrowed to `features`, written under tmp_dir. Unchanged without
+  a schema; names the schema lacks are an error (decoding nothing would decode everything)."""
+  schemas = input_dict.get(standard_component_specs.SCHEMA_KEY) or []
+  if not schemas:
+    return input_dict
+  schema = io_utils.SchemaReader().read(
+      io_utils.get_only_uri_in_dir(artifact_utils.get_single_uri(schemas)))
+  missing = sorted(set(features) - {feature.name for feature in schema.feature})
+  if missing:
+    raise ValueError(f'decoded_features {missing} are not in the schema at {schemas[0].uri}: '
+                     f'name features the schema has, or pass no decoded_features')
+  kept = [feature for feature in schema.feature if feature.name in features]
+  del schema.feature[:]
+  schema.feature.extend(kept)
+  narrowed = standard_artifacts.Schema()
+  narrowed.uri = os.path.join(tmp_dir, 'decoded_schema')
+  io_utils.write_pbtxt_file(os.path.join(narrowed.uri, 'schema.pbtxt'), schema)
+  return {**input_dict, standard_component_specs.SCHEMA_KEY: [narrowed]}
+
+
 class ScopedEvaluator(evaluator_component.Evaluator):
-  """Evaluator(examples, model, baseline_model, eval_config) plus `scope`, the pipeline name."""
+  """Evaluator(examples, model, baseline_model, eval_config) plus `scope`, the pipeline name,
+  and `schema` with `decoded_features` (see the module docstring)."""
 
   SPEC_CLASS = ScopedEvaluatorSpec
   EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(ScopedEvaluatorExecutor)
 
   def __init__(self, *, examples: types.BaseChannel, model: types.BaseChannel,
                eval_config: tfma.EvalConfig, scope: str,
-               baseline_model: Optional[types.BaseChannel] = None):
+               baseline_model: Optional[types.BaseChannel] = None,
+               schema: Optional[types.BaseChannel] = None,
+               decoded_features: Sequence[str] = ()):
     pipeline_scope.filter_clause(scope)  # Refuses a scope a filter cannot quote.
     # The stock Evaluator.__init__ builds its own EvaluatorSpec; this is the same spec for
     # these arguments (no slicing spec, thresholds, splits or module), plus the scope.
@@ -98,6 +138,7 @@ class ScopedEvaluator(evaluator_component.Evaluator):
         evaluation=types.Channel(type=standard_artifacts.ModelEvaluation),
         eval_config=eval_config,
         blessing=types.Channel(type=standard_artifacts.ModelBlessing),
-        schema=None, module_file=None, module_path=None,
-        **{pipeline_scope.PIPELINE_SCOPE_KEY: scope})
+        schema=schema, module_file=None, module_path=None,
+        **{pipeline_scope.PIPELINE_SCOPE_KEY: scope,
+           DECODED_FEATURES_KEY: json_utils.dumps(list(decoded_features))})
     base_beam_component.BaseBeamComponent.__init__(self, spec=spec)

@@ -184,7 +184,11 @@ def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
       model=trainer.outputs['model'],
       baseline_model=model_resolver.outputs['model'],
       eval_config=eval_config(dataset),
-      scope=settings.pipeline_name).with_id('Evaluator')
+      scope=settings.pipeline_name,
+      # The models read serialized examples and the labels come from transform_label: TFMA
+      # decodes the label column only, not every feature of each example.
+      schema=schema_gen.outputs['schema'],
+      decoded_features=[dataset.label.column]).with_id('Evaluator')
 
   # Both pushers skip a model that is the blessed baseline itself (nothing new: nothing pushed).
   if vertex and vertex.serving:

@@ -14,6 +14,7 @@ from absl import logging
 import tensorflow as tf
 
 from components import example_files
+from trainer import in_memory_input
 
 # TensorFlow wraps error messages in "{{function_node ...}} " and " [Op:...] name: ...".
 _TF_ERROR_WRAPPING = re.compile(r'\{\{.*?\}\}\s*|\s*\[Op:.*$', re.DOTALL)
@@ -46,6 +47,12 @@ class InputConfig:
   parse_after_batch: bool = True
   # None: non-deterministic order while training, deterministic in evaluation.
   deterministic: Optional[bool] = None
+  # Evaluation only: read at most this many examples, the first in the fixed order (0: all).
+  max_examples: int = 0
+  # Training only: parse the data once into columns held in memory and permute them each
+  # epoch (trainer/in_memory_input.py). None: when the data is cached and parsed after
+  # batching; True/False force it on/off.
+  in_memory: Optional[bool] = None
 
   def __post_init__(self):
     if not self.file_patterns:
@@ -61,6 +68,11 @@ class InputConfig:
     if not self.decompressed_size_ratio > 0:
       raise ValueError(
           f'decompressed_size_ratio must be > 0, got {self.decompressed_size_ratio!r}')
+    if self.max_examples < 0:
+      raise ValueError(f'max_examples must be >= 0, got {self.max_examples!r}')
+    if self.max_examples and self.is_training:
+      raise ValueError(f'max_examples ({self.max_examples}) bounds an evaluation pass; '
+                       f'training repeats its data: set train steps instead')
 
   @property
   def is_deterministic(self) -> bool:
@@ -189,6 +201,22 @@ def make_dataset(
       cycle_length=min(config.cycle_length, len(files)),
       num_parallel_calls=tf.data.AUTOTUNE,
       deterministic=deterministic)
+  if config.max_examples:
+    # Before the cache, so a cache holds only what is read.
+    dataset = dataset.take(config.max_examples)
+
+  if config.is_training and tf.executing_eagerly() and (
+      cache and config.parse_after_batch if config.in_memory is None else config.in_memory):
+    try:
+      columns, count = in_memory_input.load_columns(dataset, feature_spec, config.label_key)
+    except tf.errors.DataLossError:
+      check_shards(files, whole_files=True)  # Names the file when it can...
+      raise  # ...else TensorFlow's own error.
+    if count >= config.batch_size:
+      return _finish(in_memory_input.epochs(columns, count, config.batch_size,
+                                            config.label_key, config.seed), deterministic)
+    logging.info('%d training examples make no batch of %d in memory: streaming them', count,
+                 config.batch_size)
 
   if cache:
     # Cache serialized records after decompression: later epochs skip file reads and GZIP.
@@ -214,7 +242,10 @@ def make_dataset(
         num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=deterministic)
     dataset = dataset.batch(config.batch_size, drop_remainder=config.is_training)
+  return _finish(dataset, deterministic)
 
+
+def _finish(dataset: tf.data.Dataset, deterministic: bool) -> tf.data.Dataset:
   options = tf.data.Options()
   # Non-deterministic order is only allowed while training; evaluation stays repeatable.
   options.deterministic = deterministic

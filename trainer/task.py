@@ -86,8 +86,9 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset:
   # evaluates a distributed dataset for a fixed number of steps, and eval_steps may be None
   # (the whole split). Under multi-worker each worker evaluates the whole split (the metrics
   # are the same, the work is repeated) rather than risk workers running out at different steps.
-  eval_input = input_config(config, dataset, eval_files, config.eval_batch_size,
-                             is_training=False)
+  eval_input = dataclasses.replace(
+      input_config(config, dataset, eval_files, config.eval_batch_size, is_training=False),
+      max_examples=0 if eval_steps else config.max_eval_examples)
   strategy = distribution.strategy
 
   # Training data comes from a function so each input pipeline gets its InputContext and
@@ -114,9 +115,11 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset:
   ]
   if config.monitor_calibration_steps:
     # One batch of the real input, held in memory: the monitor's compute-only reference.
+    # Streamed: one batch needs neither the cache nor the columns in memory.
+    one_batch_input = dataclasses.replace(train_input, cache=False, in_memory=False)
     calibration_data = strategy.distribute_datasets_from_function(
-        lambda context: input_pipeline.make_dataset(train_input, feature_spec, context).take(
-            1).cache().repeat())
+        lambda context: input_pipeline.make_dataset(one_batch_input, feature_spec,
+                                                    context).take(1).cache().repeat())
     callbacks.append(input_monitor.InputMonitor(
         calibration_data, os.path.join(run_dir, 'input'),
         threshold=config.input_bound_threshold,

@@ -20,6 +20,7 @@ def test_tiny_run_writes_results_chart_and_table(tiny_data, tiny_data_dir, tmp_p
       [sys.executable, '-m', 'bench.input_pipeline', '--examples', str(TINY_EXAMPLES),
        '--batch-size', str(TINY_BATCH), '--repeats', '2', '--warmup-batches', '2',
        '--timed-batches', '4', '--python-timed-batches', '2',
+       '--paired-rounds', '3', '--paired-window-steps', '2', '--paired-lead-steps', '1',
        '--variants', 'synthetic_ceiling,tuned,tfx_default,keras_sequence,from_generator',
        '--output', str(output), '--data-dir', str(tiny_data_dir)],
       cwd=REPO_ROOT, capture_output=True, text=True, timeout=600, check=False)
@@ -46,6 +47,16 @@ def test_tiny_run_writes_results_chart_and_table(tiny_data, tiny_data_dir, tmp_p
   assert [target for target, value in met.items() if value is None] == [
       'tuned_no_cache input-only >= 1.3 x tfx_default']
   assert (output / 'input_pipeline.png').read_bytes().startswith(b'\x89PNG')
+
+  # The ceiling and tuned took turns: 3 windows each, tuned's ratio per round to the
+  # ceiling's window of that round; the fit target is judged on their median.
+  [paired] = results['paired_fit'].values()
+  assert list(results['paired_fit']) == ['tuned']
+  assert len(paired['ratios']) == len(paired['ex_per_s']) == 3
+  assert all(ratio > 0 for ratio in paired['ratios'])
+  [fit_target] = [check for check in results['targets'] if check['metric'] == 'fit_ex_per_s']
+  assert fit_target['method'] == 'paired windows'
+  assert fit_target['ratio'] == paired['median_ratio_to_ceiling']
 
   table = process.stdout
   assert '| Variant | Input-only ex/s | Fit ex/s |' in table

@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 from tfx.types import standard_artifacts
 from tfx.types import standard_component_specs
+from tfx.utils import io_utils
 from tfx.utils import proto_utils
 
 import datasets
@@ -69,3 +70,39 @@ def test_a_baseline_that_is_not_a_saved_model_fails_naming_the_path(tmp_path):
   with pytest.raises(OSError, match='missing'):
     scoped_evaluator.for_older_baseline(
         _properties(), {standard_component_specs.BASELINE_MODEL_KEY: [baseline]})
+
+
+def _schema_artifact(tmp_path):
+  schema = standard_artifacts.Schema()
+  schema.uri = str(tmp_path / 'schema')
+  io_utils.write_pbtxt_file(
+      str(tmp_path / 'schema' / 'schema.pbtxt'),
+      io_utils.SchemaReader().read(datasets.load('taxi').schema_path))
+  return schema
+
+
+def test_the_schema_is_narrowed_to_the_decoded_features(tmp_path):
+  examples = standard_artifacts.Examples()
+  inputs = {standard_component_specs.EXAMPLES_KEY: [examples],
+            standard_component_specs.SCHEMA_KEY: [_schema_artifact(tmp_path)]}
+  narrowed = scoped_evaluator.narrowed_schema(inputs, ['tips'], str(tmp_path / 'tmp'))
+  [schema] = narrowed[standard_component_specs.SCHEMA_KEY]
+  assert schema.uri.startswith(str(tmp_path / 'tmp'))
+  read = io_utils.SchemaReader().read(io_utils.get_only_uri_in_dir(schema.uri))
+  assert [feature.name for feature in read.feature] == ['tips']
+  assert narrowed[standard_component_specs.EXAMPLES_KEY] == [examples]
+  # The pipeline's schema artifact is left as it was.
+  original = inputs[standard_component_specs.SCHEMA_KEY][0]
+  assert len(io_utils.SchemaReader().read(
+      io_utils.get_only_uri_in_dir(original.uri)).feature) > 1
+
+
+def test_without_a_schema_nothing_is_narrowed(tmp_path):
+  inputs = {standard_component_specs.EXAMPLES_KEY: [standard_artifacts.Examples()]}
+  assert scoped_evaluator.narrowed_schema(inputs, ['tips'], str(tmp_path)) is inputs
+
+
+def test_a_decoded_feature_the_schema_lacks_fails_naming_it(tmp_path):
+  inputs = {standard_component_specs.SCHEMA_KEY: [_schema_artifact(tmp_path)]}
+  with pytest.raises(ValueError, match=r"decoded_features \['tip'\] are not in the schema"):
+    scoped_evaluator.narrowed_schema(inputs, ['tip', 'fare'], str(tmp_path / 'tmp'))

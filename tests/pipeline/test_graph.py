@@ -35,3 +35,11 @@ def test_eval_config_gates_each_task_on_its_metric():
   gated = [m for m in config.metrics_specs[0].metrics if m.HasField('threshold')]
   assert [m.class_name for m in gated] == ['MeanAbsoluteError']
   assert not config.options.include_default_metrics.value
+
+
+def test_evaluator_decodes_only_the_label(tmp_path):
+  components = _components(tmp_path)
+  evaluator = components['Evaluator']
+  assert json.loads(evaluator.exec_properties['decoded_features']) == ['tips']
+  [schema_channel] = [channel for key, channel in evaluator.inputs.items() if key == 'schema']
+  assert schema_channel.producer_component_id == components['ImportSchemaGen'].id

@@ -26,6 +26,7 @@ def test_unknown_keys_are_named():
     (dict(monitor_calibration_steps=-1), 'monitor_calibration_steps must be >= 0, got -1'),
     (dict(profile_steps=-2), 'profile_steps must be >= 0, got -2'),
     (dict(cache_budget_bytes=-1), 'cache_budget_bytes must be >= 0, got -1'),
+    (dict(max_eval_examples=-1), 'max_eval_examples must be >= 0, got -1'),
 ])
 def test_bad_train_config_is_rejected(overrides, message):
   with pytest.raises(ValueError, match=message):

@@ -56,8 +56,20 @@ def test_eval_is_deterministic_and_reads_every_example_once(shards):
   assert last_labels.shape == (2,)
 
 
+@pytest.mark.parametrize('cache', [True, False])
+def test_eval_max_examples_reads_the_same_first_examples_each_pass(shards, cache):
+  spec = synthetic.feature_spec(with_row_id=True)
+  everything = _row_ids(input_pipeline.make_dataset(_config(shards, batch_size=7), spec))
+  bounded = input_pipeline.make_dataset(
+      _config(shards, batch_size=7, max_examples=30, cache=cache), spec)
+  first, second = _row_ids(bounded), _row_ids(bounded)
+  assert first == second == everything[:30]
+
+
 def test_training_order_differs_between_passes(shards):
-  config = _config(shards, is_training=True, batch_size=10)
+  # Deterministic: the default lets the parse map hand out a batch of the second pass before
+  # the last of the first (about 1 run in 20 here), which would blur the boundary checked.
+  config = _config(shards, is_training=True, batch_size=10, deterministic=True)
   spec = synthetic.feature_spec(with_row_id=True)
   rows = _row_ids(input_pipeline.make_dataset(config, spec), batches=20)
   first_pass, second_pass = rows[:100], rows[100:]
@@ -205,6 +217,9 @@ def test_deterministic_override_applies_to_the_options(shards):
     (dict(cycle_length=-1), 'cycle_length must be >= 1, got -1'),
     (dict(cache_budget_bytes=-5), 'cache_budget_bytes must be >= 0, got -5'),
     (dict(decompressed_size_ratio=0.0), 'decompressed_size_ratio must be > 0, got 0.0'),
+    (dict(max_examples=-1), 'max_examples must be >= 0, got -1'),
+    (dict(max_examples=10, is_training=True),
+     r'max_examples \(10\) bounds an evaluation pass; training repeats its data'),
 ])
 def test_input_config_rejects_bad_values(overrides, message):
   with pytest.raises(ValueError, match=message):

@@ -24,10 +24,10 @@ def _config(**overrides):
   return TrainConfig(**values)
 
 
-def _train(config, train_pattern, eval_pattern, log_dir, train_steps):
+def _train(config, train_pattern, eval_pattern, log_dir, train_steps, eval_steps=None):
   distribution = strategy_lib.create(config, strategy_lib.Cluster())
   return distribution, task.train(distribution, config, taxi.TAXI, train_files=[train_pattern], eval_files=[eval_pattern],
-      feature_spec=synthetic.feature_spec(), train_steps=train_steps, eval_steps=None,
+      feature_spec=synthetic.feature_spec(), train_steps=train_steps, eval_steps=eval_steps,
       log_dir=log_dir)
 
 
@@ -55,7 +55,31 @@ def test_trains_profiles_monitors_and_saves(tmp_path):
   assert set(loaded.input) == set(model.input)
 
 
-def test_corruption_found_mid_training_names_the_file(tmp_path):
+@pytest.mark.parametrize('eval_steps', [None, 3])
+def test_in_training_evaluation_reads_at_most_max_eval_examples(tmp_path, eval_steps):
+  synthetic.write_shards(str(tmp_path / 'train'), 2, 20)
+  synthetic.write_shards(str(tmp_path / 'eval'), 2, 20, seed=1)
+  eval_pattern = str(tmp_path / 'eval' / '*.gz')
+  config = _config(monitor_calibration_steps=0, max_eval_examples=16)
+  _, model = _train(config, str(tmp_path / 'train' / '*.gz'), eval_pattern,
+                    str(tmp_path / 'logs'), train_steps=4, eval_steps=eval_steps)
+  last_evaluation = model.history.history['val_loss'][-1]
+  # The last evaluation ran on the trained weights: the same loss as evaluating the examples
+  # it read now. Without EvalArgs steps, the first 16 of the 40; with them, their 3 batches.
+  reads = input_pipeline.make_dataset(
+      task.input_config(config, taxi.TAXI, [eval_pattern], 16, is_training=False),
+      synthetic.feature_spec())
+  read = 16 if eval_steps is None else 48
+  first = model.evaluate(reads.unbatch().take(read).batch(16), verbose=0, return_dict=True)
+  every = model.evaluate(reads, verbose=0, return_dict=True)
+  assert last_evaluation == pytest.approx(first['loss'], rel=1e-5)
+  if eval_steps is None:
+    assert first['loss'] != pytest.approx(every['loss'], rel=1e-3)
+
+
+# Streamed (no cache: found mid-training) and held in memory (found while loading).
+@pytest.mark.parametrize('cache_budget_bytes', [0, 1 << 30])
+def test_corruption_found_mid_training_names_the_file(tmp_path, cache_budget_bytes):
   synthetic.write_shards(str(tmp_path / 'eval'), 1, 20, seed=1)
   # Uncompressed, so the up-front check reads the first record only and passes. (TF inflates a
   # small GZIP file's whole input buffer at once, so there it would fail up front instead.)
@@ -68,7 +92,7 @@ def test_corruption_found_mid_training_names_the_file(tmp_path):
     f.write(data[:middle] + b'\xff' * 16 + data[middle + 16:])
   input_pipeline.check_shards([bad])
   with pytest.raises(input_pipeline.CorruptShardError, match=bad):
-    _train(_config(monitor_calibration_steps=0, cache_budget_bytes=0),
+    _train(_config(monitor_calibration_steps=0, cache_budget_bytes=cache_budget_bytes),
            str(tmp_path / 'train' / '*.tfrecord'), str(tmp_path / 'eval' / '*.gz'),
            str(tmp_path / 'logs'), train_steps=40)
   assert good != bad
