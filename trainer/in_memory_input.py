@@ -4,9 +4,12 @@ permutation of every column and contiguous batch slices of it.
 Why (make_dataset uses this for training data that fits the cache budget): the streaming
 path's steady state still shuffles, batches and parses every example on every pass, on the
 cores the model trains on. `make bench`'s paired windows measured that path at 0.78x the
-in-memory ceiling's fit on 2 cores; with this one, 0.98x. Per-step gathers of random rows
-were tried first: 0.85x (one cache miss per row and feature, on the step's critical path);
-permuting whole columns once per epoch in a bulk op costs a fraction of that.
+in-memory ceiling's fit on 2 cores; this one at 0.94x-1.06x over four runs. Per-step gathers
+of random rows were tried first: 0.85x (one cache miss per row and feature, on the step's
+critical path); permuting whole columns once per epoch in a bulk op costs a fraction of that.
+
+Memory: the columns, plus one permuted copy while an epoch is sliced. The load runs eagerly
+when the dataset is made (a corrupt shard is named then, not mid-training).
 
 Shuffling is exact: every epoch is a fresh uniform permutation of all the examples (the
 streaming path shuffles within a 10,000-example buffer). The last `n % batch_size` examples

@@ -205,6 +205,9 @@ def make_dataset(
     # Before the cache, so a cache holds only what is read.
     dataset = dataset.take(config.max_examples)
 
+  # Training data that fits: parsed once into columns, permuted per epoch, so no step parses
+  # or shuffles on the cores the model trains on (trainer/in_memory_input.py). Loading needs
+  # eager execution; inside a graph the streaming path below is used.
   if config.is_training and tf.executing_eagerly() and (
       cache and config.parse_after_batch if config.in_memory is None else config.in_memory):
     try:
