@@ -35,17 +35,21 @@ PYTEST_WORKERS ?= 2
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
 
 # Tests marked `timing` judge wall-clock times: they run alone, after the parallel run. Both runs
-# always run; the target fails when either does.
+# always run; the target fails when either does. $(1): the marks selected (all when empty);
+# $(2): more pytest options for the parallel run.
+define pytest_with_timing_alone
+@$(PY) -m pytest tests -m "$(if $(1),$(1) and )not timing" $(PYTEST_PARALLEL) $(2); \
+  parallel=$$?; $(PY) -m pytest tests -m "$(if $(1),$(1) and )timing" -n 0; \
+  alone=$$?; exit $$(( parallel ? parallel : alone ))
+endef
+
 test: setup
-	@$(PY) -m pytest tests -m "not timing" $(PYTEST_PARALLEL) --durations=15; parallel=$$?; \
-	  $(PY) -m pytest tests -m timing -n 0; alone=$$?; exit $$(( parallel ? parallel : alone ))
+	$(call pytest_with_timing_alone,,--durations=15)
 
 # Unit tests only: no pipeline runs, trainings, compiles or installs in other processes (the
 # e2e and integration marks, pyproject.toml).
 test-fast: setup
-	@$(PY) -m pytest tests -m "not e2e and not integration and not timing" $(PYTEST_PARALLEL); \
-	  parallel=$$?; $(PY) -m pytest tests -m "timing and not e2e and not integration" -n 0; \
-	  alone=$$?; exit $$(( parallel ? parallel : alone ))
+	$(call pytest_with_timing_alone,not e2e and not integration)
 
 bench: setup
 	@$(PY) -m bench.input_pipeline

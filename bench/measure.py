@@ -142,13 +142,17 @@ class _StepClock(tf.keras.callbacks.Callback):
     self.times.append(time.perf_counter())
 
 
+def seeded_model(config: ModelConfig) -> tf.keras.Model:
+  """The benchmark's model, with the same initial weights for every variant."""
+  tf.keras.utils.set_random_seed(0)
+  return model_lib.build_keras_model(datasets.load('taxi'), config)
+
+
 def measure_fit(variant: variants_lib.Variant, source, config: MeasureConfig,
                 timed_steps: int) -> List[float]:
   """Fit examples/s per repeat: windows of `timed_steps` steps after the warm-up steps."""
   warmup = config.warmup_batches
-  # Same initial weights for every variant.
-  tf.keras.utils.set_random_seed(0)
-  model = model_lib.build_keras_model(datasets.load('taxi'), config.model)
+  model = seeded_model(config.model)
   clock = _StepClock()
   extra = {}
   if isinstance(source, tf.keras.utils.Sequence):

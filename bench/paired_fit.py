@@ -26,13 +26,12 @@ from typing import Dict, List, Sequence
 
 import tensorflow as tf
 
-import datasets
+from bench import measure as measure_lib
 from bench import variants as variants_lib
 from bench.data import BenchData
-from trainer import model as model_lib
 from trainer.config import ModelConfig
 
-CEILING = 'synthetic_ceiling'
+CEILING = variants_lib.CEILING
 # Input-only throughput over the ceiling's fit from which a variant is paired (see above).
 KEEPS_UP = 2.0
 
@@ -84,8 +83,7 @@ class _Trainer:
     if variants_lib.caches(variant, data, config.batch_size):
       for _ in range(data.examples // config.batch_size):  # Completes the cache.
         next(self._iterator)
-    tf.keras.utils.set_random_seed(0)  # Same initial weights for every variant.
-    model = model_lib.build_keras_model(datasets.load('taxi'), config.model)
+    model = measure_lib.seeded_model(config.model)
     self._step = model.make_train_function()
     self.train(config.warmup_steps)  # Tracing, thread pools, buffers.
 

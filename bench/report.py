@@ -9,7 +9,6 @@ from bench import variants as variants_lib
 from bench.measure import Measurement
 
 TUNED = 'tuned'
-PAIRED_CEILING = 'synthetic_ceiling'  # bench.paired_fit.CEILING
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,7 +22,7 @@ class Target:
 
 
 TARGETS = (
-    Target('tuned fit >= 0.95 x synthetic_ceiling fit', TUNED, 'synthetic_ceiling',
+    Target(f'tuned fit >= 0.95 x {variants_lib.CEILING} fit', TUNED, variants_lib.CEILING,
            'fit_ex_per_s', 0.95),
     Target('tuned input-only >= 3 x tfx_default', TUNED, 'tfx_default', 'input_ex_per_s', 3.0),
     Target('tuned_no_cache input-only >= 1.3 x tfx_default', 'tuned_no_cache', 'tfx_default',
@@ -102,7 +101,7 @@ def check_targets(variants: Dict[str, Dict[str, float]],
   for target in TARGETS:
     ratio, method = None, 'separate runs'
     paired = (paired_fit or {}).get(target.numerator)
-    if (target.metric == 'fit_ex_per_s' and target.denominator == PAIRED_CEILING and paired):
+    if (target.metric == 'fit_ex_per_s' and target.denominator == variants_lib.CEILING and paired):
       ratio, method = paired['median_ratio_to_ceiling'], 'paired windows'
     elif target.numerator in variants and target.denominator in variants:
       denominator = variants[target.denominator][target.metric]
@@ -158,7 +157,7 @@ def _ratio(value: Optional[float]) -> str:
 def markdown(results: Dict[str, object]) -> str:
   """The throughput table and the targets check, in Markdown."""
   variants = results['variants']
-  ceiling = variants.get('synthetic_ceiling', {}).get('fit_ex_per_s')
+  ceiling = variants.get(variants_lib.CEILING, {}).get('fit_ex_per_s')
   tuned_input = variants.get(TUNED, {}).get('input_ex_per_s')
   lines = [
       f"{results['examples']:,} transformed taxi examples, batch size {results['batch_size']}, "
@@ -180,7 +179,7 @@ def markdown(results: Dict[str, object]) -> str:
     lines.append(f'| {name} | failed: {message} | | | |')
   paired = results.get('paired_fit') or {}
   if paired:
-    lines += ['', f'Fit against the ceiling in alternating windows ({PAIRED_CEILING} and each '
+    lines += ['', f'Fit against the ceiling in alternating windows ({variants_lib.CEILING} and each '
               'variant take turns, bench/paired_fit.py):', '',
               '| Variant | Fit ex/s (median window) | Median ratio to the ceiling\'s window | '
               'Range over rounds |', '| --- | ---: | ---: | ---: |']

@@ -19,6 +19,7 @@ from trainer import input_pipeline
 import datasets
 
 LABEL_KEY = datasets.load('taxi').label_key
+CEILING = 'synthetic_ceiling'  # The in-memory upper bound the fit targets are judged against.
 Source = Union[tf.data.Dataset, tf.keras.utils.Sequence]
 
 
@@ -137,7 +138,7 @@ def _from_generator(data: BenchData, batch_size: int) -> Source:
 
 # Report order: the ceiling first, then ours, the baselines, our ablations.
 VARIANTS: Tuple[Variant, ...] = (
-    Variant('synthetic_ceiling', 'one real batch repeated from memory (upper bound)',
+    Variant(CEILING, 'one real batch repeated from memory (upper bound)',
             _synthetic_ceiling),
     Variant('tuned', 'trainer.input_pipeline.make_dataset (ours)', _tuned({}),
             input_overrides={}),
