@@ -32,9 +32,9 @@ def transform_features(inputs, dataset: Dataset) -> Dict[str, tf.Tensor]:
 
 def _feature(value, column: Column) -> tf.Tensor:
   if column.role == 'numeric':
-    return tft.scale_to_z_score(_fill_with_mean(value))
+    return _z_score(value)
   if column.role == 'bucketized':
-    return tft.bucketize(_fill_with_mean(value), column.buckets)
+    return _bucketize(value, column.buckets)
   if column.role == 'vocabulary':
     value = fill_in_missing(value, '' if value.dtype == tf.string else -1)
     if value.dtype != tf.string:
@@ -73,12 +73,42 @@ def _label(inputs, dataset: Dataset) -> tf.Tensor:
   return table.lookup(value)
 
 
-def _fill_with_mean(value) -> tf.Tensor:
-  """Floats, a missing value replaced by the column's mean over the data (z-score 0)."""
-  if isinstance(value, tf.sparse.SparseTensor):
-    mean = tft.mean(tf.cast(value.values, tf.float32))
-    return fill_in_missing(tf.sparse.map_values(tf.cast, value, tf.float32), mean)
-  return tf.cast(tf.reshape(value, [-1]), tf.float32)
+# A missing numeric value counts as the column's mean. Both functions below need only
+# analyzers of the raw values, so TFT analyzes the data in one pass. Analyzing the mean-filled
+# column instead (tft.scale_to_z_score / tft.bucketize of it) needs the mean first: a second
+# pass over the whole input, for every column that can be empty.
+
+
+def _z_score(value) -> tf.Tensor:
+  """tft.scale_to_z_score of the mean-filled column: a missing value scores 0.
+
+  Filling with the mean leaves the mean as it is and adds no squared deviation, so the filled
+  column's (biased) variance is the present values' times the share of rows that have one.
+  """
+  if not isinstance(value, tf.sparse.SparseTensor):
+    return tft.scale_to_z_score(tf.cast(tf.reshape(value, [-1]), tf.float32))
+  values = tf.cast(value.values, tf.float32)
+  mean = tft.mean(values)
+  present_share = (tf.cast(tft.size(values), tf.float32)
+                   / tf.cast(tft.size(tf.zeros(value.dense_shape[:1])), tf.float32))
+  deviation = fill_in_missing(tf.sparse.map_values(tf.cast, value, tf.float32), mean) - mean
+  # As scale_to_z_score: a column without spread is only centred.
+  std = tf.sqrt(tft.var(values) * present_share)
+  return tf.where(tf.not_equal(std, 0), deviation / std, deviation)
+
+
+def _bucketize(value, num_buckets: int) -> tf.Tensor:
+  """Quantile bucket ids; a missing value is put in the mean's bucket.
+
+  The boundaries are quantiles of the values present (as tft.bucketize computes them, same
+  epsilon): the filled-in means do not move them.
+  """
+  if not isinstance(value, tf.sparse.SparseTensor):
+    return tft.bucketize(tf.cast(tf.reshape(value, [-1]), tf.float32), num_buckets)
+  values = tf.cast(value.values, tf.float32)
+  boundaries = tft.quantiles(values, num_buckets, epsilon=min(1.0 / num_buckets, 0.01))
+  filled = fill_in_missing(tf.sparse.map_values(tf.cast, value, tf.float32), tft.mean(values))
+  return tft.apply_buckets(filled, boundaries)
 
 
 def fill_in_missing(value, default) -> tf.Tensor:

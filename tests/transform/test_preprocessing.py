@@ -4,6 +4,7 @@ each feature role, and each task's label."""
 import functools
 import tempfile
 
+import apache_beam as beam
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -162,3 +163,40 @@ def test_label_expression_over_columns():
   rows = _run_small(_small('binary', {'column': 'price', 'expression': 'price > 2 * size'}))
   # 2.5 > 2; 7.5 > 6; missing price and size count as 0 (0 > 0 is false); 4 > 4 is false.
   assert [row['price_xf'] for row in rows] == [1, 1, 0, 0]
+
+
+def test_missing_numeric_value_scores_as_the_filled_column_would():
+  rows = _run_small(_small('binary', {'column': 'sold'}))
+  # size 1, 3, missing, 2: filled with the mean 2, the column is 1, 3, 2, 2, whose (biased)
+  # variance is 0.5; the z-scores are those of the filled column, not of the three present.
+  filled = np.array([1.0, 3.0, 2.0, 2.0])
+  expected = (filled - filled.mean()) / filled.std()
+  assert [row['size_xf'] for row in rows] == pytest.approx(expected, abs=1e-6)
+
+
+def test_missing_bucketized_value_is_in_the_mean_bucket_and_moves_no_boundary():
+  rows = [dict(row, weight=weight) for row, weight in
+          zip(_ROLE_ROWS * 3, [[1.0], [2.0], [], [3.0], [4.0], [5.0], [], [6.0], [7.0], [8.0],
+                                  [], [9.0]])]
+  dataset = _small('binary', {'column': 'sold'})
+  metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(_SPEC))
+  weights = [row['weight_xf'] for row in _transform(
+      [{key: np.array(value) for key, value in row.items()} for row in rows], dataset, metadata)]
+  # Present values 1..9 in 3 buckets: boundaries 4 and 7. Were the three filled-in means (5)
+  # counted, the twelve values would put 4 in the first bucket.
+  assert [weights[i] for i in (0, 1, 3, 4, 5, 7, 8, 9, 11)] == [0, 0, 0, 1, 1, 1, 2, 2, 2]
+  assert [weights[i] for i in (2, 6, 10)] == [1, 1, 1]
+
+
+def test_the_data_is_analyzed_in_one_pass():
+  # Every TFT phase is a pass over the whole input; columns that can be empty (sparse) must not
+  # add one.
+  fn = functools.partial(preprocessing_fn, custom_config=taxi.TAXI.to_custom_config())
+  metadata = dataset_metadata.DatasetMetadata(tfdv.load_schema_text(taxi.TAXI.schema_path))
+  pipeline = beam.Pipeline()
+  with tempfile.TemporaryDirectory() as temp_dir, tft_beam.Context(temp_dir=temp_dir):
+    _ = (pipeline | beam.Create(ROWS), metadata) | tft_beam.AnalyzeDataset(fn)
+  labels = [transform.unique_name
+            for transform in pipeline.to_runner_api().components.transforms.values()]
+  assert any('[Phase0]' in label for label in labels)
+  assert not any('[Phase1]' in label for label in labels)
