@@ -22,31 +22,22 @@ from tfx.components.statistics_gen import executor as statistics_gen_executor
 from tfx.dsl.components.base import executor_spec
 from tfx.types import standard_component_specs
 
+from pipeline.beam_args import flag_value, runner_name
+
 # Inputs of at least this many bytes of (compressed) examples run on every core: about 500k
 # taxi rows (42 bytes an example gzipped: 150k rows are 6 MiB, 1.5M rows 60 MiB). Measured on
 # 2 cores (README, "The whole pipeline at scale"): at 150k rows every core made no component
 # faster (the whole run 97 s against 89 s in-process); at 1.5M it halved the Evaluator and cut
 # Transform by a third. The crossover in between was not measured.
 MULTI_PROCESSING_MIN_BYTES = 20 << 20
-_DIRECT_RUNNERS = ('DirectRunner', 'direct', 'BundleBasedDirectRunner', 'SwitchingDirectRunner')
-
-
-def flag_value(beam_args: Sequence[str], name: str):
-  """The value of `--name=value` or `--name value` in beam_args (the last one wins), else None."""
-  value = None
-  for index, arg in enumerate(beam_args):
-    if arg.startswith(f'--{name}='):
-      value = arg.split('=', 1)[1]
-    elif arg == f'--{name}' and index + 1 < len(beam_args):
-      value = beam_args[index + 1]
-  return value
+_DIRECT_RUNNERS = ('directrunner', 'bundlebaseddirectrunner', 'switchingdirectrunner')
 
 
 def scaled_args(beam_args: Sequence[str], input_bytes: int) -> List[str]:
   """beam_args, plus the DirectRunner's running mode for `input_bytes` of input when neither
   the runner nor the mode is set otherwise."""
-  runner = flag_value(beam_args, 'runner')
-  if runner and runner.split('.')[-1] not in _DIRECT_RUNNERS:
+  runner = runner_name(beam_args)
+  if runner and runner not in _DIRECT_RUNNERS:
     return list(beam_args)
   if flag_value(beam_args, 'direct_running_mode') is not None:
     return list(beam_args)

@@ -62,9 +62,9 @@ class TrainConfig:
   # TF Profiler trace of this many training steps from profile_start_step (0: no trace).
   profile_steps: int = 0
   profile_start_step: int = 10
-  # The in-training evaluations (the run report's eval curve) read at most this many examples
-  # of the eval split, the same ones each time (0: the whole split). The Evaluator computes
-  # the blessing's metrics on the whole split. At 1.5M rows, five passes over the 496k-row
+  # The in-training evaluations (the run report's eval curve; the Tuner's trials) read at most
+  # this many examples of the eval split, the same ones each time (0: the whole split). The
+  # Evaluator computes the blessing's metrics on the whole split. At 1.5M rows, five passes over the 496k-row
   # eval split took 25 s of the Trainer's 36 s; a point over 50k examples has a standard
   # error of about 0.0015 in accuracy. An EvalArgs num_steps set in the pipeline wins.
   max_eval_examples: int = 50_000

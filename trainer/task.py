@@ -86,9 +86,7 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset:
   # evaluates a distributed dataset for a fixed number of steps, and eval_steps may be None
   # (the whole split). Under multi-worker each worker evaluates the whole split (the metrics
   # are the same, the work is repeated) rather than risk workers running out at different steps.
-  eval_input = dataclasses.replace(
-      input_config(config, dataset, eval_files, config.eval_batch_size, is_training=False),
-      max_examples=0 if eval_steps else config.max_eval_examples)
+  eval_input = eval_input_config(config, dataset, eval_files, eval_steps)
   strategy = distribution.strategy
 
   # Training data comes from a function so each input pipeline gets its InputContext and
@@ -174,3 +172,12 @@ def input_config(config: TrainConfig, dataset: Dataset, file_patterns: Sequence[
       label_key=dataset.label_key,
       cycle_length=config.cycle_length,
       cache_budget_bytes=config.cache_budget_bytes)
+
+
+def eval_input_config(config: TrainConfig, dataset: Dataset, file_patterns: Sequence[str],
+                      eval_steps: Optional[int]) -> input_pipeline.InputConfig:
+  """The input of evaluations during training (and of the Tuner's trials): global batches of
+  the first max_eval_examples examples, unless EvalArgs' steps say how many to read."""
+  return dataclasses.replace(
+      input_config(config, dataset, file_patterns, config.eval_batch_size, is_training=False),
+      max_examples=0 if eval_steps else config.max_eval_examples)

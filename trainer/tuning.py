@@ -62,8 +62,7 @@ def tuner_fn(fn_args: FnArgs) -> TunerFnResult:
   if steps is None:
     config, steps = sizing.fit_to_rows(config, sizing.count_records(fn_args.train_files))
   train_input = task.input_config(config, dataset, fn_args.train_files, config.batch_size, True)
-  eval_input = task.input_config(config, dataset, fn_args.eval_files, config.eval_batch_size,
-                                 False)
+  eval_input = task.eval_input_config(config, dataset, fn_args.eval_files, fn_args.eval_steps)
   moments = (sizing.label_moments(train_input, feature_spec)
              if dataset.task == 'regression' else None)
   goal = objective(dataset)

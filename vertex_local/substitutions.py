@@ -19,6 +19,7 @@ import shlex
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
+from pipeline.beam_args import runner_name
 from pipeline.local.config import LOCAL_BEAM_ARGS
 from trainer.config import GPU_STAND_IN_ENV, TPU_STAND_IN_ENV
 
@@ -89,7 +90,7 @@ class Substitutions:
       command[0] = self.use('image', image, self.python,
                             'no container engine: the venv stands in for the image')
     own, beam = split_beam_args(args)
-    if any(arg in ('--runner=DataflowRunner', '--runner=dataflow') for arg in beam):
+    if runner_name(beam) == 'dataflowrunner':
       self.use('beam', ' '.join(shlex.quote(a) for a in beam), ' '.join(LOCAL_BEAM_ARGS),
                'Dataflow cannot be reached: the local DirectRunner, as `make run`')
       beam = list(LOCAL_BEAM_ARGS)

@@ -29,15 +29,11 @@ def test_a_mode_or_another_runner_set_by_the_user_is_kept(args):
   assert direct_runner.scaled_args(args, BIG) == args
 
 
-@pytest.mark.parametrize('runner', ['DirectRunner', 'direct'])
+@pytest.mark.parametrize('runner', ['DirectRunner', 'direct', 'Direct',
+                                    'apache_beam.runners.direct.direct_runner.DirectRunner'])
 def test_the_direct_runner_named_explicitly_is_still_scaled(runner):
   assert '--direct_running_mode=multi_processing' in direct_runner.scaled_args(
       [f'--runner={runner}'], BIG)
-
-
-def test_flag_value_takes_the_last_of_either_spelling():
-  assert direct_runner.flag_value(['--runner=A', '--runner', 'B'], 'runner') == 'B'
-  assert direct_runner.flag_value(['--runner_v2'], 'runner') is None
 
 
 def test_examples_bytes_sums_every_split(tmp_path):

@@ -1,10 +1,16 @@
-"""trainer/tuning.py: hyperparameters applied to the model config; the objective per task."""
+"""trainer/tuning.py: hyperparameters applied to the model config; the objective per task;
+how much of the eval split a trial reads."""
 
+from google.protobuf import text_format
 import pytest
+from tensorflow_transform.tf_metadata import schema_utils
+from tfx.components.trainer.fn_args_utils import FnArgs
 
 import datasets
+from tests import taxi
+from tests.trainer import synthetic
 from trainer import tuning
-from trainer.config import ModelConfig
+from trainer.config import ModelConfig, TrainConfig
 
 
 def test_tuned_values_replace_the_configs():
@@ -33,3 +39,38 @@ def test_every_search_value_is_a_valid_model_config():
 def test_the_pipeline_passes_the_trial_count_under_the_key_the_tuner_reads():
   from pipeline import graph  # pylint: disable=import-outside-toplevel
   assert graph.TUNER_TRIALS_KEY == tuning.TRIALS_KEY
+
+
+def _corrupt_after(path: str, good_records: int) -> None:
+  """Cuts `path` (uncompressed TFRecords) after its first good_records and appends garbage."""
+  data = open(path, 'rb').read()
+  offset = 0
+  for _ in range(good_records):
+    length = int.from_bytes(data[offset:offset + 8], 'little')
+    offset += 8 + 4 + length + 4
+  with open(path, 'wb') as f:
+    f.write(data[:offset] + b'\xff' * 64)
+
+
+@pytest.mark.parametrize('max_eval_examples, status', [(16, 'COMPLETED'), (0, 'FAILED')])
+def test_trials_validate_on_at_most_max_eval_examples(tmp_path, max_eval_examples, status):
+  synthetic.write_shards(str(tmp_path / 'train'), 2, 32)
+  [eval_file] = synthetic.write_shards(str(tmp_path / 'eval'), 1, 40, compression='none')
+  # Past the 16th example the eval split is garbage: only a trial that reads at most 16 of it
+  # completes.
+  _corrupt_after(eval_file, 16)
+  graph_dir = tmp_path / 'transform_graph' / 'transformed_metadata'
+  graph_dir.mkdir(parents=True)
+  (graph_dir / 'schema.pbtxt').write_text(text_format.MessageToString(
+      schema_utils.schema_from_feature_spec(synthetic.feature_spec())))
+  config = TrainConfig(batch_size=8, eval_batch_size=8, monitor_calibration_steps=0,
+                       max_eval_examples=max_eval_examples, model=ModelConfig(hidden_units=(8,)))
+  fn_args = FnArgs(
+      train_files=[str(tmp_path / 'train' / '*.gz')], eval_files=[eval_file],
+      transform_graph_path=str(tmp_path / 'transform_graph'), working_dir=str(tmp_path / 'tuner'),
+      train_steps=2, eval_steps=None,
+      custom_config={**config.to_custom_config(), **taxi.TAXI.to_custom_config(),
+                     tuning.TRIALS_KEY: 1})
+  result = tuning.tuner_fn(fn_args)
+  result.tuner.search(**result.fit_kwargs)
+  assert [trial.status for trial in result.tuner.oracle.trials.values()] == [status]

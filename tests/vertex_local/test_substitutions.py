@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from pipeline.local.config import LOCAL_BEAM_ARGS
 from vertex_local import caching
 from vertex_local.store import StoredArtifact
@@ -35,6 +37,20 @@ def test_dataflow_args_become_the_local_runner_args(tmp_path):
                   '--json_serialized_invocation_args', '{"u": "gs://b/x"}',
                   *LOCAL_BEAM_ARGS]
   assert {s['kind'] for s in subs.listing()} == {'image', 'beam'}
+
+
+@pytest.mark.parametrize('runner', [['--runner', 'DataflowRunner'], ['--runner=dataflow'],
+                                    ['--runner=apache_beam.runners.dataflow.DataflowRunner']])
+def test_dataflow_in_any_spelling_runs_on_the_local_direct_runner(tmp_path, runner):
+  subs = _substitutions(tmp_path)
+  argv = subs.command('img:latest', ['python', '-m', 'x'], [*runner, '--project=p'])
+  assert argv == ['/venv/bin/python', '-m', 'x', *LOCAL_BEAM_ARGS]
+
+
+def test_beam_args_without_dataflow_are_kept(tmp_path):
+  argv = _substitutions(tmp_path).command('img:latest', ['python', '-m', 'x'],
+                                          ['--runner=DirectRunner', '--direct_num_workers=1'])
+  assert argv[3:] == ['--runner=DirectRunner', '--direct_num_workers=1']
 
 
 def test_accelerators_get_cpu_stand_ins(tmp_path):

@@ -175,7 +175,8 @@ def _training(page: Page) -> str:
                default=0)
   steps = f'; {view.train_steps} training steps' if view.train_steps else ''
   intro = (f'Loss and metrics per {view.axis} for train and eval, from the Trainer\'s '
-           f'TensorBoard logs ({logged} {view.axis}(s) logged{steps}).')
+           f'TensorBoard logs ({logged} {view.axis}(s) logged{steps}). '
+           f'{view.eval_scope[:1].upper()}{view.eval_scope[1:]}.')
   if view.axis == 'epoch' and logged <= 1:
     intro += (' Keras logs once per epoch and this run trained one epoch, so there is one '
               'value per split.')

@@ -46,6 +46,7 @@ class TrainingView:
   threshold: float
   verdict: str
   train_steps: Optional[int] = None  # the Trainer's train_args.num_steps
+  eval_scope: str = ''  # which examples of the eval split the eval curve is over
 
 
 def training(scalars: Dict[str, Dict[str, List[readers.Scalar]]],
@@ -74,7 +75,8 @@ def training(scalars: Dict[str, Dict[str, List[readers.Scalar]]],
                                              for s in evaluated[eval_tag.format(name)]]))
   monitor = scalars.get('input', {})
   shares = [(s.step + 1, s.value) for s in monitor.get(_WAIT_SHARE_TAG, [])]
-  threshold = _input_bound_threshold(trainer_parameters)
+  config = _train_config(trainer_parameters)
+  threshold = config.input_bound_threshold
 
   def last_ms(tag: str) -> Optional[float]:
     return monitor[tag][-1].value * 1e3 if monitor.get(tag) else None
@@ -89,23 +91,38 @@ def training(scalars: Dict[str, Dict[str, List[readers.Scalar]]],
                f'(threshold {threshold:.0%})')
   return TrainingView(axis, metrics, shares, last_ms('input/step_seconds'),
                       last_ms('input/compute_seconds'), threshold, verdict,
-                      _train_steps(trainer_parameters))
+                      _num_steps(trainer_parameters, 'train_args'),
+                      _eval_scope(config, _num_steps(trainer_parameters, 'eval_args')))
 
 
-def _train_steps(trainer_parameters: Dict[str, Any]) -> Optional[int]:
+def _num_steps(trainer_parameters: Dict[str, Any], args: str) -> Optional[int]:
+  """The Trainer's train_args or eval_args num_steps, when set."""
   try:
-    return int(json.loads(trainer_parameters.get('train_args') or '{}')['num_steps'])
+    return int(json.loads(trainer_parameters.get(args) or '{}')['num_steps']) or None
   except (json.JSONDecodeError, KeyError, TypeError, ValueError):
     return None
 
 
-def _input_bound_threshold(trainer_parameters: Dict[str, Any]) -> float:
+def _train_config(trainer_parameters: Dict[str, Any]):
+  """The run's TrainConfig (the defaults when the parameters do not hold a valid one)."""
   from trainer.config import TrainConfig  # pylint: disable=import-outside-toplevel
   try:
-    custom = json.loads(trainer_parameters.get('custom_config') or '{}')
-    return float(custom['train_config']['input_bound_threshold'])
-  except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-    return TrainConfig().input_bound_threshold
+    return TrainConfig.from_custom_config(
+        json.loads(trainer_parameters.get('custom_config') or '{}'))
+  except (json.JSONDecodeError, AttributeError, TypeError, ValueError):
+    return TrainConfig()
+
+
+def _eval_scope(config, eval_steps: Optional[int]) -> str:
+  """Which examples the in-training evaluations read (trainer/task.eval_input_config)."""
+  if eval_steps:
+    return (f'eval: {eval_steps} batch(es) of {config.eval_batch_size} examples of the eval '
+            f'split (EvalArgs num_steps)')
+  if config.max_eval_examples:
+    return (f'eval: at most the first {config.max_eval_examples:,} examples of the eval split, '
+            f'the same at every evaluation (train_config max_eval_examples); the Evaluator\'s '
+            f'metrics cover the whole split')
+  return 'eval: the whole eval split'
 
 
 @dataclasses.dataclass

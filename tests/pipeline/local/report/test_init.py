@@ -26,7 +26,8 @@ def test_local_run_report_shows_every_section_from_mlmd(home, uris):
   assert text.count('<svg') >= 6
   for expected in ('run-2', 'Taxi Affiliation Services', 'drift L-infinity &lt;= 0.2',
                    '0.3000', 'not input-bound: 5%', '(threshold 30%)', '&gt;= 0.6; no worse '
-                   'than the baseline', 'trip_start_hour=8', '/serving/chicago-taxi/1795988073'):
+                   'than the baseline', 'trip_start_hour=8', '/serving/chicago-taxi/1795988073',
+                   'Eval: at most the first 50,000 examples of the eval split'):
     assert expected in text, expected
   assert 'not shown:' not in text
 

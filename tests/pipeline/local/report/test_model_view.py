@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from pipeline.local.report import model_view
 from pipeline.local.report import readers
 from tests.pipeline.local.report import fixtures
@@ -24,6 +26,20 @@ def test_training_per_epoch_with_the_input_monitors_verdict(uris):
       ('train', [(1, 0.6), (2, 0.4)]), ('eval', [(1, 0.65), (2, 0.5)])]
   assert view.threshold == 0.3 and view.verdict.startswith('not input-bound: 5% ')
   assert round(view.step_ms, 3) == 4.0
+  assert view.eval_scope.startswith('eval: at most the first 50,000 examples of the eval split')
+
+
+@pytest.mark.parametrize('train_config, eval_args, scope', [
+    ({'max_eval_examples': 1000}, None, 'eval: at most the first 1,000 examples'),
+    ({'max_eval_examples': 0}, None, 'eval: the whole eval split'),
+    ({'eval_batch_size': 64}, '{"num_steps": 3}', 'eval: 3 batch(es) of 64 examples'),
+])
+def test_training_says_which_eval_examples_the_curve_is_over(uris, train_config, eval_args,
+                                                             scope):
+  parameters = {'custom_config': json.dumps({'train_config': train_config}),
+                **({'eval_args': eval_args} if eval_args else {})}
+  view = model_view.training(readers.scalars(str(uris['model_run'])), parameters)
+  assert view.eval_scope.startswith(scope)
 
 
 def test_training_flags_an_input_bound_run_against_the_default_threshold(tmp_path):
