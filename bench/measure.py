@@ -16,7 +16,7 @@ import datasets
 from bench import variants as variants_lib
 from bench.data import BenchData
 from trainer import model as model_lib
-from trainer.config import ModelConfig
+from trainer.config import ModelConfig, check_at_least
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,10 +32,8 @@ class MeasureConfig:
   model: ModelConfig = ModelConfig()
 
   def __post_init__(self):
-    for name in ('batch_size', 'repeats', 'warmup_batches', 'timed_batches',
-                 'python_timed_batches'):
-      if getattr(self, name) < 1:
-        raise ValueError(f'{name} must be >= 1, got {getattr(self, name)!r}')
+    check_at_least(self, 1, ('batch_size', 'repeats', 'warmup_batches', 'timed_batches',
+                             'python_timed_batches'))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -29,7 +29,7 @@ import tensorflow as tf
 from bench import measure as measure_lib
 from bench import variants as variants_lib
 from bench.data import BenchData
-from trainer.config import ModelConfig
+from trainer.config import ModelConfig, check_at_least
 
 CEILING = variants_lib.CEILING
 # Input-only throughput over the ceiling's fit from which a variant is paired (see above).
@@ -50,9 +50,8 @@ class PairedConfig:
   model: ModelConfig = ModelConfig()
 
   def __post_init__(self):
-    for name in ('batch_size', 'rounds', 'window_steps', 'lead_steps', 'warmup_steps'):
-      if getattr(self, name) < 1:
-        raise ValueError(f'{name} must be >= 1, got {getattr(self, name)!r}')
+    check_at_least(self, 1, ('batch_size', 'rounds', 'window_steps', 'lead_steps',
+                             'warmup_steps'))
 
 
 @dataclasses.dataclass(frozen=True)

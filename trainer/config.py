@@ -15,6 +15,13 @@ GPU_STAND_IN_ENV = 'LOCAL_ENGINE_GPU_STAND_INS'
 TPU_STAND_IN_ENV = 'LOCAL_ENGINE_TPU_STAND_IN'
 
 
+def check_at_least(config: Any, minimum: int, names: Tuple[str, ...]) -> None:
+  """Raises ValueError naming the first of `names` (fields of `config`) below `minimum`."""
+  for name in names:
+    if getattr(config, name) < minimum:
+      raise ValueError(f'{name} must be >= {minimum}, got {getattr(config, name)!r}')
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
   hidden_units: Tuple[int, ...] = (128, 64, 32)
@@ -64,20 +71,17 @@ class TrainConfig:
   profile_start_step: int = 10
   # The in-training evaluations (the run report's eval curve; the Tuner's trials) read at most
   # this many examples of the eval split, the same ones each time (0: the whole split). The
-  # Evaluator computes the blessing's metrics on the whole split. At 1.5M rows, five passes over the 496k-row
-  # eval split took 25 s of the Trainer's 36 s; a point over 50k examples has a standard
-  # error of about 0.0015 in accuracy. An EvalArgs num_steps set in the pipeline wins.
+  # Evaluator computes the blessing's metrics on the whole split. At 1.5M rows, five passes
+  # over the 496k-row eval split took 25 s of the Trainer's 36 s; a point over 50k examples
+  # has a standard error of about 0.0015 in accuracy. An EvalArgs num_steps set in the
+  # pipeline wins.
   max_eval_examples: int = 50_000
   model: ModelConfig = ModelConfig()
 
   def __post_init__(self):
-    for name in ('batch_size', 'eval_batch_size', 'cycle_length'):
-      if getattr(self, name) < 1:
-        raise ValueError(f'{name} must be >= 1, got {getattr(self, name)!r}')
-    for name in ('cache_budget_bytes', 'monitor_calibration_steps', 'profile_steps',
-                 'profile_start_step', 'max_eval_examples'):
-      if getattr(self, name) < 0:
-        raise ValueError(f'{name} must be >= 0, got {getattr(self, name)!r}')
+    check_at_least(self, 1, ('batch_size', 'eval_batch_size', 'cycle_length'))
+    check_at_least(self, 0, ('cache_budget_bytes', 'monitor_calibration_steps', 'profile_steps',
+                             'profile_start_step', 'max_eval_examples'))
     if self.strategy not in STRATEGIES:
       raise ValueError(f'strategy must be one of {STRATEGIES}, got {self.strategy!r}')
     if self.on_missing_accelerator not in ON_MISSING_ACCELERATOR:

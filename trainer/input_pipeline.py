@@ -15,6 +15,7 @@ import tensorflow as tf
 
 from components import example_files
 from trainer import in_memory_input
+from trainer.config import check_at_least
 
 # TensorFlow wraps error messages in "{{function_node ...}} " and " [Op:...] name: ...".
 _TF_ERROR_WRAPPING = re.compile(r'\{\{.*?\}\}\s*|\s*\[Op:.*$', re.DOTALL)
@@ -60,16 +61,11 @@ class InputConfig:
     if isinstance(self.file_patterns, str):
       raise ValueError(f'file_patterns must be a tuple of patterns, got the string '
                        f'{self.file_patterns!r}')
-    for name in ('batch_size', 'cycle_length', 'shuffle_buffer_size'):
-      if getattr(self, name) < 1:
-        raise ValueError(f'{name} must be >= 1, got {getattr(self, name)!r}')
-    if self.cache_budget_bytes < 0:
-      raise ValueError(f'cache_budget_bytes must be >= 0, got {self.cache_budget_bytes!r}')
+    check_at_least(self, 1, ('batch_size', 'cycle_length', 'shuffle_buffer_size'))
+    check_at_least(self, 0, ('cache_budget_bytes', 'max_examples'))
     if not self.decompressed_size_ratio > 0:
       raise ValueError(
           f'decompressed_size_ratio must be > 0, got {self.decompressed_size_ratio!r}')
-    if self.max_examples < 0:
-      raise ValueError(f'max_examples must be >= 0, got {self.max_examples!r}')
     if self.max_examples and self.is_training:
       raise ValueError(f'max_examples ({self.max_examples}) bounds an evaluation pass; '
                        f'training repeats its data: set train steps instead')

@@ -85,15 +85,15 @@ def _z_score(value) -> tf.Tensor:
   Filling with the mean leaves the mean as it is and adds no squared deviation, so the filled
   column's (biased) variance is the present values' times the share of rows that have one.
   """
+  value = _floats(value)
   if not isinstance(value, tf.sparse.SparseTensor):
-    return tft.scale_to_z_score(tf.cast(tf.reshape(value, [-1]), tf.float32))
-  values = tf.cast(value.values, tf.float32)
-  mean = tft.mean(values)
-  present_share = (tf.cast(tft.size(values), tf.float32)
+    return tft.scale_to_z_score(value)
+  mean = tft.mean(value.values)
+  present_share = (tf.cast(tft.size(value.values), tf.float32)
                    / tf.cast(tft.size(tf.zeros(value.dense_shape[:1])), tf.float32))
-  deviation = fill_in_missing(tf.sparse.map_values(tf.cast, value, tf.float32), mean) - mean
+  deviation = fill_in_missing(value, mean) - mean
   # As scale_to_z_score: a column without spread is only centred.
-  std = tf.sqrt(tft.var(values) * present_share)
+  std = tf.sqrt(tft.var(value.values) * present_share)
   return tf.where(tf.not_equal(std, 0), deviation / std, deviation)
 
 
@@ -103,12 +103,19 @@ def _bucketize(value, num_buckets: int) -> tf.Tensor:
   The boundaries are quantiles of the values present (as tft.bucketize computes them, same
   epsilon): the filled-in means do not move them.
   """
+  value = _floats(value)
   if not isinstance(value, tf.sparse.SparseTensor):
-    return tft.bucketize(tf.cast(tf.reshape(value, [-1]), tf.float32), num_buckets)
-  values = tf.cast(value.values, tf.float32)
-  boundaries = tft.quantiles(values, num_buckets, epsilon=min(1.0 / num_buckets, 0.01))
-  filled = fill_in_missing(tf.sparse.map_values(tf.cast, value, tf.float32), tft.mean(values))
-  return tft.apply_buckets(filled, boundaries)
+    return tft.bucketize(value, num_buckets)
+  boundaries = tft.quantiles(value.values, num_buckets, epsilon=min(1.0 / num_buckets, 0.01))
+  return tft.apply_buckets(fill_in_missing(value, tft.mean(value.values)), boundaries)
+
+
+def _floats(value):
+  """A numeric column as float32: sparse (a column that can be empty) stays sparse, dense is
+  made rank 1."""
+  if isinstance(value, tf.sparse.SparseTensor):
+    return tf.sparse.map_values(tf.cast, value, tf.float32)
+  return tf.cast(tf.reshape(value, [-1]), tf.float32)
 
 
 def fill_in_missing(value, default) -> tf.Tensor:
