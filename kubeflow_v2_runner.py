@@ -2,14 +2,15 @@
 --pipeline_path=kubeflow_v2_runner.py`, then `tfx run create --engine=vertex`.
 
 Compiles the profile named by PROFILE (default vertex-cpu) with the identity in GCP_PROJECT,
-GCS_BUCKET, ... (see pipeline/vertex/profiles.py) into build/pipeline-<profile>.json.
+GCS_BUCKET, ... (pipeline/environment.py, pipeline/vertex/profiles.py) into
+build/pipeline-<profile>.json.
 """
 
-import os
+from core.home import PipelineHome
+from pipeline import environment
+from pipeline import settings
+from pipeline.vertex import commands
 
-from pipeline.vertex import profiles
-from pipeline.vertex import commands as vertex_commands
-from pipeline.vertex import compiler
-
-_profile = profiles.load_profile(os.environ.get('PROFILE', 'vertex-cpu'), os.environ)
-compiler.compile_spec(_profile, vertex_commands.default_spec_path(_profile))
+_environment = environment.read()
+commands.compile_profile(None, settings.run_settings(_environment), _environment,
+                         PipelineHome.at(_environment.pipeline_home), example_identity=False)

@@ -1,15 +1,19 @@
 """Entry file for the tfx CLI: `tfx pipeline create --engine=local --pipeline_path=local_runner.py`
 then `tfx run create --engine=local --pipeline_name=chicago-taxi`.
 
-Reads PIPELINE_HOME / DATA_ROOT / TRAIN_STEPS like `make run`. The logic lives in
-pipeline/local/dag_runner.py; this file stays at the top so running it as a script cannot shadow the
+Reads the environment like `make run` (PIPELINE_HOME, DATASET, DATA_ROOT, TRAIN_STEPS, ...:
+pipeline/environment.py) and runs the graph with LocalDagRunner (pipeline/engines/local.py)
+under the home's lock. This file stays at the top so running it as a script cannot shadow the
 `pipeline` package with pipeline/graph.py (as in the TFX taxi template).
 """
 
-from pipeline.local import config
-from pipeline.local import dag_runner
-from pipeline.local import run_lock
+from core.home import PipelineHome
+from pipeline import environment
+from pipeline import settings
+from pipeline.engines import local
+from runs import lock
 
-_config = config.LocalConfig.from_env()
-with run_lock.exclusive_run(_config.pipeline_home):
-  dag_runner.run(_config)
+_environment = environment.read()
+_home = PipelineHome.at(_environment.pipeline_home)
+with lock.exclusive_run(_home):
+  local.run_graph(local.pipeline_settings(settings.run_settings(_environment), _home))

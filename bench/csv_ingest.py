@@ -34,12 +34,12 @@ from tfx.types import standard_artifacts
 import bench
 from bench import data as data_lib
 from bench import report
-from components import example_files
+from core import example_files
 from components import sharded_executors
-from components.example_files import ExampleFilesConfig
+from core.example_files import ExampleFilesConfig
 from components.typed_csv_example_gen import TypedCsvExampleGen
 from components.typed_csv_example_gen import TypedCsvExampleGenExecutor
-import datasets
+import datadefs
 from pipeline import graph
 # pylint: enable=wrong-import-position
 
@@ -79,7 +79,7 @@ def make_csv(rows: int, seed: int = data_lib.DataConfig().seed) -> Path:
 def run_once(variant: str, mode: str, data_root: Path, work: Path) -> Dict[str, object]:
   executor_class, _ = VARIANTS[variant]
   component = TypedCsvExampleGen(
-      input_base=str(data_root), column_types=datasets.load('taxi').column_types,
+      input_base=str(data_root), column_types=datadefs.load('taxi').column_types,
       output_config=graph.example_gen_output_config(),
       custom_config=sharded_executors.example_gen_custom_config(ExampleFilesConfig()))
   properties = {key: value for key, value in component.exec_properties.items()

@@ -28,12 +28,13 @@ import tensorflow as tf
 import tensorflow_transform as tft
 from tfx_bsl.coders import example_coder
 
-from pipeline.local import config as pipeline_config
-import datasets
+from core.beam_args import LOCAL_BEAM_ARGS
+import datadefs
 
 _REPO_ROOT = Path(__file__).resolve().parents[1]
 # Code whose change changes the data: the transform and this generator.
-_CODE_FILES = ('transform/preprocessing.py', 'datasets/taxi/dataset.toml', 'bench/data.py')
+_CODE_FILES = ('transform/preprocessing.py', 'transform/tabular.py', 'datadefs/taxi/dataset.toml',
+               'bench/data.py')
 _SPLIT_DIR = os.path.join('transformed_examples', 'Split-train')
 _META = 'meta.json'
 DEFAULT_DATA_DIR = str(_REPO_ROOT / 'bench' / 'data')
@@ -48,8 +49,8 @@ class DataConfig:
   # Standard deviation of the noise added to each resampled float feature (already z-scored, so
   # this is in standard deviations): duplicates differ, the distribution does not.
   float_jitter: float = 0.01
-  source_csv: str = os.path.join(pipeline_config.EMBEDDED_DATA_ROOT, 'data.csv')
-  raw_schema_path: str = datasets.load('taxi').schema_path
+  source_csv: str = os.path.join(datadefs.data_root(datadefs.load("taxi")), 'data.csv')
+  raw_schema_path: str = datadefs.load('taxi').schema_path
 
   def __post_init__(self):
     if self.examples < 1:
@@ -145,7 +146,7 @@ def _generate(config: DataConfig, out_dir: str) -> None:
       'examples': config.examples,
       'shard_examples': shard_examples,
       'sample_rows': len(next(iter(base.values()))),
-      'label_positive_fraction': float(np.mean(columns[datasets.load('taxi').label_key])),
+      'label_positive_fraction': float(np.mean(columns[datadefs.load('taxi').label_key])),
       'transform_seconds': transform_seconds,
       'generation_seconds': time.perf_counter() - start,
   }
@@ -171,12 +172,12 @@ def _transform_sample(config: DataConfig, transform_graph_dir: str,
   columns_path = os.path.join(temp_dir, 'columns.npz')
   os.makedirs(temp_dir, exist_ok=True)
   options = beam.options.pipeline_options.PipelineOptions(
-      list(pipeline_config.LOCAL_BEAM_ARGS))
+      list(LOCAL_BEAM_ARGS))
   with beam.Pipeline(options=options) as pipeline, tft_beam.Context(temp_dir=temp_dir):
     raw = pipeline | 'Rows' >> beam.Create(rows) | 'Decode' >> source.BeamSource()
     (transformed, _), transform_fn = (
         (raw, source.TensorAdapterConfig())
-        | tft_beam.AnalyzeAndTransformDataset(functools.partial(preprocessing.preprocessing_fn, custom_config=datasets.load('taxi').to_custom_config()),
+        | tft_beam.AnalyzeAndTransformDataset(functools.partial(preprocessing.preprocessing_fn, custom_config=datadefs.load('taxi').to_custom_config()),
                                               output_record_batches=True))
     _ = transform_fn | tft_beam.WriteTransformFn(transform_graph_dir)
     _ = (transformed

@@ -17,14 +17,14 @@ import time
 from pathlib import Path
 
 import bench
-from pipeline.local import config as config_lib
+import datadefs
 
 _RESULTS = Path(__file__).resolve().parent / 'results' / 'e2e.json'
 _REPO = Path(__file__).resolve().parents[1]
-_EXAMPLE = Path(config_lib.EMBEDDED_DATA_ROOT).parents[1]  # tfx/examples/chicago_taxi_pipeline
+_EXAMPLE = Path(datadefs.data_root(datadefs.load("taxi"))).parents[1]  # tfx/examples/chicago_taxi_pipeline
 
 
-def run_tfx_example(workdir: Path, data_root: str = config_lib.EMBEDDED_DATA_ROOT) -> dict:
+def run_tfx_example(workdir: Path, data_root: str = datadefs.data_root(datadefs.load("taxi"))) -> dict:
   """TFX's example as its README says: data and module file under $HOME/taxi."""
   home = workdir / 'tfx_home'
   taxi = home / 'taxi'
@@ -38,7 +38,7 @@ def run_tfx_example(workdir: Path, data_root: str = config_lib.EMBEDDED_DATA_ROO
   if result.returncode != 0:
     raise RuntimeError(f'TFX example failed:\n{result.stderr[-3000:]}')
   evaluations = sorted((home / 'tfx' / 'pipelines').glob('*/Evaluator/evaluation/*'))
-  from pipeline.local.run_report import read_eval_metrics  # pylint: disable=import-outside-toplevel
+  from runs.summary import eval_metrics as read_eval_metrics  # pylint: disable=import-outside-toplevel
   metrics = read_eval_metrics(str(evaluations[-1]))
   return {'seconds': round(seconds, 1), 'binary_accuracy': metrics.get('binary_accuracy'),
           'peak_rss_gib': peak_rss,

@@ -11,7 +11,7 @@ from typing import List, Optional, Tuple
 
 import tensorflow as tf
 
-import datasets
+import datadefs
 
 from bench import variants as variants_lib
 from bench.data import BenchData
@@ -143,7 +143,7 @@ class _StepClock(tf.keras.callbacks.Callback):
 def seeded_model(config: ModelConfig) -> tf.keras.Model:
   """The benchmark's model, with the same initial weights for every variant."""
   tf.keras.utils.set_random_seed(0)
-  return model_lib.build_keras_model(datasets.load('taxi'), config)
+  return model_lib.build_keras_model(datadefs.load('taxi'), config)
 
 
 def measure_fit(variant: variants_lib.Variant, source, config: MeasureConfig,

@@ -22,7 +22,7 @@ from typing import Dict, List
 import bench
 from bench import csv_ingest
 from bench import e2e
-from pipeline.local import config as config_lib
+import datadefs
 
 _RESULTS = Path(__file__).resolve().parent / 'results' / 'scale.json'
 _EMBEDDED_ROWS = 15_000  # Names the sample itself (15,002 data lines), used as it is.
@@ -30,7 +30,7 @@ _EMBEDDED_ROWS = 15_000  # Names the sample itself (15,002 data lines), used as 
 
 def data_root(rows: int) -> str:
   if rows == _EMBEDDED_ROWS:
-    return config_lib.EMBEDDED_DATA_ROOT
+    return datadefs.data_root(datadefs.load("taxi"))
   return str(csv_ingest.make_csv(rows).parent)
 
 

@@ -123,7 +123,7 @@ def split_rows(pipeline_root: Path) -> Dict[str, int]:
 
 def eval_accuracy(pipeline_root: Path) -> float:
   """The Evaluator's overall sparse_categorical_accuracy."""
-  from pipeline.local.run_report import read_eval_metrics  # pylint: disable=import-outside-toplevel
+  from runs.summary import eval_metrics as read_eval_metrics  # pylint: disable=import-outside-toplevel
   evaluations = sorted(pipeline_root.glob('Evaluator/evaluation/*'))
   if not evaluations:
     raise RuntimeError(f'no Evaluator output under {pipeline_root}')

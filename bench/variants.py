@@ -16,9 +16,9 @@ from tfx_bsl.tfxio import dataset_options
 from bench import python_readers
 from bench.data import BenchData
 from trainer import input_pipeline
-import datasets
+import datadefs
 
-LABEL_KEY = datasets.load('taxi').label_key
+LABEL_KEY = datadefs.load('taxi').label_key
 CEILING = 'synthetic_ceiling'  # The in-memory upper bound the fit targets are judged against.
 Source = Union[tf.data.Dataset, tf.keras.utils.Sequence]
 

@@ -18,9 +18,8 @@ from tfx import v1 as tfx
 from tfx.types import artifact_utils
 
 from components import pipeline_scope as scope_lib
+from core.names import SCHEMA_DIFF_FILE, SCHEMA_FILE, STATS_FILE
 
-_SCHEMA_DIFF_FILE = 'SchemaDiff.pb'  # What ExampleValidator writes per split (TFX 1.16).
-_STATS_FILE = 'FeatureStats.pb'  # What StatisticsGen writes per split (TFX 1.16).
 _DRIFT_SPLIT = 'train'
 
 Statistics = tfx.types.standard_artifacts.ExampleStatistics
@@ -31,7 +30,7 @@ class DataAnomaliesError(ValueError):
 
 
 def read_anomalies(split_dir: str) -> anomalies_pb2.Anomalies:
-  path = os.path.join(split_dir, _SCHEMA_DIFF_FILE)
+  path = os.path.join(split_dir, SCHEMA_DIFF_FILE)
   with tf.io.gfile.GFile(path, 'rb') as f:
     return anomalies_pb2.Anomalies.FromString(f.read())
 
@@ -82,7 +81,7 @@ def empty_split_rows(statistics) -> List[Tuple[str, ...]]:
   rows = []
   for split in artifact_utils.decode_split_names(statistics.split_names):
     stats = tfdv.load_stats_binary(
-        os.path.join(artifact_utils.get_split_uri([statistics], split), _STATS_FILE))
+        os.path.join(artifact_utils.get_split_uri([statistics], split), STATS_FILE))
     if not any(dataset.num_examples for dataset in stats.datasets):
       rows.append((split, '<dataset>', 'EMPTY_SPLIT',
                    f'split {split!r} has no examples: too little input data for a '
@@ -92,8 +91,8 @@ def empty_split_rows(statistics) -> List[Tuple[str, ...]]:
 
 def drift_rows(statistics_dir: str, baseline_dir: str, schema) -> List[Tuple[str, ...]]:
   """Anomalies of the schema's drift comparators: this split's statistics vs the baseline's."""
-  current = tfdv.load_stats_binary(os.path.join(statistics_dir, _STATS_FILE))
-  previous = tfdv.load_stats_binary(os.path.join(baseline_dir, _STATS_FILE))
+  current = tfdv.load_stats_binary(os.path.join(statistics_dir, STATS_FILE))
+  previous = tfdv.load_stats_binary(os.path.join(baseline_dir, STATS_FILE))
   anomalies = tfdv.validate_statistics(current, schema, previous_statistics=previous)
   return [row for row in describe_anomalies(f'{_DRIFT_SPLIT} vs last accepted data', anomalies)
           if 'DRIFT' in row[2] or 'COMPARATOR' in row[2]]
@@ -118,7 +117,7 @@ def AnomaliesGate(  # pylint: disable=invalid-name
     rows += describe_anomalies(split, read_anomalies(
         artifact_utils.get_split_uri([anomalies], split)))
   if baseline_statistics is not None:
-    loaded_schema = tfdv.load_schema_text(os.path.join(schema.uri, 'schema.pbtxt'))
+    loaded_schema = tfdv.load_schema_text(os.path.join(schema.uri, SCHEMA_FILE))
     rows += drift_rows(artifact_utils.get_split_uri([statistics], _DRIFT_SPLIT),
                        artifact_utils.get_split_uri([baseline_statistics], _DRIFT_SPLIT),
                        loaded_schema)
@@ -128,7 +127,7 @@ def AnomaliesGate(  # pylint: disable=invalid-name
   validated_statistics.split_names = statistics.split_names
   scope_lib.stamp(validated_statistics, pipeline_scope)
   for split in artifact_utils.decode_split_names(statistics.split_names):
-    source = os.path.join(artifact_utils.get_split_uri([statistics], split), _STATS_FILE)
+    source = os.path.join(artifact_utils.get_split_uri([statistics], split), STATS_FILE)
     target_dir = artifact_utils.get_split_uri([validated_statistics], split)
     tf.io.gfile.makedirs(target_dir)
-    tf.io.gfile.copy(source, os.path.join(target_dir, _STATS_FILE), overwrite=True)
+    tf.io.gfile.copy(source, os.path.join(target_dir, STATS_FILE), overwrite=True)

@@ -22,7 +22,7 @@ from tfx.components.statistics_gen import executor as statistics_gen_executor
 from tfx.dsl.components.base import executor_spec
 from tfx.types import standard_component_specs
 
-from pipeline.beam_args import flag_value, runner_name
+from core.beam_args import flag_value, runner_name
 
 # Inputs of at least this many bytes of (compressed) examples run on every core: about 500k
 # taxi rows (42 bytes an example gzipped: 150k rows are 6 MiB, 1.5M rows 60 MiB). Measured on

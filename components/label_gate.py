@@ -1,9 +1,11 @@
-"""LabelGate: fails before the Trainer when the training label (almost) never varies.
+"""LabelGate: fails before the Trainer when the training label cannot teach a model anything.
 
 A label that is one value everywhere passes schema validation and even "trains": the model
 learns the constant, and accuracy can look fine. The gate reads Transform's post-transform
-statistics of the label and stops the run, naming the label and what it saw. It knows nothing
-of any dataset: the label's transformed name, its source column and the task are parameters.
+statistics of the label and stops the run, naming the label and what it saw. What "cannot
+teach" means is the task kind's (datadefs/tasks.py: a binary label's rarer class is too rare;
+any other label never varies). It knows nothing of any dataset: the label's transformed name,
+its source column and the task are parameters.
 """
 
 import os
@@ -12,11 +14,11 @@ import tensorflow as tf
 from tensorflow_metadata.proto.v0 import statistics_pb2
 from tfx import v1 as tfx
 
-_STATS_FILE = 'FeatureStats.pb'  # What Transform writes for post_transform_stats (TFX 1.16).
+from core.names import STATS_FILE
+from datadefs import tasks
+from datadefs.tasks import LabelError
 
-
-class LabelError(ValueError):
-  """The training label cannot teach a model anything; the message says why."""
+__all__ = ['LabelError', 'LabelGate', 'check_label']
 
 
 def _label_stats(stats: statistics_pb2.DatasetFeatureStatisticsList, label: str):
@@ -27,32 +29,13 @@ def _label_stats(stats: statistics_pb2.DatasetFeatureStatisticsList, label: str)
   raise LabelError(f'label {label!r} is missing from the post-transform statistics')
 
 
-def minority_fraction(stats: statistics_pb2.DatasetFeatureStatisticsList,
-                      label: str) -> float:
-  """The fraction of examples in the less frequent class of a 0/1 label."""
-  positive = _label_stats(stats, label).mean  # Mean of a 0/1 label: the fraction of 1s.
-  return min(positive, 1.0 - positive)
-
-
 def check_label(stats: statistics_pb2.DatasetFeatureStatisticsList, label: str,
                 min_fraction: float, task: str = 'binary', column: str = '') -> None:
-  """Binary: the rarer class is at least min_fraction. Multiclass and regression: the label
-  takes more than one value."""
+  """Raises LabelError when the label cannot teach a model, as the task kind judges it."""
   examples = stats.datasets[0].num_examples if stats.datasets else 0
-  source = f' (from column {column!r})' if column else ''
-  if task == 'binary':
-    fraction = minority_fraction(stats, label)
-    if fraction < min_fraction:
-      raise LabelError(
-          f'label {label!r}{source} is almost one value: its rarer class is {fraction:.2%} of '
-          f'{examples} training examples (minimum {min_fraction:.2%}); a model cannot learn '
-          'from it. Check the label column of the input data.')
-    return
-  spread = _label_stats(stats, label)
-  if spread.std_dev <= 0:
-    raise LabelError(
-        f'label {label!r}{source} is {spread.mean:g} in all {examples} training examples; a '
-        'model cannot learn from it. Check the label column of the input data.')
+  name = f'{label!r}' + (f' (from column {column!r})' if column else '')
+  tasks.task(task).check_label_statistics(_label_stats(stats, label), examples, name,
+                                          min_fraction)
 
 
 @tfx.dsl.components.component
@@ -65,6 +48,6 @@ def LabelGate(  # pylint: disable=invalid-name
     min_minority_fraction: tfx.dsl.components.Parameter[float] = 0.01,
 ) -> None:
   """Raises LabelError when label `label_key` cannot teach a model (see check_label)."""
-  with tf.io.gfile.GFile(os.path.join(statistics.uri, _STATS_FILE), 'rb') as f:
+  with tf.io.gfile.GFile(os.path.join(statistics.uri, STATS_FILE), 'rb') as f:
     stats = statistics_pb2.DatasetFeatureStatisticsList.FromString(f.read())
   check_label(stats, label_key, min_minority_fraction, task, label_column)

@@ -13,7 +13,7 @@ harmless there.
 
 from tfx import types
 
-PIPELINE_SCOPE_KEY = 'pipeline_scope'
+from core.names import PIPELINE_SCOPE_KEY
 
 
 def stamp(artifact: types.Artifact, pipeline_scope: str) -> None:

@@ -34,7 +34,7 @@ from tensorflow.python.saved_model import loader_impl  # pylint: disable=g-direc
 from components import direct_runner
 from components import pipeline_scope
 from components import unchanged_model
-from trainer import signatures
+from core.names import FEATURES_SIGNATURE, LABEL_SIGNATURE
 
 
 DECODED_FEATURES_KEY = 'decoded_features'
@@ -80,12 +80,12 @@ def for_older_baseline(exec_properties: Dict[str, Any],
   if not baseline:
     return exec_properties
   saved_model = loader_impl.parse_saved_model(path_utils.serving_model_path(baseline[0].uri))
-  if signatures.LABEL_SIGNATURE in saved_model.meta_graphs[0].signature_def:
+  if LABEL_SIGNATURE in saved_model.meta_graphs[0].signature_def:
     return exec_properties
   eval_config = proto_utils.json_to_proto(
       exec_properties[standard_component_specs.EVAL_CONFIG_KEY], tfma.EvalConfig())
   for spec in eval_config.model_specs:
-    names = [signatures.FEATURES_SIGNATURE if name == signatures.LABEL_SIGNATURE else name
+    names = [FEATURES_SIGNATURE if name == LABEL_SIGNATURE else name
              for name in spec.preprocessing_function_names]
     del spec.preprocessing_function_names[:]
     spec.preprocessing_function_names.extend(names)

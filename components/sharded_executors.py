@@ -1,5 +1,5 @@
 """ExampleGen (CSV, import) and Transform executors that write example files the way
-ExampleFilesConfig (components/example_files.py) says: at least `num_shards` files per split,
+ExampleFilesConfig (core/example_files.py) says: at least `num_shards` files per split,
 GZIP-compressed or not.
 
 The stock executors let Beam choose how many files to write, which with the in-process
@@ -51,8 +51,8 @@ from tfx.utils import json_utils
 from tfx.utils import proto_utils
 
 from components import direct_runner
-from components import example_files
-from components.example_files import ExampleFilesConfig
+from core import example_files
+from core.example_files import ExampleFilesConfig
 
 # Beam's shard naming: <prefix>-00000-of-00008.gz (or .tfrecord when uncompressed).
 _SHARD_NAME = re.compile(r'-\d{5}-of-\d{5}(\.[A-Za-z0-9]+)?$')

@@ -24,7 +24,7 @@ from tfx.extensions.google_cloud_ai_platform.pusher import executor as vertex_pu
 from tfx.types import artifact_utils
 from tfx.types import standard_component_specs
 
-UNCHANGED_MODEL_KEY = 'unchanged_model'
+from core.names import UNCHANGED_MODEL_KEY
 
 
 def is_unchanged(artifact: types.Artifact) -> bool:

@@ -1,6 +1,6 @@
-"""The one pipeline graph, `create_pipeline(settings)`. The runners only fill the settings and
-run or compile it: pipeline/local/dag_runner.py (LocalDagRunner), pipeline/vertex/compiler.py
-(the KFP v2 spec for Vertex AI)."""
+"""The one pipeline graph, `create_pipeline(settings)`. The engines only fill the settings and
+run or compile it: pipeline/engines/local.py (LocalDagRunner), pipeline/vertex/compiler.py (the
+KFP v2 spec for Vertex AI, which the local Vertex engine and Vertex AI run)."""
 
 from typing import List
 
@@ -17,16 +17,15 @@ from components import unchanged_model
 from components.anomalies_gate import AnomaliesGate
 from components.label_gate import LabelGate
 from components.scoped_evaluator import ScopedEvaluator
-from datasets.definition import Dataset
+from core.names import LABEL_SIGNATURE, SERVING_SIGNATURE, TUNER_TRIALS_KEY
+from datadefs.definition import Dataset
 from pipeline import sources
 from pipeline.settings import PipelineSettings
-from trainer import signatures
 
 PREPROCESSING_FN = 'transform.preprocessing.preprocessing_fn'
 STATS_OPTIONS_UPDATER_FN = 'transform.statistics.stats_options_updater_fn'
 RUN_FN = 'trainer.task.run_fn'
 TUNER_FN = 'trainer.tuning.tuner_fn'
-TUNER_TRIALS_KEY = 'tuner_trials'  # trainer.tuning.TRIALS_KEY, without importing KerasTuner.
 
 
 def example_gen_output_config() -> tfx.proto.Output:
@@ -39,13 +38,15 @@ def example_gen_output_config() -> tfx.proto.Output:
 
 
 def eval_config(dataset: Dataset) -> tfma.EvalConfig:
-  """Bless a model when it meets the dataset's threshold (accuracy floor, or mean absolute
-  error ceiling for regression) and is no worse than the latest blessed one."""
-  higher_is_better = dataset.task != 'regression'
+  """Bless a model when it meets the dataset's threshold on its task's blessing metric (an
+  accuracy floor, a mean absolute error ceiling: datadefs/tasks.py) and is no worse than the
+  latest blessed one."""
+  task = dataset.task_kind
+  higher_is_better = task.higher_is_better
   bound = ({'lower_bound': {'value': dataset.blessing_threshold}} if higher_is_better else
            {'upper_bound': {'value': dataset.blessing_threshold}})
   gated = tfma.MetricConfig(
-      class_name=_GATED_METRIC[dataset.task],
+      class_name=task.blessing_metric_class,
       threshold=tfma.MetricThreshold(
           value_threshold=tfma.GenericValueThreshold(**bound),
           # Ignored on the first run, when no blessed baseline exists yet.
@@ -54,13 +55,13 @@ def eval_config(dataset: Dataset) -> tfma.EvalConfig:
                          else tfma.MetricDirection.LOWER_IS_BETTER),
               absolute={'value': -1e-10 if higher_is_better else 1e-10})))
   metrics = [tfma.MetricConfig(class_name='ExampleCount'), gated]
-  metrics += [tfma.MetricConfig(class_name=name) for name in _OTHER_METRICS[dataset.task]]
+  metrics += [tfma.MetricConfig(class_name=name) for name in task.other_metric_classes]
   return tfma.EvalConfig(
       model_specs=[
           tfma.ModelSpec(
-              signature_name='serving_default',
+              signature_name=SERVING_SIGNATURE,
               label_key=dataset.label_key,
-              preprocessing_function_names=[signatures.LABEL_SIGNATURE])
+              preprocessing_function_names=[LABEL_SIGNATURE])
       ],
       slicing_specs=[tfma.SlicingSpec()],
       metrics_specs=[tfma.MetricsSpec(metrics=metrics)],
@@ -71,18 +72,12 @@ def eval_config(dataset: Dataset) -> tfma.EvalConfig:
       options=tfma.Options(include_default_metrics=wrappers_pb2.BoolValue(value=False)))
 
 
-# The metric the blessing threshold applies to, and the others reported, per task.
-_GATED_METRIC = {'binary': 'BinaryAccuracy', 'multiclass': 'SparseCategoricalAccuracy',
-                 'regression': 'MeanAbsoluteError'}
-_OTHER_METRICS = {'binary': ('AUC',), 'multiclass': (),
-                  'regression': ('MeanSquaredError',)}
-
-
 def _tuner(settings: PipelineSettings, transform, trainer_custom_config):
   """TFX's Tuner (or, on Vertex, its Vertex extension: trials run as Vertex jobs on the
   Trainer's machines) over Transform's output, `settings.tuner_trials` trials of
   `tuner_steps` steps each (trainer/tuning.py)."""
-  custom_config = {**trainer_custom_config, TUNER_TRIALS_KEY: settings.tuner_trials}
+  training = settings.training
+  custom_config = {**trainer_custom_config, TUNER_TRIALS_KEY: training.tuner_trials}
   tuner_class = tfx.components.Tuner
   if settings.vertex and settings.vertex.training_args:
     tuner_class = tfx.extensions.google_cloud_ai_platform.Tuner
@@ -92,22 +87,23 @@ def _tuner(settings: PipelineSettings, transform, trainer_custom_config):
       tuner_fn=TUNER_FN,
       examples=transform.outputs['transformed_examples'],
       transform_graph=transform.outputs['transform_graph'],
-      train_args=tfx.proto.TrainArgs(num_steps=settings.tuner_steps),
-      eval_args=tfx.proto.EvalArgs(num_steps=settings.eval_steps),
+      train_args=tfx.proto.TrainArgs(num_steps=training.tuner_steps),
+      eval_args=tfx.proto.EvalArgs(num_steps=training.eval_steps),
       custom_config=custom_config)
 
 
 def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
   """Returns the pipeline for `settings.dataset`: ingest, validate, transform, train,
   evaluate, push (pipeline/settings.py says what each setting does)."""
-  dataset, vertex = settings.dataset, settings.vertex
+  dataset, vertex, data, training = (settings.dataset, settings.vertex, settings.run.data,
+                                     settings.training)
   example_gen = sources.example_gen(
-      settings.source, settings.data_root, settings.input_pattern, settings.bigquery_query,
-      example_gen_output_config(), settings.example_files, dataset)
+      data.source, settings.data_root, settings.input_pattern, data.bigquery_query,
+      example_gen_output_config(), data.example_files, dataset)
   statistics_gen = direct_runner.ScaledStatisticsGen(
       examples=example_gen.outputs['examples']).with_id('StatisticsGen')
   # The schema is the curated one in the repo, never re-inferred from (possibly bad) new data.
-  schema_gen = tfx.components.ImportSchemaGen(schema_file=settings.schema)
+  schema_gen = tfx.components.ImportSchemaGen(schema_file=settings.schema_path)
   example_validator = tfx.components.ExampleValidator(
       statistics=statistics_gen.outputs['statistics'], schema=schema_gen.outputs['schema'])
   # Drift is measured against the statistics of the latest data the gate accepted.
@@ -136,7 +132,7 @@ def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
       disable_analyzer_cache=True,
       # Its statistics cover the label, all LabelGate reads (transform/statistics.py).
       stats_options_updater_fn=STATS_OPTIONS_UPDATER_FN,
-      custom_config={**sharded_executors.transform_custom_config(settings.example_files),
+      custom_config={**sharded_executors.transform_custom_config(data.example_files),
                      **dataset.to_custom_config()},
   ).with_id('Transform')
   # Transform consumes nothing of the gate's, so order it after the gate explicitly.
@@ -147,7 +143,7 @@ def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
                          label_key=dataset.label_key, task=dataset.task,
                          label_column=dataset.label.column)
 
-  trainer_custom_config = {**settings.train_config.to_custom_config(),
+  trainer_custom_config = {**training.train_config.to_custom_config(),
                            **dataset.to_custom_config()}
   trainer_class = tfx.components.Trainer
   if vertex and vertex.training_args:
@@ -158,7 +154,7 @@ def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
         vertex_trainer_executor.TRAINING_ARGS_KEY: vertex.training_args,
     })
   # Optional: a small hyperparameter search whose best values the Trainer trains with.
-  tuner = _tuner(settings, transform, trainer_custom_config) if settings.tuner_trials else None
+  tuner = _tuner(settings, transform, trainer_custom_config) if training.tuner_trials else None
   if tuner is not None:
     tuner.add_upstream_node(label_gate)
   trainer = trainer_class(
@@ -167,8 +163,8 @@ def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
       transform_graph=transform.outputs['transform_graph'],
       schema=schema_gen.outputs['schema'],
       hyperparameters=tuner.outputs['best_hyperparameters'] if tuner else None,
-      train_args=tfx.proto.TrainArgs(num_steps=settings.train_steps),
-      eval_args=tfx.proto.EvalArgs(num_steps=settings.eval_steps),
+      train_args=tfx.proto.TrainArgs(num_steps=training.train_steps),
+      eval_args=tfx.proto.EvalArgs(num_steps=training.eval_steps),
       custom_config=trainer_custom_config)
   trainer.add_upstream_node(label_gate)
 
@@ -222,6 +218,6 @@ def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
       pipeline_name=settings.pipeline_name,
       pipeline_root=settings.pipeline_root,
       components=components,
-      enable_cache=settings.enable_cache,
+      enable_cache=settings.run.enable_cache,
       metadata_connection_config=settings.metadata_connection_config,
       beam_pipeline_args=list(settings.beam_pipeline_args))

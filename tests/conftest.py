@@ -11,10 +11,12 @@ import pytest
 
 os.environ.setdefault('TF_USE_LEGACY_KERAS', '1')
 
-from pipeline.local import config as config_lib  # pylint: disable=wrong-import-position
+import datadefs  # pylint: disable=wrong-import-position
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-EMBEDDED_CSV = Path(config_lib.EMBEDDED_DATA_ROOT) / 'data.csv'
+# The Chicago taxi sample in the tfx package: the taxi dataset's own data.
+EMBEDDED_DATA_ROOT = datadefs.data_root(datadefs.load('taxi'))
+EMBEDDED_CSV = Path(EMBEDDED_DATA_ROOT) / 'data.csv'
 
 
 def read_taxi_rows():
@@ -68,9 +70,9 @@ def read_last_run(pipeline_home: Path) -> dict:
 # list true.
 _SHARED_SESSION_FIXTURES = {
     # Two whole `make run`s; these modules inspect or reuse the one pipeline home.
-    'default_run': ('tests/pipeline/local/test_local_run_e2e.py',
-                    'tests/pipeline/local/test_bad_input_e2e.py',
-                    'tests/pipeline/local/test_tfx_cli_e2e.py', 'tests/test_train_serve_skew.py'),
+    'default_run': ('tests/pipeline/engines/test_local_run_e2e.py',
+                    'tests/pipeline/engines/test_bad_input_e2e.py',
+                    'tests/pipeline/engines/test_tfx_cli_e2e.py', 'tests/test_train_serve_skew.py'),
     # The bench tests' data, made by TF Transform on Beam.
     'tiny_data': ('tests/bench/',),
 }

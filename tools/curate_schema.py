@@ -1,4 +1,4 @@
-"""Re-creates datasets/taxi/schema.pbtxt from StatisticsGen's output, as it was curated.
+"""Re-creates datadefs/taxi/schema.pbtxt from StatisticsGen's output, as it was curated.
 
   .venv/bin/python tools/curate_schema.py pipeline_home/pipeline_root/StatisticsGen/statistics/<id>/Split-train/FeatureStats.pb
 
@@ -49,6 +49,6 @@ def curate(statistics_path: str):
 if __name__ == '__main__':
   if len(sys.argv) != 2:
     sys.exit(__doc__)
-  output = os.path.join(os.path.dirname(__file__), '..', 'datasets', 'taxi', 'schema.pbtxt')
+  output = os.path.join(os.path.dirname(__file__), '..', 'datadefs', 'taxi', 'schema.pbtxt')
   with open(output, 'w') as f:
     f.write(HEADER + text_format.MessageToString(curate(sys.argv[1])))

@@ -5,14 +5,10 @@ import dataclasses
 import json
 from typing import Any, Dict, Tuple
 
-# Distribution strategies TrainConfig.strategy may name (see trainer/strategy.py).
-STRATEGIES = ('auto', 'default', 'mirrored', 'multi_worker', 'tpu')
+from core.names import STRATEGIES, TRAIN_CONFIG_KEY
+
 # What to do when the strategy asks for a TPU or GPUs the machine does not have.
 ON_MISSING_ACCELERATOR = ('error', 'fallback')
-# Set only by the local engine (vertex_local) for a Vertex worker pool whose accelerators it
-# stands CPU devices in for: the GPU count to split the CPU into, and '1' for a TPU.
-GPU_STAND_IN_ENV = 'LOCAL_ENGINE_GPU_STAND_INS'
-TPU_STAND_IN_ENV = 'LOCAL_ENGINE_TPU_STAND_IN'
 
 
 def check_at_least(config: Any, minimum: int, names: Tuple[str, ...]) -> None:
@@ -50,7 +46,7 @@ class TrainConfig:
   batch_size: int = 128
   eval_batch_size: int = 256
   # Shards the reader interleaves at once (TFRecordDataset readers in flight); Transform
-  # writes ExampleFilesConfig.num_shards files per split (components/example_files.py).
+  # writes ExampleFilesConfig.num_shards files per split (core/example_files.py).
   cycle_length: int = 4
   cache_budget_bytes: int = 1 << 30
   # One of STRATEGIES. 'auto': a TPU if one resolves, else several workers in TF_CONFIG, else
@@ -93,7 +89,7 @@ class TrainConfig:
 
   @classmethod
   def from_custom_config(cls, custom_config: Dict[str, Any]) -> 'TrainConfig':
-    values = dict((custom_config or {}).get('train_config', {}))
+    values = dict((custom_config or {}).get(TRAIN_CONFIG_KEY, {}))
     unknown = set(values) - {field.name for field in dataclasses.fields(cls)}
     if unknown:
       raise ValueError(f'unknown train_config keys {sorted(unknown)}')
@@ -105,4 +101,4 @@ class TrainConfig:
     return cls(**values)
 
   def to_custom_config(self) -> Dict[str, Any]:
-    return {'train_config': json.loads(json.dumps(dataclasses.asdict(self)))}
+    return {TRAIN_CONFIG_KEY: json.loads(json.dumps(dataclasses.asdict(self)))}

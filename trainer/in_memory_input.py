@@ -16,7 +16,7 @@ streaming path shuffles within a 10,000-example buffer). The last `n % batch_siz
 of each permutation are left out of that epoch, different ones each time.
 """
 
-from typing import Dict, Optional, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 from absl import logging
 import tensorflow as tf
@@ -27,17 +27,16 @@ _LOAD_BATCH = 8192
 Columns = Dict[str, tf.Tensor]
 
 
-def load_columns(records: tf.data.Dataset, feature_spec: Dict[str, tf.io.FixedLenFeature],
+def load_columns(records: tf.data.Dataset, decode: Callable[[tf.Tensor], Columns],
                  label_key: str) -> Tuple[Columns, int]:
-  """Parses every record of `records` into one tensor per feature (label included); returns
-  the columns and the example count. Runs eagerly, now."""
-  parsed = records.batch(_LOAD_BATCH).map(
-      lambda batch: tf.io.parse_example(batch, feature_spec),
-      num_parallel_calls=tf.data.AUTOTUNE)
+  """Decodes every record of `records` (the data kind's decoder, trainer/kinds.py) into one
+  tensor per feature (label included); returns the columns and the example count. Runs
+  eagerly, now."""
+  parsed = records.batch(_LOAD_BATCH).map(decode, num_parallel_calls=tf.data.AUTOTUNE)
   parts = list(parsed)
   if not parts:
     return {}, 0
-  columns = {name: tf.concat([part[name] for part in parts], axis=0) for name in feature_spec}
+  columns = {name: tf.concat([part[name] for part in parts], axis=0) for name in parts[0]}
   count = int(columns[label_key].shape[0])
   logging.info('training input: %d examples parsed into memory (%.1f MiB of columns)', count,
                sum(c.numpy().nbytes for c in columns.values()) / (1 << 20))

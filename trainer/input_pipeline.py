@@ -2,19 +2,20 @@
 
 One straight-line `make_dataset()`; each ordering choice carries a comment saying why. Each
 file is read as its name says: '*.gz' as GZIP, anything else uncompressed (the layout is set by
-components/example_files.py).
+core/example_files.py).
 """
 
 import dataclasses
 import re
 import zlib
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple, Union
 
 from absl import logging
 import tensorflow as tf
 
-from components import example_files
+from core import example_files
 from trainer import in_memory_input
+from trainer import kinds
 from trainer.config import check_at_least
 
 # TensorFlow wraps error messages in "{{function_node ...}} " and " [Op:...] name: ...".
@@ -157,13 +158,16 @@ def should_cache(files: Sequence[str], config: InputConfig) -> bool:
 
 def make_dataset(
     config: InputConfig,
-    feature_spec: Dict[str, tf.io.FixedLenFeature],
+    decode: Union[kinds.Decoder, kinds.FeatureSpec],
     input_context: Optional[tf.distribute.InputContext] = None,
 ) -> tf.data.Dataset:
   """Returns a dataset of (features, label) batches of `config.batch_size` examples.
 
+  `decode`: the data kind's decoder (trainer/kinds.py: a batch of serialized examples -> a dict
+  of tensors, the label among them), or a feature spec to parse with tf.io.parse_example.
   Training data repeats forever and is shuffled; evaluation data is read once, in order.
   """
+  decode = kinds.as_decoder(decode)
   all_files = list_files(config.file_patterns)
   # Shard by file, before anything else, so each worker reads a disjoint part of the data.
   files = shard_files(all_files, input_context)
@@ -207,7 +211,7 @@ def make_dataset(
   if config.is_training and tf.executing_eagerly() and (
       cache and config.parse_after_batch if config.in_memory is None else config.in_memory):
     try:
-      columns, count = in_memory_input.load_columns(dataset, feature_spec, config.label_key)
+      columns, count = in_memory_input.load_columns(dataset, decode, config.label_key)
     except tf.errors.DataLossError:
       check_shards(files, whole_files=True)  # Names the file when it can...
       raise  # ...else TensorFlow's own error.
@@ -231,13 +235,13 @@ def make_dataset(
     # fewer, larger ops than parsing example by example.
     dataset = dataset.batch(config.batch_size, drop_remainder=config.is_training)
     dataset = dataset.map(
-        lambda records: _parse(records, feature_spec, config.label_key),
+        lambda records: _features_and_label(decode(records), config.label_key),
         num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=deterministic)
   else:
     # Record-by-record parsing (for comparison): a parse op per example, then batching.
     dataset = dataset.map(
-        lambda record: _parse(record, feature_spec, config.label_key),
+        lambda record: _features_and_label(decode(record), config.label_key),
         num_parallel_calls=tf.data.AUTOTUNE,
         deterministic=deterministic)
     dataset = dataset.batch(config.batch_size, drop_remainder=config.is_training)
@@ -258,8 +262,7 @@ def _finish(dataset: tf.data.Dataset, deterministic: bool) -> tf.data.Dataset:
   return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def _parse(records, feature_spec, label_key):
-  """Parses a batch (or one record) of serialized tf.Examples into (features, label)."""
-  parsed = tf.io.parse_example(records, feature_spec)
-  label = parsed.pop(label_key)
-  return parsed, label
+def _features_and_label(decoded, label_key):
+  """(features, label) of a decoded batch (or one decoded record)."""
+  label = decoded.pop(label_key)
+  return decoded, label

@@ -1,13 +1,13 @@
 """The Keras model over a dataset's transformed features: embeddings for ids, an MLP, and the
-head its task needs (trainer/heads.py)."""
+head its task kind builds (datadefs/tasks.py)."""
 
 from typing import Dict, Optional
 
 import tensorflow as tf
 
-from datasets.definition import Dataset, transformed_name
+from datadefs.definition import Dataset, transformed_name
+from datadefs.tasks import Moments
 from trainer import autograph_rules
-from trainer import heads
 from trainer.config import ModelConfig
 
 # Every caller that builds this model traces Keras next (fit, the Tuner's trials, the serving
@@ -22,7 +22,7 @@ def id_feature_sizes(dataset: Dataset) -> Dict[str, int]:
 
 
 def build_keras_model(dataset: Dataset, config: ModelConfig = ModelConfig(),
-                      label_moments: Optional[heads.Moments] = None) -> tf.keras.Model:
+                      label_moments: Optional[Moments] = None) -> tf.keras.Model:
   """Returns a compiled model taking a dict of transformed features.
 
   Every input has shape [batch] (scalars per example), matching what the input_fn and the
@@ -47,7 +47,7 @@ def build_keras_model(dataset: Dataset, config: ModelConfig = ModelConfig(),
     hidden = tf.keras.layers.Dense(units, activation='relu')(hidden)
     if config.dropout:
       hidden = tf.keras.layers.Dropout(config.dropout)(hidden)
-  head = heads.for_task(dataset.task, dataset.num_classes, label_moments)
+  head = dataset.task_kind.head(dataset.num_outputs, label_moments)
   model = tf.keras.Model({**dense_inputs, **id_inputs}, head.output(hidden))
   model.compile(
       optimizer=tf.keras.optimizers.Adam(learning_rate=config.learning_rate),

@@ -3,13 +3,10 @@
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from datasets.definition import Dataset
+from core.names import FEATURES_SIGNATURE, LABEL_SIGNATURE, SERVING_SIGNATURE
+from datadefs.definition import Dataset
 
 
-# The signature TFMA reads the transformed label from (pipeline/graph.py's eval config).
-LABEL_SIGNATURE = 'transform_label'
-# All transformed features; models saved before LABEL_SIGNATURE existed have only this one.
-FEATURES_SIGNATURE = 'transform_features'
 
 
 def _examples_spec():
@@ -54,7 +51,7 @@ def serving_signatures(model: tf.keras.Model, tf_transform_output: tft.TFTransfo
     return {dataset.label_key: model.tft_layer(raw)[dataset.label_key]}
 
   return {
-      'serving_default': serve_tf_examples.get_concrete_function(),
+      SERVING_SIGNATURE: serve_tf_examples.get_concrete_function(),
       FEATURES_SIGNATURE: transform_features.get_concrete_function(),
       LABEL_SIGNATURE: transform_label.get_concrete_function(),
   }

@@ -1,18 +1,19 @@
 """How long to train when neither the user nor the dataset says: from the training row count.
 
 Small tables (a thousand rows) need small batches and many passes; large ones fewer passes.
-Also the label's mean and spread, which a regression head is scaled by (trainer/heads.py).
+Also the label's mean and spread, which a regression head is scaled by (datadefs/tasks.py).
 """
 
 import dataclasses
 import math
-from typing import Dict, Sequence, Tuple
+from typing import Sequence, Tuple
 
 import tensorflow as tf
 
-from components import example_files
-from trainer import heads
+from core import example_files
+from datadefs.tasks import Moments
 from trainer import input_pipeline
+from trainer import kinds
 from trainer.config import TrainConfig
 
 EPOCHS = 30            # Passes over the training rows...
@@ -46,13 +47,13 @@ def fit_to_rows(config: TrainConfig, rows: int, num_replicas: int = 1) -> Tuple[
 
 
 def label_moments(input_config: input_pipeline.InputConfig,
-                  feature_spec: Dict[str, tf.io.FixedLenFeature]) -> heads.Moments:
+                  decode: kinds.Decoder) -> Moments:
   """Mean and standard deviation of the label over (up to MOMENTS_ROWS) training rows."""
   once = dataclasses.replace(input_config, is_training=False, batch_size=1024)
-  labels = input_pipeline.make_dataset(once, feature_spec).map(lambda _, label: label)
+  labels = input_pipeline.make_dataset(once, decode).map(lambda _, label: label)
   batches = list(labels.unbatch().take(MOMENTS_ROWS).batch(MOMENTS_ROWS))
   if not batches:
     raise ValueError('the training split is empty: there is nothing to train on')
   values = tf.cast(batches[0], tf.float64)
-  return heads.Moments(mean=float(tf.reduce_mean(values)),
+  return Moments(mean=float(tf.reduce_mean(values)),
                        std=float(tf.math.reduce_std(values)))

@@ -8,7 +8,7 @@ import dataclasses
 import os
 import shutil
 import tempfile
-from typing import Dict, Optional, Sequence
+from typing import Optional, Sequence
 
 from absl import logging
 import tensorflow as tf
@@ -17,6 +17,7 @@ from tfx.components.trainer.fn_args_utils import FnArgs
 
 from trainer import input_monitor
 from trainer import input_pipeline
+from trainer import kinds
 from trainer import model as model_lib
 from trainer import signatures
 from trainer import sizing
@@ -24,8 +25,8 @@ from trainer import step_metrics
 from trainer import tuning
 from trainer import strategy as strategy_lib
 from trainer.config import TrainConfig
-from trainer.config import GPU_STAND_IN_ENV, TPU_STAND_IN_ENV
-from datasets.definition import Dataset
+from core.names import GPU_STAND_IN_ENV, TPU_STAND_IN_ENV
+from datadefs.definition import Dataset
 
 
 def run_fn(fn_args: FnArgs):
@@ -42,7 +43,7 @@ def run_fn(fn_args: FnArgs):
   distribution = strategy_lib.create(
       config, strategy_lib.parse_tf_config(os.environ.get('TF_CONFIG')), _stand_ins())
   tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
-  feature_spec = tf_transform_output.transformed_feature_spec()
+  decode = kinds.decoder(dataset, tf_transform_output.transformed_feature_spec())
   train_steps = fn_args.train_steps
   if train_steps is None:
     # Not set by the user or the dataset: size the run from the data.
@@ -53,7 +54,7 @@ def run_fn(fn_args: FnArgs):
   model = train(distribution, config, dataset,
                 train_files=fn_args.train_files,
                 eval_files=fn_args.eval_files,
-                feature_spec=feature_spec,
+                decode=decode,
                 train_steps=train_steps,
                 eval_steps=fn_args.eval_steps,
                 log_dir=fn_args.model_run_dir)
@@ -73,7 +74,7 @@ def _stand_ins() -> strategy_lib.StandIns:
 
 def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset: Dataset, *,
           train_files: Sequence[str], eval_files: Sequence[str],
-          feature_spec: Dict[str, tf.io.FixedLenFeature], train_steps: int,
+          decode: kinds.Decoder, train_steps: int,
           eval_steps: Optional[int], log_dir: str) -> tf.keras.Model:
   """Builds the model under the strategy and fits it; returns the trained model."""
   # Batch sizes are global: check they split over the replicas before anything is read.
@@ -92,12 +93,12 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset:
   # Training data comes from a function so each input pipeline gets its InputContext and
   # reads only its own shards; batches there are per replica.
   train_dataset = strategy.distribute_datasets_from_function(
-      lambda context: input_pipeline.make_dataset(train_input, feature_spec, context))
-  eval_dataset = input_pipeline.make_dataset(eval_input, feature_spec)
+      lambda context: input_pipeline.make_dataset(train_input, decode, context))
+  eval_dataset = input_pipeline.make_dataset(eval_input, decode)
   # Variables must be created under the scope to be mirrored or placed on the TPU.
   # A regression head predicts around the label's mean and spread, read from the data first.
-  moments = (sizing.label_moments(train_input, feature_spec)
-             if dataset.task == 'regression' else None)
+  moments = (sizing.label_moments(train_input, decode)
+             if dataset.task_kind.uses_label_moments else None)
   with strategy.scope():
     model = model_lib.build_keras_model(dataset, config.model, moments)
 
@@ -116,7 +117,7 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset:
     # Streamed: one batch needs neither the cache nor the columns in memory.
     one_batch_input = dataclasses.replace(train_input, cache=False, in_memory=False)
     calibration_data = strategy.distribute_datasets_from_function(
-        lambda context: input_pipeline.make_dataset(one_batch_input, feature_spec,
+        lambda context: input_pipeline.make_dataset(one_batch_input, decode,
                                                     context).take(1).cache().repeat())
     callbacks.append(input_monitor.InputMonitor(
         calibration_data, os.path.join(run_dir, 'input'),

@@ -15,14 +15,14 @@ import tensorflow_transform as tft
 from tfx.components.trainer.fn_args_utils import FnArgs
 from tfx.components.tuner.component import TunerFnResult
 
-from datasets.definition import Dataset
-from trainer import heads
+from core.names import TUNER_TRIALS_KEY
+from datadefs.definition import Dataset
 from trainer import input_pipeline
+from trainer import kinds
 from trainer import model as model_lib
 from trainer import sizing
 from trainer.config import ModelConfig, TrainConfig
 
-TRIALS_KEY = 'tuner_trials'  # custom_config: how many trials.
 LEARNING_RATES = (1e-3, 3e-3, 1e-2)
 HIDDEN_UNITS = ('128,64,32', '64,32', '256,128')
 
@@ -39,8 +39,8 @@ def apply_hyperparameters(config: ModelConfig, values: Mapping[str, Any]) -> Mod
 
 def objective(dataset: Dataset) -> keras_tuner.Objective:
   """The validation metric trials are ranked by: the one the blessing threshold applies to."""
-  name = heads.KERAS_METRIC[dataset.task]
-  return keras_tuner.Objective(f'val_{name}', 'min' if dataset.task == 'regression' else 'max')
+  task = dataset.task_kind
+  return keras_tuner.Objective(f'val_{task.keras_metric}', task.objective_direction)
 
 
 class _RandomSearch(keras_tuner.RandomSearch):
@@ -56,15 +56,16 @@ def tuner_fn(fn_args: FnArgs) -> TunerFnResult:
   from trainer import task  # pylint: disable=import-outside-toplevel; task imports this module
   config = TrainConfig.from_custom_config(fn_args.custom_config)
   dataset = Dataset.from_custom_config(fn_args.custom_config, 'Tuner')
-  trials = int((fn_args.custom_config or {}).get(TRIALS_KEY, 3))
-  feature_spec = tft.TFTransformOutput(fn_args.transform_graph_path).transformed_feature_spec()
+  trials = int((fn_args.custom_config or {}).get(TUNER_TRIALS_KEY, 3))
+  decode = kinds.decoder(dataset, tft.TFTransformOutput(
+      fn_args.transform_graph_path).transformed_feature_spec())
   steps = fn_args.train_steps
   if steps is None:
     config, steps = sizing.fit_to_rows(config, sizing.count_records(fn_args.train_files))
   train_input = task.input_config(config, dataset, fn_args.train_files, config.batch_size, True)
   eval_input = task.eval_input_config(config, dataset, fn_args.eval_files, fn_args.eval_steps)
-  moments = (sizing.label_moments(train_input, feature_spec)
-             if dataset.task == 'regression' else None)
+  moments = (sizing.label_moments(train_input, decode)
+             if dataset.task_kind.uses_label_moments else None)
   goal = objective(dataset)
 
   def build_and_fit(hp: keras_tuner.HyperParameters) -> Dict[str, float]:
@@ -72,9 +73,9 @@ def tuner_fn(fn_args: FnArgs) -> TunerFnResult:
     hp.Choice('hidden_units', HIDDEN_UNITS)
     model = model_lib.build_keras_model(dataset, apply_hyperparameters(config.model, hp.values),
                                         moments)
-    history = model.fit(input_pipeline.make_dataset(train_input, feature_spec), epochs=1,
+    history = model.fit(input_pipeline.make_dataset(train_input, decode), epochs=1,
                         steps_per_epoch=steps,
-                        validation_data=input_pipeline.make_dataset(eval_input, feature_spec),
+                        validation_data=input_pipeline.make_dataset(eval_input, decode),
                         validation_steps=fn_args.eval_steps, verbose=2)
     return {goal.name: history.history[goal.name][-1]}
 

@@ -18,7 +18,7 @@ import tensorflow_data_validation as tfdv
 from tensorflow_metadata.proto.v0 import schema_pb2
 from tfx.components.transform import stats_options_util
 
-from datasets.definition import Dataset
+from datadefs.definition import Dataset
 
 
 def stats_options_updater_fn(stats_type: stats_options_util.StatsType,

@@ -18,15 +18,17 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict
 
-from pipeline.local.run_report import UNCHANGED_MODEL_KEY, ComponentRun, RunSummary, read_eval_metrics
+from core.home import PipelineHome
+from core.names import UNCHANGED_MODEL_KEY
+from runs.console import PrintLine
+from runs.summary import ComponentRun, RunSummary, eval_metrics
+from vertex_local import ENGINE_NAME
 from vertex_local import caching
 from vertex_local import spec as spec_lib
 from vertex_local import tasks as tasks_lib
 from vertex_local.store import STORE_PREFIX, ArtifactStore
 from vertex_local.substitutions import Substitutions, dockerfile_env
 
-PrintLine = Callable[[str], None]
-ENGINE_NAME = 'vertex-local'
 # Passed through from this machine: older OpenBLAS builds crash on some CPUs without them.
 _MACHINE_ENV = ('OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE', 'TMPDIR')
 # Where a Vertex pipeline's trainer keeps its custom-config training args (TFX's Vertex Trainer).
@@ -40,13 +42,13 @@ class EngineError(RuntimeError):
 @dataclasses.dataclass(frozen=True)
 class EngineSettings:
   spec_path: Path
-  pipeline_home: Path
+  home: PipelineHome
   data_root: str  # DATA_ROOT: stands in for the spec's ExampleGen input_base
   python: str = sys.executable  # the venv standing in for the image
 
   @property
   def engine_dir(self) -> Path:
-    return self.pipeline_home / 'vertex_local'
+    return self.home.vertex_local
 
 
 def run(settings: EngineSettings, summary: RunSummary, print_line: PrintLine,
@@ -68,7 +70,7 @@ def run(settings: EngineSettings, summary: RunSummary, print_line: PrintLine,
   context = tasks_lib.RunContext(
       job=job, run_id=run_id, store=store, substitutions=substitutions, produced={},
       environment=task_environment(package_root, settings), contexts=contexts,
-      task_log_dir=settings.pipeline_home / 'logs' / 'tasks' / run_id, log=log)
+      task_log_dir=settings.home.logs / 'tasks' / run_id, log=log)
   from vertex_local.api import LocalVertexAI  # pylint: disable=import-outside-toplevel
   api = LocalVertexAI(state_dir=settings.engine_dir / 'api', gcs_root=substitutions.gcs_root,
                       launch_replica=lambda replica: _launch_replica(replica, context))
@@ -124,7 +126,7 @@ def _fill_results(summary: RunSummary, context: tasks_lib.RunContext) -> None:
         if artifact.metadata.get(UNCHANGED_MODEL_KEY) == 1:
           summary.details['model_unchanged'] = True
       elif artifact.schema_title == 'tfx.ModelEvaluation' and Path(artifact.uri).exists():
-        summary.metrics = read_eval_metrics(artifact.uri)
+        summary.metrics = eval_metrics(artifact.uri)
       elif artifact.schema_title == 'tfx.PushedModel' and artifact.metadata.get('pushed') == 1:
         summary.pushed_model = artifact.metadata.get('pushed_destination')
 

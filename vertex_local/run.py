@@ -1,52 +1,55 @@
-"""`python -m pipeline run --engine vertex-local`: the local engine with `make run`'s console,
-run lock, log file, data pre-check, last_run.json and exit codes."""
+"""`python -m pipeline run --engine vertex-local`: the local engine, reported as every engine
+reports a run (runs/: lock, console, log file, data pre-check, summary, history, report)."""
 
 import json
 from typing import Optional
 
-from datasets.definition import CUSTOM_CONFIG_KEY, Dataset
-from pipeline.local import console
-from pipeline.local import run as local_run
-from pipeline.local import preflight
-from pipeline.local import run_lock
-from pipeline.local import run_report
+import datadefs
+from core.names import DATASET_KEY
+from datadefs.definition import Dataset
+from runs import console
+from runs import lock
+from runs import precheck
+from runs.summary import ReportWriter, RunSummary, finish
+from vertex_local import ENGINE_NAME
 from vertex_local import engine
 from vertex_local import spec as spec_lib
 
 
-
-def run_and_report(settings: engine.EngineSettings, print_line: console.PrintLine) -> \
-    run_report.RunSummary:
+def run_and_report(settings: engine.EngineSettings, print_line: console.PrintLine,
+                   write_report: Optional[ReportWriter] = None) -> RunSummary:
   """Runs the compiled spec; never raises for a failed run: the summary says what failed.
 
-  Raises run_lock.PipelineBusyError (and writes nothing) when another run uses the same home.
+  Raises lock.PipelineBusyError (and writes nothing) when another run uses the same home.
   """
-  with run_lock.exclusive_run(settings.pipeline_home):
-    log_file = local_run.new_log_file(settings.pipeline_home / 'logs')
-    summary = run_report.RunSummary(
-        status='failed', log_file=str(log_file),
-        details={'engine': engine.ENGINE_NAME, 'spec': str(settings.spec_path)})
-    last_run = settings.pipeline_home / 'last_run.json'
+  home = settings.home
+  with lock.exclusive_run(home):
+    log_file = home.new_log_file()
+    summary = RunSummary(status='failed', log_file=str(log_file), details={
+        'engine': ENGINE_NAME, 'spec': str(settings.spec_path), 'data_root': settings.data_root})
     print_line(f'pipeline spec {settings.spec_path} on the local Vertex engine: data '
                f'{settings.data_root}')
-    print_line(f'  home {settings.pipeline_home}; TF/Beam logs in {log_file}')
+    print_line(f'  home {home.root}; TF/Beam logs in {log_file}')
     with console.output_to_log_file(log_file) as print_progress:
       try:
         job = spec_lib.load(settings.spec_path)
+        dataset = dataset_of_spec(job) or datadefs.load()
+        summary.details.update(pipeline=job.pipeline_name, dataset=dataset.name,
+                               schema=dataset.schema_path)
         # The same files the spec's ExampleGen reads, checked against the spec's dataset.
-        preflight.check_data_root(settings.data_root, dataset_of_spec(job),
-                                  input_pattern=input_pattern_of_spec(job), source='csv')
+        precheck.check_data_root(settings.data_root, dataset,
+                                 input_pattern=input_pattern_of_spec(job), source='csv')
         engine.run(settings, summary, print_progress, log=_log)
-      except (preflight.DataCheckError, engine.EngineError, spec_lib.SpecError) as error:
+      except (precheck.DataCheckError, engine.EngineError, spec_lib.SpecError) as error:
         summary.error = str(error)
-    return local_run.finish(summary, last_run, print_line)
+    return finish(summary, home, print_line, write_report)
 
 
 def dataset_of_spec(job: spec_lib.CompiledJob) -> Optional[Dataset]:
   """The dataset definition compiled into the spec (Transform's custom_config carries it);
-  None for a spec without one, which the check then reads as the default dataset."""
+  None for a spec without one."""
   for task, config in _json_parameters(job, 'custom_config'):
-    if isinstance(config.get(CUSTOM_CONFIG_KEY), dict):
+    if isinstance(config.get(DATASET_KEY), dict):
       return Dataset.from_custom_config(config, task)
   return None
 

@@ -19,9 +19,8 @@ import shlex
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from pipeline.beam_args import runner_name
-from pipeline.local.config import LOCAL_BEAM_ARGS
-from trainer.config import GPU_STAND_IN_ENV, TPU_STAND_IN_ENV
+from core.beam_args import LOCAL_BEAM_ARGS, runner_name
+from core.names import GPU_STAND_IN_ENV, TPU_STAND_IN_ENV
 
 # kubeflow_v2_run_executor's and the ExampleGen driver's own flags (each takes a value); every
 # other argument is a Beam argument (see their _parse_flags).

@@ -29,7 +29,7 @@ from components.typed_csv_example_gen.config import ColumnTypesError
 from components.typed_csv_example_gen.config import column_types_of
 from components.typed_csv_example_gen.config import typed_csv_custom_config
 from components.typed_csv_example_gen.executor import TypedCsvExampleGenExecutor
-from components.typed_csv_example_gen.reading import CsvInputError
+from datadefs.tabular.csv_files import CsvInputError
 
 __all__ = [
     'ColumnTypesError', 'CsvInputError', 'TypedCsvExampleGen', 'TypedCsvExampleGenExecutor',

@@ -15,12 +15,12 @@ from tfx.types import standard_component_specs
 from tfx.utils import proto_utils
 
 from components import sharded_executors
-from components.example_files import ExampleFilesConfig
+from core.example_files import ExampleFilesConfig
+from datadefs.definition import TYPES as KINDS
 
 COLUMN_TYPES_KEY = 'column_types'
 MISSING_VALUES_KEY = 'missing_values'
 # Declared type -> the tf.Example list it becomes.
-KINDS = ('float', 'int', 'string')
 _PYTHON_KINDS = {int: 'int', float: 'float', str: 'string', bytes: 'string'}
 
 

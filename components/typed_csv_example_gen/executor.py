@@ -5,7 +5,7 @@ starts. Each file is read by pyarrow (C++, multi-threaded) in blocks of ~8 MB; e
 rows are dealt at random (seeded by file and block, so every run deals alike) into `num_shards`
 slices, passed on as Arrow IPC bytes. A GroupByKey on the shard spreads the slices over the
 workers; each shard then turns its slices into serialized tf.Examples column-at-a-time
-(encoding.py), sends each example to its split with the base module's own _PartitionFn (sha256
+(datadefs/tabular/examples.py), sends each example to its split with the base module's own _PartitionFn (sha256
 hash buckets over the serialized example, or `partition_feature_name`) and writes shard k of
 every split with TensorFlow's TFRecordWriter, compressed as ExampleFilesConfig says.
 
@@ -30,6 +30,8 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
 
 from absl import logging
 import apache_beam as beam
+from apache_beam.io.filesystem import CompressionTypes
+from apache_beam.io.filesystems import FileSystems
 import numpy as np
 import pyarrow as pa
 import tensorflow as tf
@@ -38,19 +40,20 @@ from tfx.components.example_gen import base_example_gen_executor
 from tfx.components.example_gen import utils as example_gen_utils
 from tfx.components.example_gen import write_split
 from tfx.components.util import examples_utils
+from tfx.dsl.io import fileio
 from tfx.proto import example_gen_pb2
 from tfx.types import artifact_utils
 from tfx.types import standard_component_specs
 from tfx.utils import proto_utils
 
-from components import example_files
-from components.example_files import ExampleFilesConfig
+from core import example_files
+from core.example_files import ExampleFilesConfig
 from components.sharded_executors import ShardedExampleGenMixin
 from components.sharded_executors import example_gen_files_config
 from components.typed_csv_example_gen import config
-from components.typed_csv_example_gen import encoding
-from components.typed_csv_example_gen import reading
-from components.typed_csv_example_gen.reading import CsvInputError
+from datadefs.tabular import csv_files
+from datadefs.tabular import examples as encoding
+from datadefs.tabular.csv_files import CsvInputError
 
 # A CsvInputError raised on a Beam worker, once Beam has wrapped it: in process, the message
 # plus " [while running '<step>']"; from a worker process, a RuntimeError holding the worker's
@@ -62,12 +65,37 @@ _HASHED = -1
 _INCOMPLETE = '.incomplete'
 
 
+_COMPRESSED_SUFFIXES = ('.bz2', '.zip', '.zst', '.zstd', '.xz', '.lz4', '.deflate', '.snappy')
+
+
+def list_files(pattern: str) -> List[str]:
+  """The files matching `pattern` (folders left out), sorted; refuses compressions other than
+  GZIP, which would be read as garbled text."""
+  files = sorted(path for path in fileio.glob(pattern) if not fileio.isdir(path))
+  if not files:
+    raise CsvInputError(f'no files match {pattern}: check input_base and input_config')
+  unreadable = [path for path in files if path.lower().endswith(_COMPRESSED_SUFFIXES)]
+  if unreadable:
+    raise CsvInputError(f'{unreadable[0]}: only plain CSV and GZIP-compressed CSV (*.gz) '
+                        'files can be read; decompress it or recompress it with gzip')
+  return files
+
+
+def open_file(path: str, raw: bool = False):
+  """The CSV reader's opener here: local files as the reader opens them, others (gs:// on
+  Vertex) through Beam's file systems, '*.gz' decompressed unless raw."""
+  if '://' not in path:
+    return csv_files.open_local(path, raw)
+  kind = CompressionTypes.UNCOMPRESSED if raw or not path.endswith('.gz') else CompressionTypes.GZIP
+  return FileSystems.open(path, compression_type=kind)
+
+
 class ReadShardSlices(beam.PTransform):
   """CSV files of a pattern -> (shard, (split_index, file index, block index, Arrow IPC bytes)):
   each block's rows dealt at random (seeded by file and block) into `num_shards` slices."""
 
   def __init__(self, pattern: str, column_types: Mapping[str, str], num_shards: int,
-               split_index: int = _HASHED, block_bytes: int = reading.BLOCK_BYTES,
+               split_index: int = _HASHED, block_bytes: int = csv_files.BLOCK_BYTES,
                missing_values: Sequence[str] = ()):
     super().__init__()
     self._pattern, self._column_types = pattern, column_types
@@ -75,10 +103,10 @@ class ReadShardSlices(beam.PTransform):
     self._num_shards, self._split_index, self._block_bytes = num_shards, split_index, block_bytes
 
   def expand(self, pipeline: beam.Pipeline) -> beam.PCollection:
-    files = reading.list_files(self._pattern)
+    files = list_files(self._pattern)
     # Every header before the job starts: a wrong file fails here, naming itself.
     for path in files:
-      reading.check_header(path, self._column_types)
+      csv_files.check_header(path, self._column_types, opener=open_file)
     logging.info('TypedCsvExampleGen: %d file(s) match %s', len(files), self._pattern)
     return (pipeline
             | 'ListFiles' >> beam.Create(list(enumerate(files)))
@@ -91,7 +119,7 @@ def _read_slices(indexed_path, column_types, num_shards, split_index, block_byte
                  missing_values):
   file_index, path = indexed_path
   for block_index, batch in enumerate(
-      reading.read_batches(path, column_types, block_bytes, missing_values)):
+      csv_files.read_batches(path, column_types, missing_values, block_bytes, opener=open_file)):
     rows = np.random.default_rng([file_index, block_index]).permutation(batch.num_rows)
     for shard in range(num_shards):
       taken = rows[shard * len(rows) // num_shards:(shard + 1) * len(rows) // num_shards]

@@ -7,10 +7,15 @@ printed as one clear line.
 
 import argparse
 import datetime
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
+from core.home import PipelineHome
+from pipeline.environment import Environment
+from pipeline.settings import RunSettings
 from pipeline.vertex import jobs as vertex_jobs
+from pipeline.vertex import profiles
 from pipeline.vertex.profiles import Profile
+from runs.console import PrintLine
 
 
 def add_arguments(commands: argparse._SubParsersAction) -> None:  # pylint: disable=protected-access
@@ -47,7 +52,11 @@ def add_arguments(commands: argparse._SubParsersAction) -> None:  # pylint: disa
 
 
 def _common(parser):
-  parser.add_argument('--profile', default='vertex-cpu', help='deployment profile')
+  add_profile_argument(parser)
+
+
+def add_profile_argument(parser) -> None:
+  parser.add_argument('--profile', help='deployment profile (default: $PROFILE or vertex-cpu)')
 
 
 def _remote(parser):
@@ -66,34 +75,71 @@ def _iso_time(text: str) -> datetime.datetime:
   return value
 
 
-def default_spec_path(profile: Profile) -> str:
-  return default_spec_path_for(profile.name)
-
-
-def default_spec_path_for(profile_name: str) -> str:
+def default_spec_path(profile_name: str) -> str:
   return f'build/pipeline-{profile_name}.json'
 
 
-def run(args: argparse.Namespace, profile: Profile) -> int:
+def load(profile_name: Optional[str], environment: Environment,
+         example_identity: bool = False) -> Profile:
+  """The profile named (else $PROFILE, else vertex-cpu). With `example_identity`, a profile on
+  Vertex without GCP_PROJECT/GCS_BUCKET gets an example identity (compiling needs no real one),
+  and says so."""
+  profile = profiles.load_profile(profile_name or environment.profile or 'vertex-cpu',
+                                  environment, example_identity=example_identity)
+  if profile.project == profiles.EXAMPLE_PROJECT:
+    print(f'compile: GCP_PROJECT/GCS_BUCKET not set; using {profile.project}/{profile.bucket} '
+          '(set them for a deployable spec)')
+  return profile
+
+
+def compile_profile(profile_name: Optional[str], settings: RunSettings,
+                    environment: Environment, home: PipelineHome,
+                    output: Optional[str] = None, example_identity: bool = True) -> str:
+  """Compiles the profile's spec of `settings` (offline; an example identity when none is set,
+  unless `example_identity` is False); returns its path."""
+  profile = load(profile_name, environment, example_identity=example_identity)
+  return _compile(profile, profile.run_settings(settings, environment),
+                  output or default_spec_path(profile.name), home)
+
+
+def submit_run(profile_name: Optional[str], settings: RunSettings, environment: Environment,
+               home: PipelineHome, spec: Optional[str] = None, no_cache: bool = False,
+               parameters: Optional[Dict[str, str]] = None, remote: Optional[dict] = None,
+               print_line: PrintLine = print) -> Tuple[vertex_jobs.SubmittedRun, str]:
+  """Submits one run of the profile (compiling it unless `spec` names one); returns the
+  submitted run and the pipeline's name."""
+  profile = load(profile_name, environment)
+  run = profile.run_settings(settings, environment)
+  remote = remote or {}
+  spec = spec or _compile(profile, run, default_spec_path(profile.name), home)
+  _stage_schema(profile, run, remote.get('credentials'), print_line)
+  submitted = vertex_jobs.submit(spec, _job_settings(profile, no_cache, parameters or {}),
+                                 **remote)
+  print_line(f'submitted {submitted.resource_name}')
+  print_line(f'console: {submitted.console_link}')
+  return submitted, profile.pipeline_name(run.dataset)
+
+
+def run(args: argparse.Namespace, settings: RunSettings, environment: Environment,
+        home: PipelineHome) -> int:
   """Dispatches one Vertex command; returns the process exit code."""
   if args.command == 'compile':
-    print(f'compiled {_compile(profile, args.output or default_spec_path(profile))}')
+    print(f'compiled {compile_profile(args.profile, settings, environment, home, args.output)}')
     return 0
   remote = {'api_endpoint': args.api_endpoint, 'credentials': _credentials(args)}
+  profile = load(args.profile, environment)
   try:
-    if args.command == 'submit' or getattr(args, 'action', None) == 'create':
-      spec = args.spec or _compile(profile, default_spec_path(profile))
-      _stage_schema(profile, remote['credentials'])
-      settings = _job_settings(profile, getattr(args, 'no_cache', False),
-                               _parameters(getattr(args, 'param', [])))
-      if args.command == 'submit':
-        submitted = vertex_jobs.submit(spec, settings, **remote)
-        print(f'submitted {submitted.resource_name}')
-        print(f'console: {submitted.console_link}')
-        return 0
+    if args.command == 'submit':
+      submit_run(args.profile, settings, environment, home, spec=args.spec,
+                 no_cache=args.no_cache, parameters=_parameters(args.param), remote=remote)
+      return 0
+    if args.action == 'create':
+      run_settings = profile.run_settings(settings, environment)
+      spec = args.spec or _compile(profile, run_settings, default_spec_path(profile.name), home)
+      _stage_schema(profile, run_settings, remote['credentials'], print)
       created = vertex_jobs.create_schedule(
-          spec, settings, args.cron, args.max_concurrent_runs, args.start_time, args.end_time,
-          **remote)
+          spec, _job_settings(profile, False, {}), args.cron, args.max_concurrent_runs,
+          args.start_time, args.end_time, **remote)
       _print_schedule(created)
       return 0
     if args.action == 'list':
@@ -113,20 +159,21 @@ def run(args: argparse.Namespace, profile: Profile) -> int:
     return 1
 
 
-def _compile(profile: Profile, output: str) -> str:
+def _compile(profile: Profile, settings: RunSettings, output: str, home: PipelineHome) -> str:
   # Imported only when compiling: it pulls in TensorFlow and TFX (seconds).
   from pipeline.vertex import compiler  # pylint: disable=import-outside-toplevel
-  return compiler.compile_spec(profile, output)
+  return compiler.compile_spec(profile, settings, output, home)
 
 
-def _stage_schema(profile: Profile, credentials) -> None:
+def _stage_schema(profile: Profile, settings: RunSettings, credentials,
+                  print_line: PrintLine) -> None:
   """A dataset outside the checkout has no copy in the image: its schema goes to the bucket,
   where the compiled spec reads it (compiler.schema_path)."""
   from pipeline.vertex import compiler  # pylint: disable=import-outside-toplevel
-  target = compiler.schema_path(profile)
+  target = compiler.schema_path(profile, settings.dataset)
   if target.startswith('gs://'):
-    vertex_jobs.upload_file(profile.dataset.schema_path, target, profile.project, credentials)
-    print(f'uploaded the schema of dataset {profile.dataset.name!r} to {target}')
+    vertex_jobs.upload_file(settings.dataset.schema_path, target, profile.project, credentials)
+    print_line(f'uploaded the schema of dataset {settings.dataset.name!r} to {target}')
 
 
 def _credentials(args):
@@ -138,7 +185,7 @@ def _credentials(args):
 
 def _job_settings(profile: Profile, no_cache: bool, parameters: Dict[str, str]):
   return vertex_jobs.JobSettings(
-      project=profile.project, region=profile.region, pipeline_root=profile.pipeline_root,
+      project=profile.project, region=profile.region, pipeline_root=profile.pipeline_root(),
       service_account=profile.service_account, network=profile.network,
       labels=dict(profile.labels), encryption_key=profile.cmek_key,
       enable_caching=False if no_cache else None, parameter_values=parameters)
@@ -146,7 +193,7 @@ def _job_settings(profile: Profile, no_cache: bool, parameters: Dict[str, str]):
 
 def _parameters(items) -> Dict[str, str]:
   values = {}
-  for item in items:
+  for item in items or []:
     name, sep, value = item.partition('=')
     if not sep or not name:
       raise vertex_jobs.VertexJobError(f'--param {item!r} is not NAME=VALUE')

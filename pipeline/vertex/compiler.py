@@ -5,18 +5,23 @@ Offline: compiling writes JSON and touches no cloud service. `make compile PROFI
 reaches it through the CLI; `tfx pipeline create --engine=vertex` through ../kubeflow_v2_runner.py.
 """
 
+import dataclasses
 import json
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
+from kfp.pipeline_spec import pipeline_spec_pb2
 from tfx import v1 as tfx
 
-from pipeline.local import config as config_lib
+from core.beam_args import LOCAL_BEAM_ARGS
+from core.home import PipelineHome
+from datadefs.definition import Dataset
 from pipeline import graph
+from pipeline.settings import PipelineSettings, RunSettings, VertexTargets
 from pipeline.vertex import scoped_resolvers
-from pipeline.settings import PipelineSettings, ResourceSpec, VertexTargets
 from pipeline.vertex.profiles import Profile
-from trainer.config import TrainConfig
+
+ResourceSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
 
 # Where the pipeline image keeps this project's source (see infra/Dockerfile): components read
 # the curated schema from there, so no path of the compiling machine reaches the spec.
@@ -30,7 +35,7 @@ def beam_pipeline_args(profile: Profile) -> List[str]:
   """Dataflow on Vertex (the job runs in the pipeline image); locally the DirectRunner
   arguments `make run` uses."""
   if not profile.on_vertex:
-    return list(config_lib.LOCAL_BEAM_ARGS)
+    return list(LOCAL_BEAM_ARGS)
   args = [
       '--runner=DataflowRunner',
       f'--project={profile.project}',
@@ -67,7 +72,9 @@ def vertex_training_args(profile: Profile) -> dict:
   return args
 
 
-def build(profile: Profile) -> tfx.dsl.Pipeline:
+def build(profile: Profile, run: RunSettings,
+          home: Optional[PipelineHome] = None) -> tfx.dsl.Pipeline:
+  """The graph of `run` for the profile; `home`: where the `local` profile's paths point."""
   vertex = None
   if profile.on_vertex:  # The `local` profile trains and pushes in its own task, as `make run`.
     serving = None
@@ -77,54 +84,45 @@ def build(profile: Profile) -> tfx.dsl.Pipeline:
           'machine_type': profile.serving_machine_type}}
     vertex = VertexTargets(region=profile.region, training_args=vertex_training_args(profile),
                            serving=serving)
+  # On Vertex the TPU is local to the trainer's machine (a TPU VM).
+  train_config = dataclasses.replace(
+      run.training.train_config, strategy=profile.strategy,
+      tpu_name='local' if profile.strategy == 'tpu' else '')
+  run = dataclasses.replace(run, training=dataclasses.replace(run.training,
+                                                              train_config=train_config))
   return graph.create_pipeline(PipelineSettings(
-      pipeline_name=profile_pipeline_name(profile),
-      pipeline_root=profile.pipeline_root,
-      dataset=profile.dataset,
-      serving_model_dir=profile.serving_model_dir,
-      data_root=None if profile.bigquery_query else profile.data_root,
-      input_pattern=profile.input_pattern,
-      source='bigquery' if profile.bigquery_query else 'csv',
-      bigquery_query=profile.bigquery_query,
-      schema_path=schema_path(profile),
-      train_steps=profile.train_steps or profile.dataset.train_steps or None,
-      train_config=_train_config(profile),
-      tuner_trials=profile.tuner_trials,
-      tuner_steps=profile.tuner_steps,
-      example_files=profile.example_files,
+      run=run,
+      pipeline_name=profile.pipeline_name(run.dataset),
+      pipeline_root=profile.pipeline_root(home),
+      serving_model_dir=profile.serving_model_dir(home),
+      schema_path=schema_path(profile, run.dataset),
+      data_root=profile.data_root(run),
+      # Locally the dataset's own data may be read by its own pattern; on Vertex the bucket's
+      # data folder holds what the user uploaded: the pattern they set, or every file.
+      input_pattern=run.data.input_pattern if profile.on_vertex else run.data.files_pattern,
       beam_pipeline_args=tuple(beam_pipeline_args(profile)),
       vertex=vertex,
       resources={name: ResourceSpec(cpu_limit=r.cpu, memory_limit=r.memory_gib)
                  for name, r in profile.resources.items()}))
 
 
-def profile_pipeline_name(profile: Profile) -> str:
-  name = profile.dataset.pipeline_name
-  return name if profile.name == 'vertex-cpu' else f'{name}-{profile.name}'
-
-
-def schema_path(profile: Profile) -> str:
+def schema_path(profile: Profile, dataset: Dataset) -> str:
   """The curated schema the components read: the image's copy of a bundled dataset's on
   Vertex (the image holds the checkout at IMAGE_SOURCE_DIR), the file itself here. A dataset
   outside the checkout has no copy in the image: its schema is read from the bucket, where
   `submit` uploads it (datasets/<name>/schema.pbtxt)."""
   if not profile.on_vertex:
-    return profile.dataset.schema_path
-  path = Path(profile.dataset.schema_path).resolve()
+    return dataset.schema_path
+  path = Path(dataset.schema_path).resolve()
   try:
     return f'{IMAGE_SOURCE_DIR}/{path.relative_to(_REPO_ROOT).as_posix()}'
   except ValueError:
-    return f'gs://{profile.bucket}/datasets/{profile.dataset.name}/schema.pbtxt'
+    return f'gs://{profile.bucket}/datasets/{dataset.name}/schema.pbtxt'
 
 
-def _train_config(profile: Profile) -> TrainConfig:
-  # On Vertex AI TPU VMs the TPU is local to the trainer's machine.
-  tpu_name = 'local' if profile.strategy == 'tpu' else ''
-  return TrainConfig(strategy=profile.strategy, tpu_name=tpu_name)
-
-
-def compile_spec(profile: Profile, output_path: str) -> str:
-  """Writes the KFP v2 JSON spec to `output_path` and returns that path."""
+def compile_spec(profile: Profile, run: RunSettings, output_path: str,
+                 home: Optional[PipelineHome] = None) -> str:
+  """Writes the KFP v2 JSON spec of `run` for the profile to `output_path`; returns that path."""
   output = Path(output_path).resolve()
   output.parent.mkdir(parents=True, exist_ok=True)
   runner = tfx.orchestration.experimental.KubeflowV2DagRunner(
@@ -133,8 +131,8 @@ def compile_spec(profile: Profile, output_path: str) -> str:
       output_dir=str(output.parent),
       output_filename=output.name)
   # Compiled without writing, so the resolver queries are scoped before anything is written.
-  job = runner.run(build(profile), write_out=False)
-  scoped_resolvers.scope_resolver_queries(job, profile_pipeline_name(profile))
+  job = runner.run(build(profile, run, home), write_out=False)
+  scoped_resolvers.scope_resolver_queries(job, profile.pipeline_name(run.dataset))
   # `tfx pipeline create` patches run() to redirect the runner's output folder and file name
   # (tfx/tools/cli/handler/kubeflow_v2_dag_runner_patcher.py), so write where the runner says.
   output = Path(runner._output_dir) / runner._output_filename  # pylint: disable=protected-access

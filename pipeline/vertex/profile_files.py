@@ -8,6 +8,7 @@ profile it starts from (default vertex-cpu), the other keys are Profile fields:
     trainer_pools = [{ machine_type = "a2-highgpu-2g", accelerator_type = "NVIDIA_TESLA_A100",
                        accelerator_count = 2 }]
     resources = { Transform = { cpu = 8, memory_gib = 32 } }
+    training = { train_steps = 2000 }
 
 The profile is then checked like a built-in one; an unknown key is refused, naming the file,
 the profile and the key.
@@ -19,10 +20,10 @@ from typing import Any, Dict, Mapping
 
 import tomli
 
-from datasets.definition import KFP_NAME
+from core.names import KFP_NAME
 
 # Fields a file may not set: the name is the table's, identity comes from the environment.
-_NOT_IN_FILES = {'name', 'local_home', 'local_data_root', 'dataset'}
+_NOT_IN_FILES = {'name'}
 
 
 class ProfileFileError(ValueError):

@@ -1,27 +1,27 @@
 """Deployment profiles: `local`, `vertex-cpu`, `vertex-gpu`, `vertex-tpu`, each a small override
-of one default. The deployment identity (project, bucket, image, service account, ...) comes from
-the environment at the edge (`load_profile`); everything is validated when the profile loads,
-with errors that name the field and the bad value."""
+of one default: the Vertex engine's own settings (pipeline/settings.py holds what every engine
+shares). The deployment identity (project, bucket, image, service account, ...) comes from the
+environment at the edge (`load_profile`); everything is validated when the profile loads, with
+errors that name the field and the bad value."""
 
 import dataclasses
 import re
-from pathlib import Path
-from typing import Dict, Mapping, Optional, Tuple
+from typing import Any, Dict, Mapping, Optional, Tuple
 
-from components.example_files import ExampleFilesConfig
-from pipeline.vertex.accelerators import (GPU_MACHINE_COUNTS, GPU_MACHINE_PREFIXES, N1_GPU_COUNTS,
-                                   TPU_MACHINES, UNSUPPORTED_ACCELERATORS)
-import datasets
-from datasets.definition import Dataset
-from pipeline.local.config import example_files_from_env
+from core.home import PipelineHome
+from core.names import STRATEGIES
+from datadefs.definition import Dataset
+from pipeline.environment import Environment
+from pipeline.settings import RunSettings, TrainingSettings
 from pipeline.vertex import profile_files
+from pipeline.vertex.accelerators import (GPU_MACHINE_COUNTS, GPU_MACHINE_PREFIXES, N1_GPU_COUNTS,
+                                          TPU_MACHINES, UNSUPPORTED_ACCELERATORS)
+from pipeline.vertex.settings import InvalidSettingError, check_field
 
 # The image name a `local` profile spec carries (the local engine stands the venv in for it).
 LOCAL_IMAGE = 'taxi-pipeline:local'
-
-STRATEGIES = ('auto', 'default', 'mirrored', 'multi_worker', 'tpu')
-_LABEL = re.compile(r'^[a-z][a-z0-9_-]{0,62}$')
-_CMEK = re.compile(r'^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$')
+# What a profile may change of the run's training (pipeline/settings.py TrainingSettings).
+_TRAINING_FIELDS = ('train_steps', 'tuner_trials', 'tuner_steps')
 
 
 def _either(values) -> str:
@@ -31,6 +31,20 @@ def _either(values) -> str:
 
 class ProfileError(ValueError):
   """A profile field has a bad value; the message names the profile, field and value."""
+
+
+def _valid(rule: str, value: str) -> bool:
+  try:
+    check_field(rule, value)
+  except InvalidSettingError:
+    return False
+  return True
+
+
+def _local(home: Optional[PipelineHome]) -> PipelineHome:
+  if home is None:
+    raise ProfileError('the local profile compiles local paths: it needs the pipeline home')
+  return home
 
 
 @dataclasses.dataclass(frozen=True)
@@ -126,35 +140,21 @@ class Profile:
   network: Optional[str] = None
   cmek_key: Optional[str] = None
   labels: Mapping[str, str] = dataclasses.field(default_factory=lambda: {'app': 'taxi-pipeline'})
-  # What is trained (DATASET: a bundled name or a folder; default taxi).
-  dataset: Dataset = dataclasses.field(default_factory=datasets.load)
-  # Examples from CSV files under gs://<bucket>/data/<dataset> (optionally span folders), or
-  # from a BigQuery query (set BIGQUERY_QUERY).
-  input_pattern: Optional[str] = None
-  bigquery_query: Optional[str] = None
-  # Shards per split and compression of ExampleGen's and Transform's files (NUM_SHARDS,
-  # EXAMPLE_COMPRESSION). On Dataflow the writers usually make more files than num_shards.
-  example_files: ExampleFilesConfig = ExampleFilesConfig()
-  # Beam: DirectRunner locally (pipeline/config.LOCAL_BEAM_ARGS), Dataflow on Vertex.
+  # Beam: DirectRunner locally (core/beam_args.LOCAL_BEAM_ARGS), Dataflow on Vertex.
   dataflow_machine_type: str = 'n1-standard-4'
   dataflow_max_workers: int = 4
   # Trainer: worker pools (chief first; a second pool holds the other workers) and strategy.
   trainer_pools: Tuple[WorkerPool, ...] = (WorkerPool(),)
   strategy: str = 'auto'
-  # None: the dataset's train_steps, else chosen from the row count when training starts.
-  train_steps: Optional[int] = None
-  # The Tuner (TUNER_TRIALS; 0: none): on Vertex its trials run as jobs on trainer_pools.
-  tuner_trials: int = 0
-  tuner_steps: Optional[int] = None
+  # Changes to the run's training for this profile ({'train_steps': 2000, 'tuner_trials': 4,
+  # 'tuner_steps': 300}); TRAIN_STEPS/TUNER_* in the environment win. On Vertex the Tuner's
+  # trials run as jobs on trainer_pools.
+  training: Mapping[str, int] = dataclasses.field(default_factory=dict)
   resources: Mapping[str, Resources] = dataclasses.field(default_factory=lambda: {
       'Transform': Resources(cpu=4, memory_gib=16), 'Evaluator': Resources(cpu=4, memory_gib=16),
       'StatisticsGen': Resources(cpu=2, memory_gib=8)})
   # Pusher: to Vertex Model Registry (and an endpoint) when set; otherwise to the bucket.
   endpoint_name: Optional[str] = None
-  # `local` profile only: absolute paths the compiled spec reads and writes (PIPELINE_HOME,
-  # DATA_ROOT; set by load_profile).
-  local_home: str = ''
-  local_data_root: str = ''
   serving_machine_type: str = 'n1-standard-4'
 
   def __post_init__(self):
@@ -166,7 +166,7 @@ class Profile:
           problems.append(f'{field} is missing (set {env})')
     if self.bucket and not re.match(r'^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$', self.bucket):
       problems.append(f'bucket must be a bucket name like "my-bucket", got {self.bucket!r}')
-    if self.cmek_key and not _CMEK.match(self.cmek_key):
+    if self.cmek_key and not _valid('encryption_key', self.cmek_key):
       problems.append('cmek_key must be projects/P/locations/L/keyRings/R/cryptoKeys/K, got '
                       f'{self.cmek_key!r}')
     for field in ('service_account', 'training_service_account'):
@@ -174,11 +174,8 @@ class Profile:
       if account and not account.endswith('.gserviceaccount.com'):
         problems.append(f'{field} must be an email ending .gserviceaccount.com, got {account!r}')
     for key, value in self.labels.items():
-      if not _LABEL.match(key) or not re.match(r'^[a-z0-9_-]{0,63}$', value):
+      if not _valid('label key', key) or not _valid('label value', value):
         problems.append(f'label {key}={value!r} is not a valid GCP label')
-    if self.bigquery_query is not None and not self.bigquery_query.strip().upper().startswith(
-        ('SELECT', 'WITH')):
-      problems.append(f'bigquery_query must be a SELECT query, got {self.bigquery_query!r}')
     if self.strategy not in STRATEGIES:
       problems.append(f'strategy must be one of {STRATEGIES}, got {self.strategy!r}')
     if not self.trainer_pools or len(self.trainer_pools) > 2:
@@ -188,10 +185,15 @@ class Profile:
     if any(p.accelerator == 'tpu' for p in self.trainer_pools) and self.strategy not in (
         'auto', 'tpu'):
       problems.append(f'strategy {self.strategy!r} cannot drive a TPU pool: use "tpu" or "auto"')
-    if self.tuner_trials < 0:
-      problems.append(f'tuner_trials must be >= 0 (0: no Tuner), got {self.tuner_trials}')
-    if self.train_steps is not None and self.train_steps < 1:
-      problems.append(f'train_steps must be >= 1, got {self.train_steps}')
+    unknown = sorted(set(self.training) - set(_TRAINING_FIELDS))
+    if unknown:
+      problems.append(f'training {unknown} are not training settings; known: '
+                      f'{list(_TRAINING_FIELDS)}')
+    else:
+      try:
+        TrainingSettings(**self.training)
+      except ValueError as error:
+        problems.append(f'training: {error}')
     for accelerator in sorted({pool.accelerator for pool in self.trainer_pools} - {'cpu'}):
       if not getattr(self, f'{accelerator}_image') and '@' in self.pipeline_image:
         problems.append(f'{accelerator}_image cannot be derived from the digest-pinned image '
@@ -222,23 +224,38 @@ class Profile:
 
   # The `local` profile compiles a spec with local paths that the local engine
   # (`make run ENGINE=vertex-local PROFILE=local`) runs as it is: PIPELINE_HOME and DATA_ROOT.
-  @property
-  def pipeline_root(self) -> str:
+  def pipeline_root(self, home: Optional[PipelineHome] = None) -> str:
     if not self.on_vertex:
-      return f'{self.local_home}/vertex_local/pipeline_root'
+      return f'{_local(home).vertex_local}/pipeline_root'
     return f'gs://{self.bucket}/pipeline_root'
 
-  @property
-  def data_root(self) -> str:
+  def data_root(self, run: RunSettings) -> Optional[str]:
+    """Where the ExampleGen reads: the bucket's data/<dataset> folder on Vertex, DATA_ROOT (or
+    the dataset's own data) for `local`; None when a BigQuery query is the source."""
+    if run.data.bigquery_query:
+      return None
     if not self.on_vertex:
-      return self.local_data_root
-    return f'gs://{self.bucket}/data/{self.dataset.name}'
+      return run.data.data_root
+    return f'gs://{self.bucket}/data/{run.dataset.name}'
 
-  @property
-  def serving_model_dir(self) -> str:
+  def serving_model_dir(self, home: Optional[PipelineHome] = None) -> str:
     if not self.on_vertex:
-      return f'{self.local_home}/serving_model'
+      return f'{_local(home).root}/serving_model'
     return f'gs://{self.bucket}/serving_model'
+
+  def run_settings(self, run: RunSettings, environment: Environment) -> RunSettings:
+    """The run's settings with this profile's training changes, where the environment sets
+    none."""
+    changes = {name: value for name, value in self.training.items()
+               if getattr(environment, name) is None}
+    if not changes:
+      return run
+    return dataclasses.replace(run, training=dataclasses.replace(run.training, **changes))
+
+  def pipeline_name(self, dataset: Dataset) -> str:
+    """vertex-cpu keeps the dataset's pipeline name; other profiles add their own name."""
+    name = dataset.pipeline_name
+    return name if self.name == 'vertex-cpu' else f'{name}-{self.name}'
 
   @property
   def replicas(self) -> int:
@@ -256,21 +273,25 @@ _PROFILE_OVERRIDES: Dict[str, dict] = {
 }
 PROFILE_NAMES = tuple(_PROFILE_OVERRIDES)
 
-# Environment variable -> profile field: the deployment identity, set per user/CI.
-_ENV_FIELDS = {
-    'GCP_PROJECT': 'project', 'GCP_REGION': 'region', 'GCS_BUCKET': 'bucket',
-    'PIPELINE_IMAGE': 'image', 'PIPELINE_IMAGE_GPU': 'gpu_image',
-    'PIPELINE_IMAGE_TPU': 'tpu_image', 'PIPELINE_SERVICE_ACCOUNT': 'service_account',
-    'TRAINING_SERVICE_ACCOUNT': 'training_service_account',
-    'VPC_NETWORK': 'network', 'CMEK_KEY': 'cmek_key', 'VERTEX_ENDPOINT_NAME': 'endpoint_name',
-    'INPUT_PATTERN': 'input_pattern', 'BIGQUERY_QUERY': 'bigquery_query',
+# Environment (pipeline/environment.py) field -> profile field: the deployment identity.
+_IDENTITY = {
+    'gcp_project': 'project', 'gcp_region': 'region', 'gcs_bucket': 'bucket',
+    'pipeline_image': 'image', 'pipeline_image_gpu': 'gpu_image',
+    'pipeline_image_tpu': 'tpu_image', 'pipeline_service_account': 'service_account',
+    'training_service_account': 'training_service_account', 'vpc_network': 'network',
+    'cmek_key': 'cmek_key', 'vertex_endpoint_name': 'endpoint_name',
 }
 
 
-def load_profile(name: str, environ: Mapping[str, str], **overrides) -> Profile:
+EXAMPLE_PROJECT, EXAMPLE_BUCKET = 'example-project', 'example-project-taxi'
+
+
+def load_profile(name: str, environment: Environment, example_identity: bool = False,
+                 **overrides: Any) -> Profile:
   """The named profile (built in, or from the PROFILES_FILE TOML) with the environment's
-  identity fields and `overrides` applied."""
-  path = environ.get('PROFILES_FILE')
+  identity fields and `overrides` applied. With `example_identity`, a profile on Vertex that the
+  environment gives no project and no bucket gets an example one (to compile, say)."""
+  path = environment.profiles_file
   try:
     user = profile_files.read(path) if path else {}
     if name in user:
@@ -284,31 +305,13 @@ def load_profile(name: str, environ: Mapping[str, str], **overrides) -> Profile:
                          f'{"" if user else " (add your own with PROFILES_FILE=file.toml)"}')
     values = dict(_PROFILE_OVERRIDES[name])
   values['name'] = name
-  try:
-    values['dataset'] = datasets.load(environ.get('DATASET') or datasets.DEFAULT)
-  except datasets.DatasetError as error:
-    raise ProfileError(str(error)) from None
-  values.update({field: environ[env] for env, field in _ENV_FIELDS.items() if environ.get(env)})
-  if environ.get('PIPELINE_LABELS'):
-    values['labels'] = _parse_labels(environ['PIPELINE_LABELS'])
-  try:
-    values['example_files'] = example_files_from_env(environ)
-  except ValueError as error:
-    raise ProfileError(f'profile {name!r}: {error}') from None
-  for env in ('TRAIN_STEPS', 'TUNER_TRIALS', 'TUNER_STEPS'):
-    if environ.get(env):
-      try:
-        values[env.lower()] = int(environ[env])
-      except ValueError:
-        raise ProfileError(f'profile {name!r}: {env} must be a whole number, got '
-                           f'{environ[env]!r}') from None
-  if not values.get('on_vertex'):
-    values['local_home'] = str(Path(environ.get('PIPELINE_HOME') or 'pipeline_home').resolve())
-    values['local_data_root'] = str(Path(
-        environ.get('DATA_ROOT') or datasets.data_root(values['dataset'])).resolve())
-    if not environ.get('DATA_ROOT') and not values.get('input_pattern'):
-      # The dataset's own data folder may hold other files (palmerpenguins: penguins-raw.csv).
-      values['input_pattern'] = values['dataset'].default_input_pattern
+  values.update({field: getattr(environment, variable) for variable, field in _IDENTITY.items()
+                 if getattr(environment, variable)})
+  if environment.pipeline_labels:
+    values['labels'] = _parse_labels(environment.pipeline_labels)
+  if (example_identity and values.get('on_vertex') and not environment.gcp_project and
+      not environment.gcs_bucket):
+    values.update(project=EXAMPLE_PROJECT, bucket=EXAMPLE_BUCKET)
   values.update(overrides)
   return dataclasses.replace(_DEFAULT, **values)
 

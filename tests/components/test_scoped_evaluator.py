@@ -10,7 +10,7 @@ from tfx.types import standard_component_specs
 from tfx.utils import io_utils
 from tfx.utils import proto_utils
 
-import datasets
+import datadefs
 from components import scoped_evaluator
 from pipeline import graph
 from trainer import signatures
@@ -33,7 +33,7 @@ def _model(tmp_path, name, signature_names):
 
 def _properties():
   return {standard_component_specs.EVAL_CONFIG_KEY:
-          proto_utils.proto_to_json(graph.eval_config(datasets.load('taxi')))}
+          proto_utils.proto_to_json(graph.eval_config(datadefs.load('taxi')))}
 
 
 def _label_functions(properties):
@@ -77,7 +77,7 @@ def _schema_artifact(tmp_path):
   schema.uri = str(tmp_path / 'schema')
   io_utils.write_pbtxt_file(
       str(tmp_path / 'schema' / 'schema.pbtxt'),
-      io_utils.SchemaReader().read(datasets.load('taxi').schema_path))
+      io_utils.SchemaReader().read(datadefs.load('taxi').schema_path))
   return schema
 
 

@@ -13,9 +13,9 @@ from tfx.components.transform import executor as transform_executor
 from tfx.types import standard_artifacts
 from tfx.utils import proto_utils
 
-from components import example_files
+from core import example_files
 from components import sharded_executors
-from components.example_files import ExampleFilesConfig
+from core.example_files import ExampleFilesConfig
 from pipeline.local import config as pipeline_config
 from pipeline import graph
 from pipeline.settings import PipelineSettings

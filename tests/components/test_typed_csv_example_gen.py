@@ -17,9 +17,9 @@ from tfx.dsl.components.base import base_beam_executor
 from tfx.orchestration import metadata
 from tfx.types import standard_artifacts
 
-from components import example_files
+from core import example_files
 from components import sharded_executors
-from components.example_files import ExampleFilesConfig
+from core.example_files import ExampleFilesConfig
 from components.typed_csv_example_gen import ColumnTypesError
 from components.typed_csv_example_gen import CsvInputError
 from components.typed_csv_example_gen import TypedCsvExampleGen

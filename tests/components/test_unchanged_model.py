@@ -6,7 +6,7 @@ import os
 from tfx.types import standard_artifacts
 
 from components import unchanged_model
-from pipeline.local import run_report
+from runs import summary as run_report
 
 
 def _artifact(cls, uri, artifact_id=None):

@@ -280,7 +280,7 @@ def test_dockerignore_keeps_local_state_out_of_the_context():
   patterns = _dockerignore_patterns()
   for path in ('.git', '.venv', '.venv-lint', 'pipeline_home', 'build', 'bench/data'):
     assert _ignored(path, patterns), path
-  for path in ('datasets/taxi/schema.pbtxt', 'datasets/penguins/dataset.toml', 'requirements.lock', 'pyproject.toml',
+  for path in ('datadefs/taxi/schema.pbtxt', 'datadefs/penguins/dataset.toml', 'requirements.lock', 'pyproject.toml',
                'trainer/task.py'):
     assert not _ignored(path, patterns), path
 
@@ -296,7 +296,7 @@ def test_image_install_has_the_component_modules_and_schema(tmp_path):
 
   app = tmp_path / 'app'
   shutil.copytree(REPO_ROOT, app, ignore=ignore, symlinks=True)
-  assert (app / 'datasets' / 'taxi' / 'schema.pbtxt').is_file()
+  assert (app / 'datadefs' / 'taxi' / 'schema.pbtxt').is_file()
 
   site = tmp_path / 'site'
   result = _run([sys.executable, '-m', 'pip', 'install', '--quiet', '--disable-pip-version-check',
@@ -305,7 +305,7 @@ def test_image_install_has_the_component_modules_and_schema(tmp_path):
   assert result.returncode == 0, _output(result)
 
   modules = ['transform.preprocessing', 'trainer.task', 'components.anomalies_gate',
-             'pipeline.vertex.compiler', 'datasets.definition']
+             'pipeline.vertex.compiler', 'datadefs.definition']
   probe = ('import importlib.util, sys\n'
            'for name in sys.argv[1:]:\n'
            '  print(importlib.util.find_spec(name).origin)\n')
@@ -318,8 +318,8 @@ def test_image_install_has_the_component_modules_and_schema(tmp_path):
   assert len(origins) == len(modules)
   for origin in origins:
     assert Path(origin).is_relative_to(site), origins
-  assert (site / 'datasets' / 'taxi' / 'schema.pbtxt').is_file()
-  assert (site / 'datasets' / 'penguins' / 'dataset.toml').is_file()
+  assert (site / 'datadefs' / 'taxi' / 'schema.pbtxt').is_file()
+  assert (site / 'datadefs' / 'penguins' / 'dataset.toml').is_file()
 
 
 def test_cloudbuild_runs_test_build_push_compile_deploy_in_order():

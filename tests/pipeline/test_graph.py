@@ -30,8 +30,8 @@ def test_evaluator_does_not_recompute_the_models_compiled_metrics(tmp_path):
 
 
 def test_eval_config_gates_each_task_on_its_metric():
-  import datasets  # pylint: disable=import-outside-toplevel
-  config = graph.eval_config(datasets.load('taxi_fare'))
+  import datadefs  # pylint: disable=import-outside-toplevel
+  config = graph.eval_config(datadefs.load('taxi_fare'))
   gated = [m for m in config.metrics_specs[0].metrics if m.HasField('threshold')]
   assert [m.class_name for m in gated] == ['MeanAbsoluteError']
   assert not config.options.include_default_metrics.value

@@ -58,7 +58,7 @@ def _train(distribution, config, data_dir, out_dir):
   return task.train(distribution, config, taxi.TAXI,
       train_files=[os.path.join(data_dir, 'train', '*.gz')],
       eval_files=[os.path.join(data_dir, 'eval', '*.gz')],
-      feature_spec=synthetic.feature_spec(),
+      decode=synthetic.feature_spec(),
       train_steps=TRAIN_STEPS, eval_steps=None, log_dir=os.path.join(out_dir, 'logs'))
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import datasets
+import datadefs
 from trainer import heads
 from trainer import model as model_lib
 from trainer import sizing
@@ -73,7 +73,7 @@ def _inputs(dataset, rows=4):
 
 
 def test_multiclass_head_is_a_softmax_over_the_classes():
-  penguins = datasets.load('penguins')
+  penguins = datadefs.load('penguins')
   model = model_lib.build_keras_model(penguins, ModelConfig(hidden_units=(8,)))
   probabilities = model(_inputs(penguins), training=False).numpy()
   assert probabilities.shape == (4, 3)
@@ -83,7 +83,7 @@ def test_multiclass_head_is_a_softmax_over_the_classes():
 
 
 def test_regression_head_predicts_around_the_label_mean():
-  fare = datasets.load('taxi_fare')
+  fare = datadefs.load('taxi_fare')
   model = model_lib.build_keras_model(fare, ModelConfig(hidden_units=(8,), dropout=0.0),
                                       heads.Moments(mean=12.0, std=0.001))
   predictions = model(_inputs(fare), training=False).numpy()

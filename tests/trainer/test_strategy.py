@@ -132,7 +132,7 @@ def test_missing_accelerator_with_fallback_trains_with_the_default_strategy(
              for record in caplog.records)
   model = task.train(distribution, config, taxi.TAXI, train_files=[str(data_dir / 'train' / '*.gz')],
                      eval_files=[str(data_dir / 'eval' / '*.gz')],
-                     feature_spec=synthetic.feature_spec(), train_steps=3, eval_steps=1,
+                     decode=synthetic.feature_spec(), train_steps=3, eval_steps=1,
                      log_dir=str(tmp_path / 'logs'))
   assert int(model.optimizer.iterations.numpy()) == 3
 

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from tests import taxi
 
-from pipeline.local.report import readers
+from runs.report import readers
 from tests.trainer import synthetic
 from trainer import input_pipeline
 from trainer import strategy as strategy_lib
@@ -27,7 +27,7 @@ def _config(**overrides):
 def _train(config, train_pattern, eval_pattern, log_dir, train_steps, eval_steps=None):
   distribution = strategy_lib.create(config, strategy_lib.Cluster())
   return distribution, task.train(distribution, config, taxi.TAXI, train_files=[train_pattern], eval_files=[eval_pattern],
-      feature_spec=synthetic.feature_spec(), train_steps=train_steps, eval_steps=eval_steps,
+      decode=synthetic.feature_spec(), train_steps=train_steps, eval_steps=eval_steps,
       log_dir=log_dir)
 
 
@@ -112,7 +112,7 @@ def test_evaluations_divide_the_steps(steps, evaluations):
 
 
 def test_step_metrics_are_the_mean_of_the_last_steps_not_of_the_epoch(tmp_path):
-  from pipeline.local.report import readers  # pylint: disable=import-outside-toplevel,reimported
+  from runs.report import readers  # pylint: disable=import-outside-toplevel,reimported
   model = tf.keras.Sequential([tf.keras.layers.Dense(1, input_shape=(1,))])
   model.compile(tf.keras.optimizers.SGD(0.0), 'mae')  # Frozen: each batch's loss is known.
   inputs = tf.zeros((8, 1))

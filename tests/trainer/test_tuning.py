@@ -6,7 +6,7 @@ import pytest
 from tensorflow_transform.tf_metadata import schema_utils
 from tfx.components.trainer.fn_args_utils import FnArgs
 
-import datasets
+import datadefs
 from tests import taxi
 from tests.trainer import synthetic
 from trainer import tuning
@@ -26,7 +26,7 @@ def test_tuned_values_replace_the_configs():
     ('taxi_fare', 'val_mean_absolute_error', 'min'),
 ])
 def test_trials_are_ranked_by_the_blessing_metric(name, metric, direction):
-  objective = tuning.objective(datasets.load(name))
+  objective = tuning.objective(datadefs.load(name))
   assert (objective.name, objective.direction) == (metric, direction)
 
 

@@ -13,7 +13,7 @@ from tensorflow_transform.tf_metadata import dataset_metadata
 from tensorflow_transform.tf_metadata import schema_utils
 import tensorflow_data_validation as tfdv
 
-from datasets.definition import parse
+from datadefs.definition import parse
 from tests import taxi
 from transform.preprocessing import preprocessing_fn
 

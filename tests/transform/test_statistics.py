@@ -4,7 +4,7 @@ import tensorflow_data_validation as tfdv
 from tensorflow_metadata.proto.v0 import schema_pb2
 from tfx.components.transform import stats_options_util
 
-import datasets
+import datadefs
 from transform import statistics
 
 
@@ -16,7 +16,7 @@ def _schema(*names):
 
 
 def _updated(stats_type, schema=None, name='taxi'):
-  dataset = datasets.load(name)
+  dataset = datadefs.load(name)
   return dataset, statistics.stats_options_updater_fn(
       stats_type, tfdv.StatsOptions(schema=schema), dataset.to_custom_config())
 

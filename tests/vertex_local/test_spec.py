@@ -74,9 +74,9 @@ def _constant(value):
     ([{'name': 'single_split', 'pattern': '*'}], None),
 ])
 def test_the_pre_check_reads_the_spec_s_dataset_and_input_pattern(tmp_path, splits, pattern):
-  import datasets  # pylint: disable=import-outside-toplevel
+  import datadefs  # pylint: disable=import-outside-toplevel
   from vertex_local import run  # pylint: disable=import-outside-toplevel
-  penguins = datasets.load('penguins')
+  penguins = datadefs.load('penguins')
   tasks = {
       'CsvExampleGen': {'componentRef': {'name': 'CsvExampleGen'}, 'inputs': {'parameters': {
           'input_config': _constant({'splits': splits})}}},

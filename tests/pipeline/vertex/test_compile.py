@@ -16,7 +16,7 @@ from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 
 from components import sharded_executors
-from components.example_files import ExampleFilesConfig
+from core.example_files import ExampleFilesConfig
 from tests.conftest import REPO_ROOT
 
 EXPECTED_TASKS = {'CsvExampleGen', 'StatisticsGen', 'ImportSchemaGen', 'ExampleValidator',
@@ -268,7 +268,7 @@ def test_dataset_and_tuner_are_compiled_into_the_spec(tmp_path):
       'Adelie', 'Chinstrap', 'Gentoo')
   text = output.read_text()
   assert 'gs://acme-taxi/data/penguins' in text
-  assert '/app/datasets/penguins/schema.pbtxt' in text
+  assert '/app/datadefs/penguins/schema.pbtxt' in text
   metrics = _parameter(spec, 'Evaluator', 'eval_config')['metrics_specs'][0]['metrics']
   assert [metric['class_name'] for metric in metrics] == ['ExampleCount',
                                                           'SparseCategoricalAccuracy']

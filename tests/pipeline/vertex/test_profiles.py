@@ -2,7 +2,7 @@
 
 import pytest
 
-from components.example_files import ExampleFilesConfig
+from core.example_files import ExampleFilesConfig
 from pipeline.vertex import profiles
 from pipeline.vertex.profiles import ProfileError, WorkerPool
 

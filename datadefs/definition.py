@@ -1,0 +1,289 @@
+"""A dataset, declared once: its columns and types, each feature's role, the label, the task,
+the curated schema and the blessing threshold. Everything dataset-specific derives from it:
+the preprocessing_fn, the model's inputs and head, the serving signatures, the CSV reader and
+pre-check, the label gate and the eval config.
+
+A definition is a `dataset.toml` (see datadefs/taxi/dataset.toml). `load()` checks it and names
+the bad field. It travels to Transform and the Trainer as a plain dict in their custom_config
+(`to_dict`/`from_dict`), so a user's dataset folder needs no code in the serving image.
+"""
+
+import dataclasses
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Tuple
+
+from core.names import DATASET_KEY, KFP_NAME
+from datadefs import kinds
+from datadefs import tasks
+
+# Column types of a tabular dataset, and the tf.Example list each becomes (int64, float, bytes).
+TYPES = ('int', 'float', 'string')
+ROLES = ('numeric', 'bucketized', 'vocabulary', 'integer_id', 'ignored')
+_ROLE_OPTIONS = {'bucketized': {'buckets': 10}, 'vocabulary': {'top_k': 1000, 'oov': 10},
+                 'integer_id': {'num_ids': None}}
+
+
+class DatasetError(ValueError):
+  """The definition is unusable; the message names the file and the field."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Column:
+  """One CSV column: its type, and the role it plays as a feature."""
+  name: str
+  type: str
+  role: str = 'ignored'
+  buckets: int = 10       # bucketized: quantile buckets (ids 0..buckets-1).
+  top_k: int = 1000       # vocabulary: most frequent values kept...
+  oov: int = 10           # ...and hash buckets for the rest.
+  num_ids: int = 0        # integer_id: values are ids 0..num_ids-1 (clipped into range).
+
+  @property
+  def num_embedding_ids(self) -> int:
+    """How many distinct ids the transformed feature takes (0 for numeric)."""
+    return {'bucketized': self.buckets, 'vocabulary': self.top_k + self.oov,
+            'integer_id': self.num_ids}.get(self.role, 0)
+
+
+@dataclasses.dataclass(frozen=True)
+class Label:
+  """The label: `column`, or `expression` over columns (e.g. 'tips > 0.2 * fare').
+
+  `column` is the raw column known only at training time: it is never a model input and
+  serving requests leave it out. `classes` (multiclass): the label values in id order.
+  """
+  column: str
+  expression: Optional[str] = None
+  classes: Tuple[Any, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class Dataset:
+  name: str
+  task: str  # a task kind (datadefs/tasks.py)
+  columns: Tuple[Column, ...]
+  label: Label
+  # The bound on the task's blessing metric: an accuracy floor, a mean-absolute-error ceiling.
+  blessing_threshold: float
+  kind: str = 'tabular'  # a data kind (datadefs/kinds.py)
+  schema_path: str = ''
+  pipeline_name: str = ''
+  # Cell texts that mean "missing" besides the empty cell (e.g. 'NA').
+  missing_values: Tuple[str, ...] = ()
+  # Where `make run` reads when DATA_ROOT is unset: a folder, or 'package:<module>/<folder>'.
+  default_data_root: str = ''
+  default_input_pattern: Optional[str] = None
+  # Training steps when TRAIN_STEPS is unset (0: chosen from the row count at run time).
+  train_steps: int = 0
+
+  @property
+  def column_types(self) -> Dict[str, str]:
+    return {column.name: column.type for column in self.columns}
+
+  def features(self, *roles: str) -> List[Column]:
+    """The model's input columns, in file order; only those of `roles` when given."""
+    return [column for column in self.columns
+            if column.role != 'ignored' and column.name != self.label.column and
+            (not roles or column.role in roles)]
+
+  @property
+  def label_key(self) -> str:
+    return transformed_name(self.label.column)
+
+  @property
+  def task_kind(self) -> tasks.Task:
+    return tasks.TASKS[self.task]
+
+  @property
+  def kind_info(self) -> kinds.DataKind:
+    return kinds.KINDS[self.kind]
+
+  @property
+  def num_outputs(self) -> int:
+    """The model's outputs: one per class of a multiclass label, else one."""
+    return self.task_kind.num_outputs(self.label.classes)
+
+  def to_dict(self) -> Dict[str, Any]:
+    """JSON-ready, for custom_config: what the components need. Not the schema's path, which
+    is this machine's (the components get the schema as an artifact); from_dict(to_dict())
+    is self without it."""
+    values = dataclasses.asdict(self)
+    del values['schema_path']
+    return values
+
+  def to_custom_config(self) -> Dict[str, Any]:
+    """The part of a component's custom_config that carries the definition."""
+    return {DATASET_KEY: self.to_dict()}
+
+  @classmethod
+  def from_custom_config(cls, custom_config: Optional[Mapping[str, Any]],
+                         component: str) -> 'Dataset':
+    """The definition in `component`'s custom_config (as to_custom_config puts it)."""
+    if DATASET_KEY not in (custom_config or {}):
+      raise ValueError(f'{component} custom_config has no {DATASET_KEY!r}: build the '
+                       'pipeline with pipeline/graph.create_pipeline, which puts the definition '
+                       'there')
+    return cls.from_dict(custom_config[DATASET_KEY])
+
+  @classmethod
+  def from_dict(cls, values: Mapping[str, Any]) -> 'Dataset':
+    values = dict(values)
+    values['columns'] = tuple(Column(**column) for column in values['columns'])
+    label = dict(values['label'])
+    label['classes'] = tuple(label.get('classes') or ())
+    values['label'] = Label(**label)
+    values['missing_values'] = tuple(values.get('missing_values') or ())
+    return cls(**values)
+
+
+def transformed_name(key: str) -> str:
+  """The name Transform gives the feature made from raw column `key`."""
+  return key + '_xf'
+
+
+def parse(values: Mapping[str, Any], source: str, directory: Optional[Path] = None) -> Dataset:
+  """A Dataset from a definition's parsed TOML; DatasetError names `source` and the field."""
+  fields = _Fields(values, source)
+  name = fields.text('name')
+  if not KFP_NAME.match(name):
+    raise fields.error('name', f'{name!r} must be lower-case letters, digits and dashes')
+  task = fields.choice('task', tasks.TASK_NAMES)
+  kind = fields.choice('kind', tuple(kinds.KINDS), default='tabular')
+  columns = tuple(_column(fields, column_name, spec)
+                  for column_name, spec in fields.table('columns').items())
+  column_types = {column.name: column.type for column in columns}
+  label = _label(fields, fields.table('label'), task, column_types)
+  schema = fields.text('schema', default='schema.pbtxt')
+  schema_path = str((directory / schema) if directory else Path(schema))
+  if directory and not Path(schema_path).is_file():
+    raise fields.error('schema', f'file {schema_path} does not exist')
+  threshold = fields.number('blessing_threshold')
+  problem = tasks.TASKS[task].check_threshold(threshold)
+  if problem:
+    raise fields.error('blessing_threshold', problem)
+  dataset = Dataset(
+      name=name, task=task, kind=kind, columns=columns, label=label,
+      blessing_threshold=threshold,
+      schema_path=schema_path, pipeline_name=fields.text('pipeline_name', default=name),
+      missing_values=tuple(fields.list_of('missing_values', str, default=[])),
+      default_data_root=fields.text('default_data_root', default=''),
+      default_input_pattern=fields.text('default_input_pattern', default='') or None,
+      train_steps=int(fields.number('train_steps', default=0)))
+  if not KFP_NAME.match(dataset.pipeline_name):
+    raise fields.error('pipeline_name', f'{dataset.pipeline_name!r} must be lower-case '
+                       'letters, digits and dashes (a KFP pipeline name)')
+  if not dataset.features():
+    raise fields.error('columns', 'no column has a role other than "ignored": the model '
+                       'would have no input')
+  fields.no_unknown()
+  return dataset
+
+
+def _column(fields: '_Fields', name: str, spec: Any) -> Column:
+  where = f'columns.{name}'
+  if isinstance(spec, str):
+    spec = {'type': spec}
+  if not isinstance(spec, Mapping):
+    raise fields.error(where, f'must be a type ({", ".join(TYPES)}) or a table such as '
+                       '{ type = "float", role = "numeric" }, got ' + repr(spec))
+  column = _Fields(spec, fields.source, prefix=where + '.')
+  kind = column.choice('type', TYPES)
+  role = column.choice('role', ROLES, default='ignored')
+  options = {}
+  for option, default in _ROLE_OPTIONS.get(role, {}).items():
+    value = int(column.number(option, default=default))
+    if value < 1:
+      raise column.error(option, f'must be >= 1, got {value}')
+    options[option] = value
+  if role in ('numeric', 'bucketized') and kind == 'string':
+    raise column.error('role', f'{role!r} needs numbers; a string column can be "vocabulary"')
+  if role == 'integer_id' and kind != 'int':
+    raise column.error('role', f'"integer_id" needs an int column, this one is {kind!r}')
+  column.no_unknown()
+  return Column(name=name, type=kind, role=role, **options)
+
+
+def _label(fields: '_Fields', spec: Mapping[str, Any], task: str,
+           column_types: Mapping[str, str]) -> Label:
+  label = _Fields(spec, fields.source, prefix='label.')
+  column = label.text('column')
+  if column not in column_types:
+    raise label.error('column', f'{column!r} is not one of the columns')
+  expression = label.text('expression', default='') or None
+  if expression:
+    from datadefs import label_expression  # pylint: disable=import-outside-toplevel
+    try:
+      label_expression.check(expression, column_types)
+    except ValueError as error:
+      raise label.error('expression', str(error)) from None
+  classes = tuple(label.list_of('classes', (str, int), default=[]))
+  task_kind = tasks.TASKS[task]
+  problem = task_kind.check_classes(classes)
+  if problem:
+    raise label.error('classes', problem)
+  if len(set(map(str, classes))) != len(classes):
+    raise label.error('classes', f'lists a class twice: {list(classes)}')
+  problem = task_kind.check_label_column(column, column_types[column], bool(expression))
+  if problem:
+    raise label.error('column', problem)
+  label.no_unknown()
+  return Label(column=column, expression=expression, classes=classes)
+
+
+class _Fields:
+  """Typed reads from one TOML table; errors name the file and the dotted field."""
+
+  def __init__(self, values: Any, source: str, prefix: str = ''):
+    if not isinstance(values, Mapping):
+      raise DatasetError(f'{source}: {prefix.rstrip(".") or "the file"} must be a table')
+    self.values, self.source, self.prefix, self.read = values, source, prefix, set()
+
+  def error(self, key: str, message: str) -> DatasetError:
+    return DatasetError(f'{self.source}: {self.prefix}{key}: {message}')
+
+  def _get(self, key: str, default: Any) -> Any:
+    self.read.add(key)
+    if key in self.values:
+      return self.values[key]
+    if default is _REQUIRED:
+      raise self.error(key, 'is required')
+    return default
+
+  def text(self, key: str, default: Any = None) -> str:
+    value = self._get(key, _REQUIRED if default is None else default)
+    if not isinstance(value, str):
+      raise self.error(key, f'must be text, got {value!r}')
+    return value
+
+  def number(self, key: str, default: Any = None) -> float:
+    value = self._get(key, _REQUIRED if default is None else default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+      raise self.error(key, f'must be a number, got {value!r}')
+    return value
+
+  def choice(self, key: str, choices: Tuple[str, ...], default: Optional[str] = None) -> str:
+    value = self.text(key, default)
+    if value not in choices:
+      raise self.error(key, f'must be one of {list(choices)}, got {value!r}')
+    return value
+
+  def table(self, key: str) -> Mapping[str, Any]:
+    value = self._get(key, _REQUIRED)
+    if not isinstance(value, Mapping) or not value:
+      raise self.error(key, f'must be a non-empty table, got {value!r}')
+    return value
+
+  def list_of(self, key: str, kinds, default: Any) -> list:
+    value = self._get(key, default)
+    if not isinstance(value, list) or any(
+        isinstance(item, bool) or not isinstance(item, kinds) for item in value):
+      raise self.error(key, f'must be a list of {kinds}, got {value!r}')
+    return value
+
+  def no_unknown(self) -> None:
+    unknown = sorted(set(self.values) - self.read)
+    if unknown:
+      raise self.error(unknown[0], f'is not a known field (known: {sorted(self.read)})')
+
+
+_REQUIRED = object()

@@ -1,0 +1,41 @@
+"""Data kinds: what a dataset's examples are made of. `tabular` (rows of a CSV) is the first;
+each kind plugs into every layer through one seam per layer, keyed by the dataset's `kind`:
+
+  datadefs/kinds.py           where its examples can come from, and the check of its data
+                              files before a run (this registry)
+  pipeline/sources.py         its ExampleGen
+  transform/preprocessing.py  its preprocessing_fn (PREPROCESSORS)
+  trainer/kinds.py            the decode/parse step of the tf.data input_fn, in the style of
+                              tensorflow/models' InputReader parser_fn
+
+A new kind is one module per layer plus one registration line in each of those places.
+"""
+
+import dataclasses
+from pathlib import Path
+from typing import Callable, Dict, List, Sequence, Tuple
+
+
+
+@dataclasses.dataclass(frozen=True)
+class DataKind:
+  name: str
+  # Where its examples can come from; the first is the default.
+  sources: Tuple[str, ...]
+  # The sources an engine on this machine can read (BigQuery needs Google Cloud).
+  local_sources: Tuple[str, ...]
+  # The pre-check of a source's files: (files, dataset, at most this many) -> problems, each
+  # naming its file (runs/precheck.py).
+  check_files: Callable[[Sequence[Path], object, int], List[str]]
+
+
+def _check_tabular_files(files: Sequence[Path], dataset, limit: int) -> List[str]:
+  # Imported when used: the CSV reader loads pyarrow, which reading a definition does not need.
+  from datadefs.tabular import checks  # pylint: disable=import-outside-toplevel
+  return checks.check_files(files, dataset, limit)
+
+
+KINDS: Dict[str, DataKind] = {
+    'tabular': DataKind('tabular', sources=('csv', 'tfrecord', 'bigquery'),
+                        local_sources=('csv', 'tfrecord'), check_files=_check_tabular_files),
+}

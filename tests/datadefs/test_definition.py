@@ -1,0 +1,119 @@
+"""datadefs/: loading, checking and carrying a definition; the label expression."""
+
+import dataclasses
+import json
+
+import pytest
+import tensorflow as tf
+import tensorflow_data_validation as tfdv
+
+import datadefs
+from datadefs import label_expression
+from datadefs.definition import Dataset, DatasetError, parse
+
+_VALID = {'name': 'toy', 'task': 'binary', 'blessing_threshold': 0.7,
+          'columns': {'x': {'type': 'float', 'role': 'numeric'}, 'y': 'int'},
+          'label': {'column': 'y'}}
+
+
+def _with(**changes):
+  values = {key: (dict(value) if isinstance(value, dict) else value)
+            for key, value in _VALID.items()}
+  values.update(changes)
+  return values
+
+
+@pytest.mark.parametrize('name', datadefs.bundled())
+def test_each_bundled_dataset_loads_and_its_schema_has_exactly_its_columns(name):
+  dataset = datadefs.load(name)
+  schema = tfdv.load_schema_text(dataset.schema_path)
+  assert {feature.name for feature in schema.feature} == set(dataset.column_types)
+  assert Dataset.from_dict(dataset.to_dict()) == dataclasses.replace(dataset, schema_path='')
+  assert dataset.schema_path not in json.dumps(dataset.to_dict())  # No local path leaks.
+  label = tfdv.get_feature(schema, dataset.label.column)
+  assert 'SERVING' in label.not_in_environment
+
+
+def test_bundled_datasets_cover_each_task():
+  assert {datadefs.load(name).task for name in datadefs.bundled()} == {
+      'binary', 'multiclass', 'regression'}
+
+
+def test_a_folder_or_its_toml_file_loads(tmp_path):
+  (tmp_path / 'schema.pbtxt').write_text('')
+  (tmp_path / 'dataset.toml').write_text(
+      'name = "toy"\ntask = "binary"\nblessing_threshold = 0.7\n[label]\ncolumn = "y"\n'
+      '[columns]\nx = { type = "float", role = "numeric" }\ny = "int"\n')
+  assert datadefs.load(str(tmp_path)).features()[0].name == 'x'
+  assert datadefs.load(str(tmp_path / 'dataset.toml')).label_key == 'y_xf'
+
+
+@pytest.mark.parametrize('changes, message', [
+    (dict(task='ranking'), r"task: must be one of \['binary', 'multiclass', 'regression'\]"),
+    (dict(name='My Data'), 'name:.*lower-case'),
+    (dict(columns={'x': {'type': 'decimal'}, 'y': 'int'}), r'columns\.x\.type: must be one'),
+    (dict(columns={'x': {'type': 'float', 'role': 'embedding'}, 'y': 'int'}),
+     r'columns\.x\.role: must be one of'),
+    (dict(columns={'x': {'type': 'string', 'role': 'numeric'}, 'y': 'int'}),
+     r'columns\.x\.role:.*needs numbers'),
+    (dict(columns={'x': {'type': 'int', 'role': 'integer_id'}, 'y': 'int'}),
+     r'columns\.x\.num_ids: is required'),
+    (dict(columns={'x': {'type': 'float', 'role': 'numeric', 'buckts': 3}, 'y': 'int'}),
+     r'columns\.x\.buckts: is not a known field'),
+    (dict(label={'column': 'z'}), r"label\.column: 'z' is not one of the columns"),
+    (dict(label={'column': 'y', 'expression': 'y > os.system'}), r'label\.expression:'),
+    (dict(task='multiclass'), r'label\.classes: a multiclass label lists its classes'),
+    (dict(blessing_threshold=1.5), r'blessing_threshold: an accuracy is in \[0, 1\]'),
+    (dict(colour='red'), 'colour: is not a known field'),
+    (dict(columns={'x': {'type': 'float'}, 'y': 'int'}), 'no column has a role'),
+])
+def test_bad_definitions_name_the_field(changes, message):
+  with pytest.raises(DatasetError, match=message):
+    parse(_with(**changes), 'dataset.toml')
+
+
+def test_unknown_dataset_says_what_exists():
+  with pytest.raises(DatasetError, match=r"no such bundled dataset \(penguins, taxi, taxi_fare\)"):
+    datadefs.load('nope')
+
+
+def test_bad_toml_names_the_file(tmp_path):
+  (tmp_path / 'dataset.toml').write_text('name = ')
+  with pytest.raises(DatasetError, match='dataset.toml: not valid TOML'):
+    datadefs.load(str(tmp_path))
+
+
+@pytest.mark.parametrize('expression, message', [
+    ('tips > 0.2 * fare', None),
+    ('not (tips >= 1 or fare < 0)', None),
+    ('__import__("os")', 'Call is not allowed'),
+    ('tips.real', 'Attribute is not allowed'),
+    ('0 < tips < 3', 'chained comparisons'),
+    ('company == 1', "column 'company' is a string"),
+    ('speed > 1', "'speed' is not one of the columns"),
+    ('tips >', 'not an expression'),
+])
+def test_label_expressions_allow_arithmetic_and_comparisons_only(expression, message):
+  columns = {'tips': 'float', 'fare': 'float', 'company': 'string'}
+  if message is None:
+    label_expression.check(expression, columns)
+  else:
+    with pytest.raises(ValueError, match=message):
+      label_expression.check(expression, columns)
+
+
+def test_label_expression_evaluates_as_tensorflow_ops():
+  values = {'tips': tf.constant([3.0, 1.0, 0.0]), 'fare': tf.constant([10.0, 10.0, -1.0])}
+  result = label_expression.evaluate('tips > 0.2 * fare and not fare < 0', values, tf)
+  assert result.numpy().tolist() == [True, False, False]
+  assert label_expression.evaluate('tips - -fare / 2', values, tf).numpy().tolist() == [
+      8.0, 6.0, -0.5]
+
+
+def test_custom_config_carries_the_definition_and_a_missing_one_is_named():
+  taxi = datadefs.load('taxi')
+  config = {'num_shards': 8, **taxi.to_custom_config()}
+  assert Dataset.from_custom_config(config, 'Transform') == dataclasses.replace(
+      taxi, schema_path='')
+  with pytest.raises(ValueError, match="Trainer custom_config has no 'dataset'"):
+    Dataset.from_custom_config({'num_shards': 8}, 'Trainer')

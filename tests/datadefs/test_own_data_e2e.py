@@ -1,0 +1,100 @@
+"""Bringing your own CSV, end to end: `dataset init` on a CSV, then `python -m pipeline run`
+with DATASET=<that folder> trains, blesses and pushes with no code written (Palmer penguins:
+multiclass, string label, 'NA' cells); the bundled regression dataset (taxi fare) runs too."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import datadefs
+from tests.conftest import REPO_ROOT, read_last_run, run_cli
+
+pytestmark = pytest.mark.e2e
+
+# Measured here by `python -m bench.tfx_penguin` (TFX's own penguin example on the same rows).
+_TFX_PENGUIN = json.loads((REPO_ROOT / 'bench' / 'results' / 'tfx_penguin.json').read_text())
+
+
+@pytest.fixture(scope='module')
+def penguins(tmp_path_factory):
+  """penguins.csv in a folder of its own, a definition made by `dataset init`, and a run."""
+  work = tmp_path_factory.mktemp('own-data')
+  data = work / 'data'
+  data.mkdir()
+  shutil.copy(Path(datadefs.data_root(datadefs.load('penguins'))) / 'penguins.csv', data)
+  init = run_cli(['dataset', 'init', '--csv', str(data / 'penguins.csv'), '--label', 'species',
+                  '--out', str(work / 'penguins')], work / 'home')
+  run = run_cli(['run'], work / 'home', data_root=data,
+                extra_env={'DATASET': str(work / 'penguins')})
+  return {'init': init, 'run': run, 'summary': read_last_run(work / 'home'), 'work': work}
+
+
+def test_init_says_what_it_decided_and_why(penguins):
+  init = penguins['init']
+  assert init.returncode == 0, init.stdout + init.stderr
+  out = init.stdout
+  assert "task: multiclass (label 'species', classes ['Adelie', 'Chinstrap', 'Gentoo'])" in out
+  assert "always predicting the majority class 'Adelie' is 44.2% accurate" in out
+  assert "missing values: empty cells and ['NA']" in out
+  assert 'island             string  vocabulary  3 distinct texts' in out
+
+
+def test_a_definition_from_init_trains_blesses_and_pushes(penguins):
+  run, summary = penguins['run'], penguins['summary']
+  assert run.returncode == 0, run.stdout + run.stderr
+  assert summary['status'] == 'succeeded' and summary['blessed'] is True, summary
+  assert Path(summary['pushed_model'], 'saved_model.pb').is_file()
+  # Sized from the row count (about 230 training rows): small batches, many passes.
+  log = Path(summary['log_file']).read_text()
+  assert 'chosen from the row count' in log
+
+
+def test_penguins_accuracy_at_least_tfx_penguin_example(penguins):
+  accuracy = penguins['summary']['metrics']['sparse_categorical_accuracy']
+  assert accuracy >= _TFX_PENGUIN['eval_accuracy'], (accuracy, _TFX_PENGUIN)
+
+
+def test_serving_signature_returns_a_probability_per_class(penguins):
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  model = tf.saved_model.load(penguins['summary']['pushed_model'])
+  example = tf.train.Example()
+  for name, value in (('island', b'Biscoe'), ('sex', b'female')):
+    example.features.feature[name].bytes_list.value.append(value)
+  for name, value in (('bill_length_mm', 46.5), ('bill_depth_mm', 14.8)):
+    example.features.feature[name].float_list.value.append(value)
+  for name, value in (('flipper_length_mm', 217), ('body_mass_g', 5200), ('year', 2008)):
+    example.features.feature[name].int64_list.value.append(value)
+  outputs = model.signatures['serving_default'](
+      examples=tf.constant([example.SerializeToString()]))['outputs'].numpy()
+  assert outputs.shape == (1, 3)
+  assert outputs.sum() == pytest.approx(1.0, abs=1e-4)
+  assert outputs.argmax() == 2  # A Gentoo's measurements.
+
+
+def test_regression_dataset_with_the_tuner_trains_and_beats_the_mean_predictor(
+    tmp_path, taxi_slice_root):
+  run = run_cli(['run'], tmp_path / 'home', data_root=taxi_slice_root, train_steps=400,
+                extra_env={'DATASET': 'taxi_fare', 'TUNER_TRIALS': '2', 'TUNER_STEPS': '50'})
+  assert run.returncode == 0, run.stdout + run.stderr
+  summary = read_last_run(tmp_path / 'home')
+  # The Tuner ran two trials; the Trainer trained with the best one's values; the report
+  # lists the trials.
+  assert [c['name'] for c in summary['components']].index('Tuner') < [
+      c['name'] for c in summary['components']].index('Trainer')
+  [results] = (tmp_path / 'home' / 'pipeline_root' / 'Tuner' / 'tuner_results').glob(
+      '*/tuner_results.json')
+  trials = json.loads(results.read_text())
+  assert len(trials) == 2
+  best = trials[0]  # Best first: the lowest mean absolute error.
+  assert best['score'] <= trials[1]['score']
+  units = tuple(int(u) for u in best['hidden_units'].split(','))
+  log = Path(summary['log_file']).read_text()
+  assert f'hidden_units={units}' in log and f"learning_rate={best['learning_rate']}" in log
+  report = Path(summary['report']).read_text()
+  assert 'id="tuner"' in report and '(best: trained with)' in report
+  assert summary['blessed'] is True, summary
+  threshold = datadefs.load('taxi_fare').blessing_threshold  # 90% of the mean predictor's MAE
+  assert summary['metrics']['mean_absolute_error'] < threshold, summary['metrics']
+  assert 'pipeline taxi-fare (dataset taxi-fare, regression)' in run.stdout

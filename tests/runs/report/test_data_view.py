@@ -1,0 +1,81 @@
+"""Data and validation sections (runs/report/data_view.py)."""
+
+from tensorflow_metadata.proto.v0 import anomalies_pb2
+
+from runs.report import data_view
+from runs.report import readers
+from runs.report.collect import CURATED_SCHEMA
+from tests.runs.report import fixtures
+
+
+def _stats(companies):
+  return fixtures.feature_stats(sum(companies.values()), companies).datasets[0]
+
+
+def test_features_show_each_split_with_the_schemas_expectation():
+  schema = readers.load_schema(CURATED_SCHEMA)
+  views = {v.name: v for v in data_view.features(
+      {'train': _stats({'A': 3, 'B': 1}), 'eval': _stats({'A': 1})}, schema)}
+  fare = views['fare']
+  assert fare.kind == 'numeric' and set(fare.splits) == {'train', 'eval'}
+  assert fare.splits['train'].missing == 0.25 and len(fare.splits['train'].buckets) == 2
+  assert fare.expectation == ['FLOAT', 'required in every example']
+  company = views['company']
+  assert company.kind == 'categorical'
+  assert company.splits['train'].top_values == [('A', 3), ('B', 1)]
+  assert company.expectation == [
+      'BYTES', 'required in every example', "domain 'company' (45 values)",
+      '>= 90% of values in the domain', 'drift L-infinity <= 0.2']
+  tract = views['pickup_census_tract']
+  assert tract.kind == 'no values' and tract.splits['train'].missing == 1.0
+  assert 'optional' in tract.expectation
+  # In the schema, absent from the data: listed, so a dropped column shows.
+  assert views['trip_miles'].kind == 'missing' and not views['trip_miles'].splits
+  assert 'not in SERVING' in views['tips'].expectation
+
+
+def test_a_feature_the_schema_does_not_know_says_so():
+  assert data_view.expectation(None, readers.load_schema(CURATED_SCHEMA)) == [
+      'not in the curated schema']
+
+
+def test_anomalies_merge_the_validators_and_the_gates_rows_once():
+  found = anomalies_pb2.Anomalies()
+  found.anomaly_info['company'].reason.add(
+      type=anomalies_pb2.AnomalyInfo.ENUM_TYPE_UNEXPECTED_STRING_VALUES, description='Bogus ')
+  error = ('AnomaliesGate failed: DataAnomaliesError: data validation found 2 anomalies:\n'
+           '  [eval] company: ENUM_TYPE_UNEXPECTED_STRING_VALUES: Bogus\n'
+           '  [train vs last accepted data] company: COMPARATOR_L_INFTY_HIGH: distance 0.3\n'
+           '  [eval] <dataset>: EMPTY_SPLIT: split \'eval\' has no examples')
+  rows = data_view.anomalies({'eval': found}, error)
+  assert [(r.split, r.feature, r.kind) for r in rows] == [
+      ('eval', '<dataset>', 'EMPTY_SPLIT'),
+      ('eval', 'company', 'ENUM_TYPE_UNEXPECTED_STRING_VALUES'),
+      ('train vs last accepted data', 'company', 'COMPARATOR_L_INFTY_HIGH')]
+  assert data_view.anomalies({}, None) == []
+
+
+def test_drift_is_the_largest_change_in_any_values_share():
+  schema = readers.load_schema(CURATED_SCHEMA)
+  rows = {r.feature: r for r in data_view.drift(
+      _stats({'A': 60, 'B': 40}), _stats({'A': 90, 'B': 10}), schema)}
+  assert round(rows['company'].distance, 6) == 0.3 and rows['company'].worst_value == 'A'
+  assert rows['company'].threshold == 0.2 and rows['company'].over
+  # payment_type has a comparator but no statistics here: shown, not computed.
+  assert rows['payment_type'].distance is None and not rows['payment_type'].over
+
+
+def test_drift_without_a_baseline_shows_the_thresholds_only():
+  rows = data_view.drift(_stats({'A': 1}), None, readers.load_schema(CURATED_SCHEMA))
+  assert [(r.feature, r.distance, r.threshold) for r in rows] == [
+      ('company', None, 0.2), ('payment_type', None, 0.1)]
+
+
+def test_linf_distance_counts_values_seen_on_one_side_only():
+  assert data_view.linf_distance({'A': 1.0}, {'B': 1.0}) == (1.0, 'A')
+  assert data_view.linf_distance(None, {'B': 1.0}) == (None, '')
+
+
+def test_numbers_show_whole_ids_in_full():
+  assert data_view.number(17031081800.0) == '17031081800'
+  assert data_view.number(0.0385312) == '0.03853'
