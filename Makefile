@@ -1,6 +1,6 @@
 # The project's commands. Each target sets up .venv first when needed (tools/setup-venv.sh).
-# Environment: DATASET (bundled name or folder; default taxi), DATA_ROOT (CSV folder),
-# PIPELINE_HOME (run outputs), TRAIN_STEPS, PYTHON.
+# Environment (every variable: pipeline/environment.py): DATASET (bundled name or folder; default
+# taxi), DATA_ROOT (data folder), PIPELINE_HOME (run outputs), ENGINE, PROFILE, TRAIN_STEPS, PYTHON.
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -13,17 +13,18 @@ export TUNER_STEPS
 export PYTHON
 export DATASET
 export PROFILES_FILE
-PROFILE ?= vertex-cpu
+export PROFILE ?= vertex-cpu
 
 .PHONY: setup run test test-fast bench bench-e2e bench-scale compile lock lock-gpu check-image-env clean
 
 setup:
 	@tools/setup-venv.sh
 
-# ENGINE=vertex-local: compile PROFILE (default vertex-cpu) and run that exact spec here.
+# ENGINE: local (LocalDagRunner), vertex-local (compile PROFILE, default vertex-cpu, and run that
+# exact spec here) or vertex (submit it to Vertex AI): pipeline/engines/.
 ENGINE ?= local
 run: setup
-	@$(PY) -m pipeline run --engine $(ENGINE) $(if $(filter vertex-local,$(ENGINE)),--profile $(PROFILE))
+	@$(PY) -m pipeline run --engine $(ENGINE)
 
 # Offline. Without GCP_PROJECT/GCS_BUCKET it compiles for an example identity and says so.
 compile: setup

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import bench
 import datadefs
+from core.home import PipelineHome
 
 _RESULTS = Path(__file__).resolve().parent / 'results' / 'e2e.json'
 _REPO = Path(__file__).resolve().parents[1]
@@ -56,7 +57,7 @@ def run_ours(workdir: Path, data_root: str = None) -> dict:
   result, peak_rss = bench.run_measured([sys.executable, '-m', 'pipeline', 'run'], cwd=_REPO,
                                         env=env)
   seconds = time.monotonic() - started
-  summary = json.loads((home / 'last_run.json').read_text())
+  summary = json.loads(PipelineHome(home).last_run.read_text())
   if result.returncode != 0:
     raise RuntimeError(f'make run failed: {summary["error"]}')
   return {'seconds': round(seconds, 1),

@@ -3,12 +3,10 @@ named here, so the engines, the report and the command line agree on the layout.
 
 import dataclasses
 import datetime
-import os
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Optional
 
 DEFAULT_HOME = 'pipeline_home'  # under the working directory, unless PIPELINE_HOME says
-HOME_ENV = 'PIPELINE_HOME'
 
 
 @dataclasses.dataclass(frozen=True)
@@ -20,12 +18,6 @@ class PipelineHome:
   def at(cls, path: Optional[str] = None) -> 'PipelineHome':
     """The home at `path` (default: DEFAULT_HOME in the working directory), made absolute."""
     return cls(Path(path or DEFAULT_HOME).resolve())
-
-  @classmethod
-  def from_env(cls, environ: Mapping[str, str] = os.environ,
-               override: Optional[str] = None) -> 'PipelineHome':
-    """`override` (a --pipeline-home flag), else PIPELINE_HOME, else the default."""
-    return cls.at(override or environ.get(HOME_ENV))
 
   @property
   def last_run(self) -> Path:

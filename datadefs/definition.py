@@ -75,6 +75,8 @@ class Dataset:
   default_input_pattern: Optional[str] = None
   # Training steps when TRAIN_STEPS is unset (0: chosen from the row count at run time).
   train_steps: int = 0
+  # The model, by name: one of the data kind's models (datadefs/kinds.py); '' for its default.
+  model: str = ''
 
   @property
   def column_types(self) -> Dict[str, str]:
@@ -97,6 +99,11 @@ class Dataset:
   @property
   def kind_info(self) -> kinds.DataKind:
     return kinds.KINDS[self.kind]
+
+  @property
+  def model_name(self) -> str:
+    """The model to train: the definition's, else the data kind's default."""
+    return self.model or self.kind_info.models[0]
 
   @property
   def num_outputs(self) -> int:
@@ -168,7 +175,8 @@ def parse(values: Mapping[str, Any], source: str, directory: Optional[Path] = No
       missing_values=tuple(fields.list_of('missing_values', str, default=[])),
       default_data_root=fields.text('default_data_root', default=''),
       default_input_pattern=fields.text('default_input_pattern', default='') or None,
-      train_steps=int(fields.number('train_steps', default=0)))
+      train_steps=int(fields.number('train_steps', default=0)),
+      model=fields.choice('model', ('',) + kinds.KINDS[kind].models, default=''))
   if not KFP_NAME.match(dataset.pipeline_name):
     raise fields.error('pipeline_name', f'{dataset.pipeline_name!r} must be lower-case '
                        'letters, digits and dashes (a KFP pipeline name)')

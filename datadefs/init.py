@@ -1,9 +1,9 @@
 """`python -m pipeline dataset init --csv FILE --label COLUMN [--task T] --out DIR`: a dataset
 definition and a curated schema from a sample of a CSV, for the user to review.
 
-The definition (dataset.toml) holds what datadefs/inference.py decided, each with its reason as
+The definition (dataset.toml) holds what datadefs/tabular/inference.py decided, each with its reason as
 a comment; the schema is TFDV's inference over the sample read exactly as ExampleGen will read
-the data (components/typed_csv_example_gen), then curated: categorical domains with unseen-value
+the data (datadefs/tabular/csv_files.py), then curated: categorical domains with unseen-value
 and drift thresholds, at least one example per split, the label absent at serving time.
 """
 
@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Callable, List, Optional
 
-from datadefs import inference
+from datadefs.tabular import inference
 
 HEADER = '''# Dataset definition written by `python -m pipeline dataset init` from {csv}
 # ({rows} sample rows). Review it: each column's role says why it was chosen.
@@ -100,15 +100,15 @@ def _schema_text(csv_path: str, guess: inference.Guess, label: str) -> str:
   import tensorflow as tf
   import tensorflow_data_validation as tfdv
   from google.protobuf import text_format
-  from components.typed_csv_example_gen import encoding, reading
+  from datadefs.tabular import csv_files, examples
   column_types = {column.name: column.type for column in guess.columns}
   with tempfile.TemporaryDirectory() as folder:
     records = os.path.join(folder, 'sample.tfrecord')
     with tf.io.TFRecordWriter(records) as writer:
       written = 0
-      for batch in reading.read_batches(csv_path, column_types,
-                                        missing_values=guess.missing_values):
-        for example in encoding.serialize_examples(batch, column_types):
+      for batch in csv_files.read_batches(csv_path, column_types,
+                                          missing_values=guess.missing_values):
+        for example in examples.serialize_examples(batch, column_types):
           writer.write(example)
         written += batch.num_rows
         if written >= guess.rows:

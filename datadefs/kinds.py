@@ -27,6 +27,9 @@ class DataKind:
   # The pre-check of a source's files: (files, dataset, at most this many) -> problems, each
   # naming its file (runs/precheck.py).
   check_files: Callable[[Sequence[Path], object, int], List[str]]
+  # The models a dataset of this kind may name (`model` in its definition); the first is the
+  # default. trainer/model.py builds each by name.
+  models: Tuple[str, ...] = ('mlp',)
 
 
 def _check_tabular_files(files: Sequence[Path], dataset, limit: int) -> List[str]:

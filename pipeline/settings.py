@@ -29,7 +29,9 @@ _T = TypeVar('_T')
 class DataSettings:
   """The dataset, and where its examples come from."""
   dataset: Dataset
-  # A folder of data files (CSV or TFRecords); None when a BigQuery query is the source.
+  # A folder of data files (CSV or TFRecords) on this machine; None when a BigQuery query is the
+  # source, or when DATA_ROOT is unset and the dataset names no data of its own (a run on Vertex
+  # reads gs://<bucket>/data/<dataset>; a local run needs one: `local_data_root`).
   data_root: Optional[str]
   # Files under data_root as the user named them, e.g. 'span-{SPAN}/*.csv' (the newest span).
   input_pattern: Optional[str] = None
@@ -48,8 +50,13 @@ class DataSettings:
                           f'{self.dataset.kind} dataset, got {self.source!r}')
     if self.source == 'bigquery' and not self.bigquery_query:
       raise SettingsError('DATA_SOURCE bigquery needs BIGQUERY_QUERY')
-    if self.source != 'bigquery' and not self.data_root:
-      raise SettingsError(f'source {self.source!r} needs DATA_ROOT, the folder to read')
+
+  def local_data_root(self) -> str:
+    """data_root, for a run that reads data on this machine; SettingsError when there is none."""
+    if not self.data_root:
+      raise SettingsError(f'dataset {self.dataset.name!r} has no data of its own here: set '
+                          'DATA_ROOT to the folder holding its data')
+    return self.data_root
 
   @property
   def files_pattern(self) -> Optional[str]:
@@ -97,8 +104,8 @@ def run_settings(env: Environment) -> RunSettings:
   dataset = _named('DATASET', lambda: datadefs.load(env.dataset or datadefs.DEFAULT))
   own_data = not env.data_root
   data_root = (str(Path(env.data_root).resolve()) if env.data_root else
-               None if env.bigquery_query else _named('DATASET', lambda: datadefs.data_root(
-                   dataset)))
+               None if env.bigquery_query or not dataset.default_data_root else
+               _named('DATASET', lambda: datadefs.data_root(dataset)))
   files = ExampleFilesConfig()
   files = _named('NUM_SHARDS', lambda: dataclasses.replace(
       files, num_shards=env.num_shards if env.num_shards is not None else files.num_shards))
@@ -110,7 +117,8 @@ def run_settings(env: Environment) -> RunSettings:
                                  dataset.kind_info.sources[0]),
       bigquery_query=env.bigquery_query, example_files=files, own_data=own_data)
   training = TrainingSettings(
-      train_steps=env.train_steps or dataset.train_steps or None,
+      train_steps=(env.train_steps if env.train_steps is not None else
+                   dataset.train_steps or None),
       tuner_trials=env.tuner_trials or 0, tuner_steps=env.tuner_steps)
   return RunSettings(data=data, training=training)
 

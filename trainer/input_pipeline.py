@@ -16,7 +16,8 @@ import tensorflow as tf
 from core import example_files
 from trainer import in_memory_input
 from trainer import kinds
-from trainer.config import check_at_least
+from datadefs.definition import Dataset
+from trainer.config import TrainConfig, check_at_least
 
 # TensorFlow wraps error messages in "{{function_node ...}} " and " [Op:...] name: ...".
 _TF_ERROR_WRAPPING = re.compile(r'\{\{.*?\}\}\s*|\s*\[Op:.*$', re.DOTALL)
@@ -74,6 +75,26 @@ class InputConfig:
   @property
   def is_deterministic(self) -> bool:
     return (not self.is_training) if self.deterministic is None else self.deterministic
+
+
+def input_config(config: TrainConfig, dataset: Dataset, file_patterns: Sequence[str],
+                 batch_size: int, is_training: bool) -> InputConfig:
+  return InputConfig(
+      file_patterns=tuple(file_patterns),
+      batch_size=batch_size,
+      is_training=is_training,
+      label_key=dataset.label_key,
+      cycle_length=config.cycle_length,
+      cache_budget_bytes=config.cache_budget_bytes)
+
+
+def eval_input_config(config: TrainConfig, dataset: Dataset, file_patterns: Sequence[str],
+                      eval_steps: Optional[int]) -> InputConfig:
+  """The input of evaluations during training (and of the Tuner's trials): global batches of
+  the first max_eval_examples examples, unless EvalArgs' steps say how many to read."""
+  return dataclasses.replace(
+      input_config(config, dataset, file_patterns, config.eval_batch_size, is_training=False),
+      max_examples=0 if eval_steps else config.max_eval_examples)
 
 
 def list_files(file_patterns: Sequence[str]) -> Tuple[str, ...]:

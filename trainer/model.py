@@ -1,7 +1,8 @@
-"""The Keras model over a dataset's transformed features: embeddings for ids, an MLP, and the
-head its task kind builds (datadefs/tasks.py)."""
+"""The models a dataset can name (`model` in its definition: datadefs/kinds.py lists each data
+kind's), built by name. `mlp`, the tabular default: embeddings for ids, an MLP, and the head its
+task kind builds (datadefs/tasks.py)."""
 
-from typing import Dict, Optional
+from typing import Callable, Dict, Optional
 
 import tensorflow as tf
 
@@ -54,3 +55,13 @@ def build_keras_model(dataset: Dataset, config: ModelConfig = ModelConfig(),
       loss=head.loss,
       metrics=head.metrics())
   return model
+
+
+# name -> (dataset, model config, label moments) -> a compiled Keras model.
+MODELS: Dict[str, Callable[..., tf.keras.Model]] = {'mlp': build_keras_model}
+
+
+def build(dataset: Dataset, config: ModelConfig = ModelConfig(),
+          label_moments: Optional[Moments] = None) -> tf.keras.Model:
+  """The model the dataset names (its kind's default when it names none), compiled."""
+  return MODELS[dataset.model_name](dataset, config, label_moments)

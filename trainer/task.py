@@ -82,12 +82,13 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset:
       config.batch_size, distribution.num_replicas, 'batch_size')
   strategy_lib.per_replica_batch_size(
       config.eval_batch_size, distribution.num_replicas, 'eval_batch_size')
-  train_input = input_config(config, dataset, train_files, train_batch, is_training=True)
+  train_input = input_pipeline.input_config(config, dataset, train_files, train_batch,
+                                            is_training=True)
   # Evaluation reads global batches that Keras splits over the replicas itself: Keras only
   # evaluates a distributed dataset for a fixed number of steps, and eval_steps may be None
   # (the whole split). Under multi-worker each worker evaluates the whole split (the metrics
   # are the same, the work is repeated) rather than risk workers running out at different steps.
-  eval_input = eval_input_config(config, dataset, eval_files, eval_steps)
+  eval_input = input_pipeline.eval_input_config(config, dataset, eval_files, eval_steps)
   strategy = distribution.strategy
 
   # Training data comes from a function so each input pipeline gets its InputContext and
@@ -100,7 +101,7 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset:
   moments = (sizing.label_moments(train_input, decode)
              if dataset.task_kind.uses_label_moments else None)
   with strategy.scope():
-    model = model_lib.build_keras_model(dataset, config.model, moments)
+    model = model_lib.build(dataset, config.model, moments)
 
   # Only the chief's logs are kept; other workers write theirs to a temporary directory (the
   # Keras multi-worker pattern), so no two workers write the same event files.
@@ -162,23 +163,3 @@ def save_model(distribution: strategy_lib.Distribution, model: tf.keras.Model,
   if not distribution.is_chief:
     shutil.rmtree(path, ignore_errors=True)
   logging.info('Saved the model to %s (chief=%s)', path, distribution.is_chief)
-
-
-def input_config(config: TrainConfig, dataset: Dataset, file_patterns: Sequence[str],
-                 batch_size: int, is_training: bool) -> input_pipeline.InputConfig:
-  return input_pipeline.InputConfig(
-      file_patterns=tuple(file_patterns),
-      batch_size=batch_size,
-      is_training=is_training,
-      label_key=dataset.label_key,
-      cycle_length=config.cycle_length,
-      cache_budget_bytes=config.cache_budget_bytes)
-
-
-def eval_input_config(config: TrainConfig, dataset: Dataset, file_patterns: Sequence[str],
-                      eval_steps: Optional[int]) -> input_pipeline.InputConfig:
-  """The input of evaluations during training (and of the Tuner's trials): global batches of
-  the first max_eval_examples examples, unless EvalArgs' steps say how many to read."""
-  return dataclasses.replace(
-      input_config(config, dataset, file_patterns, config.eval_batch_size, is_training=False),
-      max_examples=0 if eval_steps else config.max_eval_examples)

@@ -53,7 +53,6 @@ class _RandomSearch(keras_tuner.RandomSearch):
 
 
 def tuner_fn(fn_args: FnArgs) -> TunerFnResult:
-  from trainer import task  # pylint: disable=import-outside-toplevel; task imports this module
   config = TrainConfig.from_custom_config(fn_args.custom_config)
   dataset = Dataset.from_custom_config(fn_args.custom_config, 'Tuner')
   trials = int((fn_args.custom_config or {}).get(TUNER_TRIALS_KEY, 3))
@@ -62,8 +61,10 @@ def tuner_fn(fn_args: FnArgs) -> TunerFnResult:
   steps = fn_args.train_steps
   if steps is None:
     config, steps = sizing.fit_to_rows(config, sizing.count_records(fn_args.train_files))
-  train_input = task.input_config(config, dataset, fn_args.train_files, config.batch_size, True)
-  eval_input = task.eval_input_config(config, dataset, fn_args.eval_files, fn_args.eval_steps)
+  train_input = input_pipeline.input_config(config, dataset, fn_args.train_files,
+                                            config.batch_size, True)
+  eval_input = input_pipeline.eval_input_config(config, dataset, fn_args.eval_files,
+                                                fn_args.eval_steps)
   moments = (sizing.label_moments(train_input, decode)
              if dataset.task_kind.uses_label_moments else None)
   goal = objective(dataset)
@@ -71,8 +72,7 @@ def tuner_fn(fn_args: FnArgs) -> TunerFnResult:
   def build_and_fit(hp: keras_tuner.HyperParameters) -> Dict[str, float]:
     hp.Choice('learning_rate', LEARNING_RATES)
     hp.Choice('hidden_units', HIDDEN_UNITS)
-    model = model_lib.build_keras_model(dataset, apply_hyperparameters(config.model, hp.values),
-                                        moments)
+    model = model_lib.build(dataset, apply_hyperparameters(config.model, hp.values), moments)
     history = model.fit(input_pipeline.make_dataset(train_input, decode), epochs=1,
                         steps_per_epoch=steps,
                         validation_data=input_pipeline.make_dataset(eval_input, decode),

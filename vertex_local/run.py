@@ -34,8 +34,9 @@ def run_and_report(settings: engine.EngineSettings, print_line: console.PrintLin
       try:
         job = spec_lib.load(settings.spec_path)
         dataset = dataset_of_spec(job) or datadefs.load()
-        summary.details.update(pipeline=job.pipeline_name, dataset=dataset.name,
-                               schema=dataset.schema_path)
+        summary.details.update(pipeline=job.pipeline_name, dataset=dataset.name)
+        if dataset.schema_path:  # Known when the spec's dataset is loaded here, not from the spec.
+          summary.details['schema'] = dataset.schema_path
         # The same files the spec's ExampleGen reads, checked against the spec's dataset.
         precheck.check_data_root(settings.data_root, dataset,
                                  input_pattern=input_pattern_of_spec(job), source='csv')

@@ -17,7 +17,7 @@ import traceback
 from core.home import PipelineHome
 from pipeline.engines import local_progress
 from pipeline.engines import local_store
-from pipeline.environment import Environment
+from pipeline.environment import Environment, SettingsError
 from pipeline.settings import PipelineSettings, RunSettings
 from runs import console
 from runs import fingerprint
@@ -28,14 +28,21 @@ from runs.summary import ReportWriter, RunSummary, finish
 NAME = local_store.ENGINE
 
 
+def check_local(settings: RunSettings) -> None:
+  """Raises SettingsError when the data cannot be read on this machine: BigQuery, or no data
+  folder."""
+  local_sources = settings.dataset.kind_info.local_sources
+  if settings.data.source not in local_sources:
+    raise SettingsError(f'DATA_SOURCE {settings.data.source!r} cannot be read locally; locally '
+                        f'a {settings.dataset.kind} dataset reads {list(local_sources)}')
+  settings.data.local_data_root()
+
+
 def pipeline_settings(settings: RunSettings, home: PipelineHome) -> PipelineSettings:
   """What the graph is built from for a local run into `home`."""
   from tfx import v1 as tfx  # pylint: disable=import-outside-toplevel
+  check_local(settings)
   data = settings.data
-  if data.source not in settings.dataset.kind_info.local_sources:
-    raise precheck.DataCheckError(
-        f'DATA_SOURCE {data.source!r} cannot be read locally; locally a '
-        f'{settings.dataset.kind} dataset reads {list(settings.dataset.kind_info.local_sources)}')
   pipeline_name = settings.dataset.pipeline_name
   return PipelineSettings(
       run=settings, pipeline_name=pipeline_name, pipeline_root=str(home.pipeline_root),
@@ -75,6 +82,7 @@ class LocalEngine:
     successful run does nothing and says so.
     """
     del environment  # A local run needs nothing beyond the settings and the home.
+    check_local(settings)  # Before the lock: a refused setting writes nothing.
     pipeline = settings.dataset.pipeline_name
     with lock.exclusive_run(home):
       details = {'engine': NAME, 'pipeline': pipeline, 'dataset': settings.dataset.name,
@@ -116,13 +124,13 @@ def _run(settings: RunSettings, home: PipelineHome, details, print_line,
       precheck.check_data_root(settings.data.data_root, settings.dataset,
                                input_pattern=settings.data.files_pattern,
                                source=settings.data.source)
-      pipeline = pipeline_settings(settings, home)
     except precheck.DataCheckError as error:
       summary.error = str(error)
       return finish(summary, home, print_progress, write_report)  # fd 1: the log file.
     tracker = local_progress.ComponentProgress(print_progress)
     console.absl_logger().addHandler(tracker)
     try:
+      pipeline = pipeline_settings(settings, home)
       run_graph(pipeline)
       summary.status = 'succeeded'
     except Exception as error:  # pylint: disable=broad-except; any component failure ends here
@@ -132,7 +140,7 @@ def _run(settings: RunSettings, home: PipelineHome, details, print_line,
     finally:
       console.absl_logger().removeHandler(tracker)
     summary.components = tracker.components
-    local_store.fill_summary(summary, home.metadata, pipeline.pipeline_name)
+    local_store.fill_summary(summary, home.metadata, settings.dataset.pipeline_name)
   return finish(summary, home, print_line, write_report)
 
 

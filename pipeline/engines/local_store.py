@@ -94,16 +94,30 @@ class MlmdSource:
     last run that ran, said so."""
     if not (summary.get('components') or summary.get('nothing_new')):
       return None, None
-    record = self.run()
+    record = self.run(self.latest_run_of(summary.get('pipeline')))
     if record is not None and summary.get('nothing_new'):
       return record, (f'nothing new: nothing ran in this run; the figures below are from run '
                       f'{record.run_id}, the last run that did')
     return record, None
 
   def describes(self, summary: Optional[dict], run_id: str, latest_id: str) -> bool:
-    """A local run's last_run.json describes the latest MLMD run when a component ran."""
-    return (bool(summary) and (summary.get('engine') or ENGINE) == ENGINE and
-            bool(summary.get('components')) and run_id == latest_id)
+    """A local run's last_run.json describes the latest MLMD run of its pipeline when a
+    component ran."""
+    if not summary or (summary.get('engine') or ENGINE) != ENGINE or not summary.get(
+        'components'):
+      return False
+    return run_id == (self.latest_run_of(summary.get('pipeline')) or latest_id)
+
+  def latest_run_of(self, pipeline_name: Optional[str]) -> Optional[str]:
+    """The newest run of this pipeline (several pipelines may share the store); None: no such
+    run, or no pipeline named (then callers take the latest of any)."""
+    if not pipeline_name or not self.path.exists():
+      return None
+    store = self._open()
+    runs = [context for context in store.get_contexts_by_type('pipeline_run')
+            if any(parent.name == pipeline_name
+                   for parent in store.get_parent_contexts_by_context(context.id))]
+    return max(runs, key=lambda c: c.create_time_since_epoch).name if runs else None
 
   def evaluation_of(self, model_uri: str) -> Optional[Tuple[str, Artifact]]:
     """(run id, evaluation) of the latest run that evaluated this model (an unchanged model's
@@ -164,7 +178,7 @@ def fill_summary(summary: RunSummary, metadata_path: Path, pipeline_name: str) -
   if not Path(metadata_path).exists():
     return
   source = MlmdSource(Path(metadata_path))
-  record = source.run(_latest_run_of(source, pipeline_name))
+  record = source.run(source.latest_run_of(pipeline_name))
   if record is None:
     return
   blessing = record.output('Evaluator', 'ModelBlessing')
@@ -179,11 +193,3 @@ def fill_summary(summary: RunSummary, metadata_path: Path, pipeline_name: str) -
   if pushed is not None and pushed.properties.get('pushed') == 1:
     summary.pushed_model = pushed.properties.get('pushed_destination')
 
-
-def _latest_run_of(source: MlmdSource, pipeline_name: str) -> Optional[str]:
-  """The newest run context of this pipeline (several pipelines may share the store)."""
-  store = source._open()  # pylint: disable=protected-access
-  runs = [context for context in store.get_contexts_by_type('pipeline_run')
-          if any(parent.name == pipeline_name
-                 for parent in store.get_parent_contexts_by_context(context.id))]
-  return max(runs, key=lambda c: c.create_time_since_epoch).name if runs else None

@@ -37,7 +37,7 @@ class VertexLocalEngine:
     from vertex_local import run as vertex_local_run
     spec = args.spec or commands.compile_profile(args.profile, settings, environment, home)
     engine_settings = engine.EngineSettings(spec_path=Path(spec).resolve(), home=home,
-                                            data_root=settings.data.data_root)
+                                            data_root=settings.data.local_data_root())
     return vertex_local_run.run_and_report(engine_settings, print_line, write_report)
 
 

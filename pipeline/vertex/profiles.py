@@ -235,7 +235,7 @@ class Profile:
     if run.data.bigquery_query:
       return None
     if not self.on_vertex:
-      return run.data.data_root
+      return run.data.local_data_root()
     return f'gs://{self.bucket}/data/{run.dataset.name}'
 
   def serving_model_dir(self, home: Optional[PipelineHome] = None) -> str:

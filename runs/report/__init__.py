@@ -18,12 +18,13 @@ from core.home import PipelineHome
 from runs.report.record import RunSource
 
 Sources = Mapping[str, RunSource]
+DEFAULT_ENGINE = 'local'  # what a summary without an `engine` was written by (older homes)
 
 
 def write_report(summary_json: dict, home: PipelineHome, sources: Sources) -> Path:
   """Writes `<pipeline home>/report.html` for the run `summary_json` describes (the content of
   last_run.json) and returns its path. The run's artifacts come from its engine's store."""
-  source = sources.get(summary_json.get('engine') or '')
+  source = sources.get(summary_json.get('engine') or DEFAULT_ENGINE)
   record, note = source.record_of(summary_json) if source is not None else (None, None)
   return _write(summary_json, record, note, home, home.report, source)
 
@@ -40,6 +41,8 @@ def rebuild(home: PipelineHome, sources: Sources, run_id: Optional[str] = None,
     return write_report(last, home, sources)  # the latest run is the one last_run.json describes
   names = [engine] if engine else sorted(sources, key=lambda e: e != (last or {}).get('engine'))
   for name in names:
+    if name not in sources:
+      raise LookupError(f'no engine {name!r} keeps runs in {home.root}; known: {sorted(sources)}')
     source = sources[name]
     ids = [i for i, _ in source.run_ids()]
     if not ids or (run_id and run_id not in ids):
@@ -58,7 +61,7 @@ def list_runs(home: PipelineHome, sources: Sources) -> List[Tuple[str, str, dict
   """(engine, start time, summary_from_record(...)) of every run in any engine's store, oldest
   first; each summary carries `key_metric`, the value of the metric its blessing is on, and
   that metric's name."""
-  from runs.report import readers  # pylint: disable=import-outside-toplevel
+  from runs.report import model_view  # pylint: disable=import-outside-toplevel
   found = []
   last = _last_run(home)
   for engine, source in sources.items():
@@ -70,7 +73,7 @@ def list_runs(home: PipelineHome, sources: Sources) -> List[Tuple[str, str, dict
         summary.update({k: last.get(k) for k in ('status', 'error', 'blessed', 'pushed_model')})
       evaluation = record.output('Evaluator', 'ModelEvaluation')
       summary['key_metric_name'], summary['key_metric'] = (
-          readers.blessing_metric(evaluation.uri) if evaluation else (None, None))
+          model_view.blessing_metric(evaluation.uri) if evaluation else (None, None))
       found.append((engine, datetime.datetime.fromtimestamp(started).isoformat(
           sep=' ', timespec='seconds'), summary))
   return sorted(found, key=lambda item: item[1])

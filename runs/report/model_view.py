@@ -114,7 +114,7 @@ def _train_config(trainer_parameters: Dict[str, Any]):
 
 
 def _eval_scope(config, eval_steps: Optional[int]) -> str:
-  """Which examples the in-training evaluations read (trainer/task.eval_input_config)."""
+  """Which examples the in-training evaluations read (trainer/input_pipeline.eval_input_config)."""
   if eval_steps:
     return (f'eval: {eval_steps} batch(es) of {config.eval_batch_size} examples of the eval '
             f'split (EvalArgs num_steps)')
@@ -191,6 +191,18 @@ def metric_name(config_metric: dict) -> str:
     except json.JSONDecodeError:
       pass  # not JSON: fall back to the class name
   return re.sub(r'(?<=[a-z0-9])(?=[A-Z])', '_', config_metric.get('className', '')).lower()
+
+
+def blessing_metric(uri: str) -> Tuple[Optional[str], Optional[float]]:
+  """(name, overall value) of the metric the blessing threshold is on, in an Evaluator output
+  (the metric with a value threshold in its eval config); (None, None) when there is none."""
+  gated = [name for name, threshold in thresholds(readers.eval_config(uri)).items()
+           if threshold.get('valueThreshold')]
+  if not gated:
+    return None, None
+  value = next((m.value for m in readers.eval_metrics(uri) if m.name == gated[0] and
+                m.slice == 'Overall' and not m.is_diff and m.model != 'baseline'), None)
+  return gated[0], value
 
 
 def thresholds(config: dict) -> Dict[str, dict]:

@@ -13,7 +13,7 @@ import json
 import struct
 import sys
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Tuple
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional
 
 from google.protobuf import text_format
 from google.protobuf.message import DecodeError
@@ -183,19 +183,6 @@ def eval_metrics(uri: str) -> List[Metric]:
           metrics.append(Metric(slice_name, item.key.model_name, item.key.name,
                                 item.key.is_diff, item.value.double_value.value))
   return metrics
-
-
-def blessing_metric(uri: str) -> Tuple[Optional[str], Optional[float]]:
-  """(name, overall value) of the metric the blessing threshold is on, in an Evaluator output
-  (the metric with a value threshold in its eval config); (None, None) when there is none."""
-  from runs.report import model_view  # pylint: disable=import-outside-toplevel
-  gated = [name for name, threshold in model_view.thresholds(eval_config(uri)).items()
-           if threshold.get('valueThreshold')]
-  if not gated:
-    return None, None
-  value = next((m.value for m in eval_metrics(uri) if m.name == gated[0] and
-                m.slice == 'Overall' and not m.is_diff and m.model != 'baseline'), None)
-  return gated[0], value
 
 
 def slice_text(slice_key) -> str:

@@ -3,7 +3,7 @@
 import pytest
 
 from bench import scale
-from pipeline.local import config as config_lib
+from tests.conftest import EMBEDDED_DATA_ROOT
 
 
 def test_exponent_is_the_slope_between_the_two_largest_sizes():
@@ -16,4 +16,4 @@ def test_exponent_is_the_slope_between_the_two_largest_sizes():
 
 
 def test_the_smallest_size_is_the_embedded_sample():
-  assert scale.data_root(15_000) == config_lib.EMBEDDED_DATA_ROOT
+  assert scale.data_root(15_000) == EMBEDDED_DATA_ROOT

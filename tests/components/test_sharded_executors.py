@@ -16,9 +16,8 @@ from tfx.utils import proto_utils
 from core import example_files
 from components import sharded_executors
 from core.example_files import ExampleFilesConfig
-from pipeline.local import config as pipeline_config
+from core.beam_args import LOCAL_BEAM_ARGS
 from pipeline import graph
-from pipeline.settings import PipelineSettings
 from tests import taxi
 from tests.conftest import read_taxi_rows, write_csv
 
@@ -183,11 +182,8 @@ _LAYOUT = ExampleFilesConfig(num_shards=6, compression='none')
 
 
 def _pipeline_components(tmp_path):
-  config = pipeline_config.LocalConfig(pipeline_home=tmp_path)
-  pipeline = graph.create_pipeline(PipelineSettings(
-      pipeline_name='p', pipeline_root=str(tmp_path), data_root=str(tmp_path),
-      dataset=taxi.TAXI, serving_model_dir=str(tmp_path),
-      train_steps=1, eval_steps=1, train_config=config.train_config, example_files=_LAYOUT))
+  pipeline = graph.create_pipeline(taxi.pipeline_settings(
+      tmp_path, data_root=str(tmp_path), train_steps=1, eval_steps=1, example_files=_LAYOUT))
   return {component.id: component for component in pipeline.components}
 
 
@@ -240,7 +236,7 @@ def test_example_gen_and_transform_write_the_configured_layout(tmp_path):
       components=[example_gen, schema_gen, transform, import_example_gen],
       metadata_connection_config=tfx.orchestration.metadata.sqlite_metadata_connection_config(
           str(tmp_path / 'metadata.sqlite')),
-      beam_pipeline_args=list(pipeline_config.LOCAL_BEAM_ARGS)))
+      beam_pipeline_args=list(LOCAL_BEAM_ARGS)))
 
   total = 0
   for split in ('train', 'eval'):

@@ -26,15 +26,15 @@ from components.typed_csv_example_gen import TypedCsvExampleGen
 from components.typed_csv_example_gen import TypedCsvExampleGenExecutor
 from components.typed_csv_example_gen import column_types_of
 from components.typed_csv_example_gen import config as typed_config
-from components.typed_csv_example_gen import encoding
+from datadefs.tabular import examples as encoding
 from components.typed_csv_example_gen import executor as typed_executor
-from pipeline.local import config as pipeline_config
+from core.beam_args import LOCAL_BEAM_ARGS
 from tests import taxi
 from tests.conftest import read_taxi_rows, write_csv
 
 TYPES = {'id': 'int', 'fare': 'float', 'company': 'string'}
 LAYOUT = ExampleFilesConfig(num_shards=3, compression='none')
-IN_MEMORY = list(pipeline_config.LOCAL_BEAM_ARGS)
+IN_MEMORY = list(LOCAL_BEAM_ARGS)
 
 
 def _write(root, name, content):
@@ -236,7 +236,7 @@ def test_per_example_transform_of_the_base_class_contract(tmp_path):
 BAD_INPUTS = {
     'missing column': ('id,fare\n1,2.5\n', r"a\.csv: missing column\(s\) \['company'\]"),
     'extra column': ('id,fare,company,tip\n1,2.5,A,0\n',
-                     r"a\.csv: unexpected column\(s\) \['tip'\] that column_types does not"),
+                     r"a\.csv: unexpected column\(s\) \['tip'\] that the dataset does not"),
     'text in a number': ('id,fare,company\n1,2.5,A\n2,twelve dollars,B\n',
                          r"a\.csv: line 3: column 'fare': 'twelve dollars' is not a number"),
     'float in an int': ('id,fare,company\n1.0,2.5,A\n',
@@ -251,7 +251,7 @@ BAD_INPUTS = {
                   r'a\.csv: line 3: not UTF-8 text \(byte 0xe9'),
     'not utf-8 number': (b'id,fare,company\n1,2\xff,A\n', r'a\.csv: line 2: not UTF-8 text'),
     'nan': ('id,fare,company\n1,2.5,A\n2,NaN,B\n',
-            r"a\.csv: line 3: column 'fare': 'NaN' is not a finite 32-bit float"),
+            r"a\.csv: line 3: column 'fare': 'NaN' is not a finite number \(NaN, infinity"),
     'empty file': ('', r'a\.csv: the file is empty'),
 }
 
@@ -272,7 +272,7 @@ def test_worker_process_errors_arrive_as_the_same_message(tmp_path):
     _run(tmp_path, tmp_path / 'data', beam_args=[
         '--direct_running_mode=multi_processing', '--direct_num_workers=2'])
   assert str(error.value) == (f"{tmp_path}/data/a.csv: line 3: column 'fare': 'x' is not a "
-                              'number (declared "float"); fix the file, or its column_types '
+                              'number (declared "float"); fix the file, or its column '
                               'declaration')
 
 
@@ -286,7 +286,7 @@ def test_no_matching_files_and_misnamed_gzip_are_named(tmp_path):
 
 
 @pytest.mark.parametrize('column_types, message', [
-    ({'fare': 'double'}, r"column_types\['fare'\] must be one of \['float', 'int', 'string'\], "
+    ({'fare': 'double'}, r"column_types\['fare'\] must be one of \['int', 'float', 'string'\], "
                          r"got 'double'"),
     ({}, 'column_types must be a non-empty mapping'),
     ({'': 'int'}, "every column name must be a non-empty string, got ''"),
@@ -339,7 +339,7 @@ def test_vertex_spec_keeps_the_file_based_driver_hook(tmp_path):
 
 
 def test_declared_missing_value_texts_read_as_missing(tmp_path):
-  from components.typed_csv_example_gen import reading  # pylint: disable=import-outside-toplevel
+  from datadefs.tabular import csv_files as reading  # pylint: disable=import-outside-toplevel
   path = tmp_path / 'p.csv'
   path.write_text('species,mass,sex\nAdelie,3750,male\nAdelie,NA,NA\nGentoo,,female\n')
   types = {'species': 'string', 'mass': 'int', 'sex': 'string'}

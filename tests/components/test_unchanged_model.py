@@ -6,7 +6,6 @@ import os
 from tfx.types import standard_artifacts
 
 from components import unchanged_model
-from runs import summary as run_report
 
 
 def _artifact(cls, uri, artifact_id=None):
@@ -51,6 +50,3 @@ def test_pusher_pushes_nothing_for_an_unchanged_model(tmp_path):
   assert unchanged_model.is_unchanged(pushed)
   assert not destination.exists()
 
-
-def test_run_report_reads_the_same_property():
-  assert run_report.UNCHANGED_MODEL_KEY == unchanged_model.UNCHANGED_MODEL_KEY

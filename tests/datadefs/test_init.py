@@ -1,4 +1,4 @@
-"""datadefs/inference.py and datadefs/init.py: what `dataset init` decides, and that it
+"""datadefs/tabular/inference.py and datadefs/init.py: what `dataset init` decides, and that it
 reproduces the bundled definitions it made."""
 
 import re
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 import datadefs
-from datadefs import inference
+from datadefs.tabular import inference
 from datadefs import init
 
 
@@ -59,7 +59,7 @@ def test_bad_label_is_named(label, message):
 def test_ragged_rows_are_refused_with_the_line(tmp_path):
   path = tmp_path / 'a.csv'
   path.write_text('x,y\n1,2\n3\n')
-  with pytest.raises(ValueError, match='line 3 has 1 fields, the header 2'):
+  with pytest.raises(ValueError, match='line 3: malformed row: 1 fields, the header has 2'):
     inference.read_sample(str(path))
 
 

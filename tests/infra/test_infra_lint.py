@@ -230,6 +230,7 @@ def test_gpu_lock_adds_only_packages_the_main_lock_lacks():
 
 
 def test_cloudbuild_builds_the_accelerator_images_each_profile_needs():
+  from pipeline import environment  # pylint: disable=import-outside-toplevel
   from pipeline.vertex import profiles  # pylint: disable=import-outside-toplevel
   config = yaml.safe_load((INFRA / 'cloudbuild.yaml').read_text())
   by_id = {step['id']: step for step in config['steps']}
@@ -242,8 +243,8 @@ def test_cloudbuild_builds_the_accelerator_images_each_profile_needs():
   builds, pushes = branches('build-accelerator'), branches('push-accelerator')
   for name in profiles.PROFILE_NAMES:
     # The names cloudbuild pushes are the ones the profile derives from PIPELINE_IMAGE.
-    profile = profiles.load_profile(name, {'GCP_PROJECT': 'p', 'GCS_BUCKET': 'acme-taxi',
-                                           'PIPELINE_IMAGE': image})
+    profile = profiles.load_profile(name, environment.read(
+        {'GCP_PROJECT': 'p', 'GCS_BUCKET': 'acme-taxi', 'PIPELINE_IMAGE': image}))
     needed = {pool.accelerator for pool in profile.trainer_pools} - {'cpu'}
     assert len(needed) <= 1, (name, needed)
     if not needed:
@@ -305,7 +306,7 @@ def test_image_install_has_the_component_modules_and_schema(tmp_path):
   assert result.returncode == 0, _output(result)
 
   modules = ['transform.preprocessing', 'trainer.task', 'components.anomalies_gate',
-             'pipeline.vertex.compiler', 'datadefs.definition']
+             'pipeline.vertex.compiler', 'datadefs.definition', 'core.names', 'runs.summary']
   probe = ('import importlib.util, sys\n'
            'for name in sys.argv[1:]:\n'
            '  print(importlib.util.find_spec(name).origin)\n')

@@ -3,13 +3,13 @@ built pipeline (the e2e runs show the results still train, serve and bless)."""
 
 import json
 
+import datadefs
 from pipeline import graph
-from pipeline.local import config as config_lib
-from pipeline.local import dag_runner
+from tests import taxi
 
 
 def _components(tmp_path):
-  pipeline = dag_runner.build(config_lib.LocalConfig(pipeline_home=tmp_path))
+  pipeline = graph.create_pipeline(taxi.pipeline_settings(tmp_path))
   return {component.id: component for component in pipeline.components}
 
 
@@ -30,11 +30,13 @@ def test_evaluator_does_not_recompute_the_models_compiled_metrics(tmp_path):
 
 
 def test_eval_config_gates_each_task_on_its_metric():
-  import datadefs  # pylint: disable=import-outside-toplevel
-  config = graph.eval_config(datadefs.load('taxi_fare'))
-  gated = [m for m in config.metrics_specs[0].metrics if m.HasField('threshold')]
-  assert [m.class_name for m in gated] == ['MeanAbsoluteError']
-  assert not config.options.include_default_metrics.value
+  for name, gated_metric in (('taxi', 'BinaryAccuracy'),
+                             ('penguins', 'SparseCategoricalAccuracy'),
+                             ('taxi_fare', 'MeanAbsoluteError')):
+    config = graph.eval_config(datadefs.load(name))
+    gated = [m for m in config.metrics_specs[0].metrics if m.HasField('threshold')]
+    assert [m.class_name for m in gated] == [gated_metric]
+    assert not config.options.include_default_metrics.value
 
 
 def test_evaluator_decodes_only_the_label(tmp_path):

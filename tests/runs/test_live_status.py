@@ -1,4 +1,4 @@
-"""pipeline/local/live_status.py: the running component's elapsed time, on a terminal and not."""
+"""runs/live_status.py: the running component's elapsed time, on a terminal and not."""
 
 import io
 import time

@@ -1,12 +1,13 @@
-"""trainer/model.py, heads.py, sizing.py: the Keras model of each task builds, predicts and
-trains; steps from the row count; bad configs are rejected."""
+"""trainer/model.py (with each task kind's head, datadefs/tasks.py) and sizing.py: the Keras
+model of each task builds, predicts and trains; steps from the row count; bad configs are
+rejected."""
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
 import datadefs
-from trainer import heads
+from datadefs import tasks
 from trainer import model as model_lib
 from trainer import sizing
 from trainer.config import ModelConfig, TrainConfig
@@ -85,7 +86,7 @@ def test_multiclass_head_is_a_softmax_over_the_classes():
 def test_regression_head_predicts_around_the_label_mean():
   fare = datadefs.load('taxi_fare')
   model = model_lib.build_keras_model(fare, ModelConfig(hidden_units=(8,), dropout=0.0),
-                                      heads.Moments(mean=12.0, std=0.001))
+                                      tasks.Moments(mean=12.0, std=0.001))
   predictions = model(_inputs(fare), training=False).numpy()
   assert predictions.shape == (4, 1)
   # A tiny spread: whatever the untrained layer says, predictions sit at the mean.
@@ -96,8 +97,9 @@ def test_regression_head_predicts_around_the_label_mean():
 
 
 def test_unknown_task_is_refused():
-  with pytest.raises(ValueError, match="task must be binary, multiclass or regression, got 'x'"):
-    heads.for_task('x', 2)
+  with pytest.raises(ValueError, match=r"task must be one of \['binary', 'multiclass', "
+                     r"'regression'\], got 'x'"):
+    tasks.task('x')
 
 
 @pytest.mark.parametrize('rows, batch, steps', [
@@ -125,3 +127,21 @@ def test_records_are_counted_across_gzip_and_uncompressed_shards(tmp_path):
   synthetic.write_shards(str(tmp_path), 2, 7)
   synthetic.write_shards(str(tmp_path / 'plain'), 3, 5, compression='none')
   assert sizing.count_records([str(tmp_path / '*.gz'), str(tmp_path / 'plain' / '*')]) == 29
+
+
+def test_every_model_a_data_kind_offers_is_built_by_name():
+  from datadefs import kinds  # pylint: disable=import-outside-toplevel
+  for kind in kinds.KINDS.values():
+    assert set(kind.models) <= set(model_lib.MODELS), kind
+
+
+def test_the_model_is_chosen_by_name_and_an_unknown_one_is_refused(tmp_path):
+  assert taxi.TAXI.model_name == 'mlp'
+  definition = (datadefs.load('penguins').schema_path.replace('schema.pbtxt', 'dataset.toml'))
+  text = open(definition).read().replace('task = "multiclass"',
+                                         'task = "multiclass"\nmodel = "forest"')
+  (tmp_path / 'dataset.toml').write_text(text)
+  (tmp_path / 'schema.pbtxt').write_text('')
+  with pytest.raises(datadefs.DatasetError, match=r"model: must be one of \['', 'mlp'\], "
+                     r"got 'forest'"):
+    datadefs.load(str(tmp_path))

@@ -67,7 +67,7 @@ def test_in_training_evaluation_reads_at_most_max_eval_examples(tmp_path, eval_s
   # The last evaluation ran on the trained weights: the same loss as evaluating the examples
   # it read now. Without EvalArgs steps, the first 16 of the 40; with them, their 3 batches.
   reads = input_pipeline.make_dataset(
-      task.input_config(config, taxi.TAXI, [eval_pattern], 16, is_training=False),
+      input_pipeline.input_config(config, taxi.TAXI, [eval_pattern], 16, is_training=False),
       synthetic.feature_spec())
   read = 16 if eval_steps is None else 48
   first = model.evaluate(reads.unbatch().take(read).batch(16), verbose=0, return_dict=True)

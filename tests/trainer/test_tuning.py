@@ -9,6 +9,7 @@ from tfx.components.trainer.fn_args_utils import FnArgs
 import datadefs
 from tests import taxi
 from tests.trainer import synthetic
+from core.names import TUNER_TRIALS_KEY
 from trainer import tuning
 from trainer.config import ModelConfig, TrainConfig
 
@@ -34,11 +35,6 @@ def test_every_search_value_is_a_valid_model_config():
   for units in tuning.HIDDEN_UNITS:
     for rate in tuning.LEARNING_RATES:
       tuning.apply_hyperparameters(ModelConfig(), {'hidden_units': units, 'learning_rate': rate})
-
-
-def test_the_pipeline_passes_the_trial_count_under_the_key_the_tuner_reads():
-  from pipeline import graph  # pylint: disable=import-outside-toplevel
-  assert graph.TUNER_TRIALS_KEY == tuning.TRIALS_KEY
 
 
 def _corrupt_after(path: str, good_records: int) -> None:
@@ -70,7 +66,7 @@ def test_trials_validate_on_at_most_max_eval_examples(tmp_path, max_eval_example
       transform_graph_path=str(tmp_path / 'transform_graph'), working_dir=str(tmp_path / 'tuner'),
       train_steps=2, eval_steps=None,
       custom_config={**config.to_custom_config(), **taxi.TAXI.to_custom_config(),
-                     tuning.TRIALS_KEY: 1})
+                     TUNER_TRIALS_KEY: 1})
   result = tuning.tuner_fn(fn_args)
   result.tuner.search(**result.fit_kwargs)
   assert [trial.status for trial in result.tuner.oracle.trials.values()] == [status]

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.local.config import LOCAL_BEAM_ARGS
+from core.beam_args import LOCAL_BEAM_ARGS
 from vertex_local import caching
 from vertex_local.store import StoredArtifact
 from vertex_local.substitutions import Substitutions, dockerfile_env, split_beam_args

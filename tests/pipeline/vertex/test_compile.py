@@ -210,11 +210,28 @@ def test_bigquery_source_is_compiled_with_the_query_and_the_file_layout(tmp_path
 
 
 def test_local_profile_uses_the_beam_args_make_run_uses():
-  from pipeline.local import config as config_lib  # pylint: disable=import-outside-toplevel
+  from core.beam_args import LOCAL_BEAM_ARGS  # pylint: disable=import-outside-toplevel
+  from pipeline import environment  # pylint: disable=import-outside-toplevel
   from pipeline.vertex import profiles  # pylint: disable=import-outside-toplevel
   from pipeline.vertex import compiler  # pylint: disable=import-outside-toplevel
-  assert compiler.beam_pipeline_args(profiles.load_profile('local', {})) == list(
-      config_lib.LOCAL_BEAM_ARGS)
+  local = profiles.load_profile('local', environment.read({}))
+  assert compiler.beam_pipeline_args(local) == list(LOCAL_BEAM_ARGS)
+
+
+def test_local_profile_needs_the_pipeline_home(tmp_path):
+  """The `local` profile's spec holds local paths: compiling it without a home is refused."""
+  from core.home import PipelineHome  # pylint: disable=import-outside-toplevel
+  from pipeline import environment  # pylint: disable=import-outside-toplevel
+  from pipeline.vertex import profiles  # pylint: disable=import-outside-toplevel
+  local = profiles.load_profile('local', environment.read({}))
+  with pytest.raises(profiles.ProfileError, match='the local profile compiles local paths: it '
+                     'needs the pipeline home'):
+    local.pipeline_root()
+  with pytest.raises(profiles.ProfileError, match='needs the pipeline home'):
+    local.serving_model_dir()
+  home = PipelineHome(tmp_path)
+  assert local.pipeline_root(home) == f'{tmp_path}/vertex_local/pipeline_root'
+  assert local.serving_model_dir(home) == f'{tmp_path}/serving_model'
 
 
 def test_compiled_resolvers_are_scoped_to_the_pipeline(compiled):

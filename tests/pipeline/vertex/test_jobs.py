@@ -36,11 +36,15 @@ def spec_path(tmp_path_factory) -> Path:
   subprocess would import TensorFlow again for ~10 s; the CLI's own compile is tested in
   test_compile.py and test_vertex_cli.py."""
   # Imported here: they pull in TFX and TensorFlow, which the tests below do not need.
+  from pipeline import environment  # pylint: disable=import-outside-toplevel
+  from pipeline import settings as settings_lib  # pylint: disable=import-outside-toplevel
   from pipeline.vertex import profiles  # pylint: disable=import-outside-toplevel
   from pipeline.vertex import compiler  # pylint: disable=import-outside-toplevel
   path = tmp_path_factory.mktemp('spec') / 'spec.json'
-  env = dict(os.environ, GCP_PROJECT=PROJECT, GCS_BUCKET='taxi-test-bucket')
-  compiler.compile_spec(profiles.load_profile('vertex-cpu', env), str(path))
+  env = environment.read(dict(os.environ, GCP_PROJECT=PROJECT, GCS_BUCKET='taxi-test-bucket'))
+  profile = profiles.load_profile('vertex-cpu', env)
+  run = profile.run_settings(settings_lib.run_settings(env), env)
+  compiler.compile_spec(profile, run, str(path))
   return path
 
 

@@ -1,17 +1,31 @@
 """Profiles are validated at load, with errors naming the field and the bad value."""
 
+import json
+import os
+import subprocess
+import sys
+
 import pytest
 
 from core.example_files import ExampleFilesConfig
+from pipeline import environment
+from pipeline import settings
+from pipeline.environment import SettingsError
 from pipeline.vertex import profiles
 from pipeline.vertex.profiles import ProfileError, WorkerPool
+from tests.conftest import REPO_ROOT
 
 IDENTITY = {'GCP_PROJECT': 'acme-project', 'GCS_BUCKET': 'acme-taxi'}
 
 
+def _load(name, environ, **overrides):
+  """load_profile with the typed Environment the CLI reads from `environ`."""
+  return profiles.load_profile(name, environment.read(environ), **overrides)
+
+
 @pytest.mark.parametrize('name', profiles.PROFILE_NAMES)
 def test_every_profile_loads(name):
-  profile = profiles.load_profile(name, IDENTITY)
+  profile = _load(name, IDENTITY)
   assert profile.name == name
   assert profile.on_vertex == name.startswith('vertex-')
 
@@ -20,12 +34,12 @@ def test_identity_comes_from_the_environment():
   env = dict(IDENTITY, GCP_REGION='europe-west4', PIPELINE_LABELS='team=ml,env=prod',
              PIPELINE_SERVICE_ACCOUNT='p@acme-project.iam.gserviceaccount.com',
              CMEK_KEY='projects/acme-project/locations/europe-west4/keyRings/k/cryptoKeys/c')
-  profile = profiles.load_profile('vertex-gpu', env)
+  profile = _load('vertex-gpu', env)
   assert profile.region == 'europe-west4'
   assert profile.labels == {'team': 'ml', 'env': 'prod'}
   assert profile.pipeline_image == (
       'europe-west4-docker.pkg.dev/acme-project/taxi/taxi-pipeline:latest')
-  assert profile.pipeline_root == 'gs://acme-taxi/pipeline_root'
+  assert profile.pipeline_root() == 'gs://acme-taxi/pipeline_root'
 
 
 @pytest.mark.parametrize('env, overrides, message', [
@@ -44,30 +58,45 @@ def test_identity_comes_from_the_environment():
     (IDENTITY, {'cmek_key': 'my-key'}, "cmek_key must be projects/P/locations/L/keyRings/R/"),
     (IDENTITY, {'labels': {'Team': 'ML'}}, "label Team='ML' is not a valid GCP label"),
     (dict(IDENTITY, GCS_BUCKET='gs://acme'), {}, "bucket must be a bucket name"),
-    (dict(IDENTITY, NUM_SHARDS='-1'), {}, 'NUM_SHARDS: num_shards must be a whole number >= 1'),
-    (dict(IDENTITY, EXAMPLE_COMPRESSION='lz4'), {}, "EXAMPLE_COMPRESSION: compression must be"),
+    (IDENTITY, {'training': {'train_steps': 0}}, 'training: train_steps must be >= 1'),
+    (IDENTITY, {'training': {'eval_steps': 5}},
+     "training ['eval_steps'] are not training settings; known: ['train_steps', "
+     "'tuner_trials', 'tuner_steps']"),
 ])
 def test_bad_values_are_named(env, overrides, message):
   with pytest.raises(ProfileError) as error:
-    profiles.load_profile('vertex-gpu', env, **overrides)
+    _load('vertex-gpu', env, **overrides)
   assert message in str(error.value)
   assert str(error.value).startswith("profile 'vertex-gpu': ")
 
 
+# The example files' layout is the run's (pipeline/settings.py), not the profile's: bad values
+# are named by run_settings, before any profile loads.
+@pytest.mark.parametrize('environ, message', [
+    (dict(IDENTITY, NUM_SHARDS='-1'), 'NUM_SHARDS: num_shards must be a whole number >= 1'),
+    (dict(IDENTITY, EXAMPLE_COMPRESSION='lz4'), 'EXAMPLE_COMPRESSION: compression must be'),
+])
+def test_bad_example_file_values_are_named(environ, message):
+  with pytest.raises(SettingsError) as error:
+    settings.run_settings(environment.read(environ))
+  assert str(error.value).startswith(message)
+
+
 def test_example_file_layout_comes_from_the_environment():
-  assert profiles.load_profile('vertex-cpu', IDENTITY).example_files == ExampleFilesConfig()
-  profile = profiles.load_profile('vertex-cpu', dict(IDENTITY, NUM_SHARDS='64',
-                                                     EXAMPLE_COMPRESSION='none'))
-  assert profile.example_files == ExampleFilesConfig(64, 'none')
+  def files(environ):
+    return settings.run_settings(environment.read(environ)).data.example_files
+  assert files(IDENTITY) == ExampleFilesConfig()
+  assert files(dict(IDENTITY, NUM_SHARDS='64', EXAMPLE_COMPRESSION='none')) == (
+      ExampleFilesConfig(64, 'none'))
 
 
 def test_unknown_profile():
   with pytest.raises(ProfileError, match=r"unknown profile 'vertex-quantum'; known: \['local'"):
-    profiles.load_profile('vertex-quantum', IDENTITY)
+    _load('vertex-quantum', IDENTITY)
 
 
 def test_multi_worker_pools_count_replicas():
-  profile = profiles.load_profile('vertex-gpu', IDENTITY, trainer_pools=(
+  profile = _load('vertex-gpu', IDENTITY, trainer_pools=(
       WorkerPool('n1-standard-16', 'NVIDIA_TESLA_T4', 2),
       WorkerPool('n1-standard-16', 'NVIDIA_TESLA_T4', 2, replica_count=3)))
   assert profile.replicas == 4
@@ -92,7 +121,7 @@ ACCEPTED = [
 
 @pytest.mark.parametrize('pool', ACCEPTED, ids=lambda pool: pool.accelerator_type)
 def test_catalogue_accelerators_on_their_machine_types(pool):
-  profile = profiles.load_profile('vertex-gpu', IDENTITY, trainer_pools=(pool,), strategy='auto')
+  profile = _load('vertex-gpu', IDENTITY, trainer_pools=(pool,), strategy='auto')
   assert profile.trainer_pools == (pool,)
 
 
@@ -123,7 +152,7 @@ def test_catalogue_accelerators_on_their_machine_types(pool):
 ])
 def test_catalogue_accelerators_on_wrong_machine_types(pool, message):
   with pytest.raises(ProfileError) as error:
-    profiles.load_profile('vertex-gpu', IDENTITY, trainer_pools=(pool,), strategy='auto')
+    _load('vertex-gpu', IDENTITY, trainer_pools=(pool,), strategy='auto')
   assert 'trainer_pools[0]' in str(error.value) and message in str(error.value)
 
 
@@ -141,21 +170,21 @@ def test_catalogue_accelerators_on_wrong_machine_types(pool, message):
 ])
 def test_accelerators_tensorflow_2_16_cannot_drive_are_refused_with_the_reason(pool, reason):
   with pytest.raises(ProfileError) as error:
-    profiles.load_profile('vertex-gpu', IDENTITY, trainer_pools=(pool,), strategy='auto')
+    _load('vertex-gpu', IDENTITY, trainer_pools=(pool,), strategy='auto')
   assert f'trainer_pools[0].accelerator_type: {reason}' in str(error.value)
   assert 'instead' in str(error.value)  # says what to use
 
 
 def test_each_pool_runs_the_image_for_its_accelerator():
   env = dict(IDENTITY, PIPELINE_IMAGE='europe-docker.pkg.dev/acme/taxi/taxi-pipeline:v7')
-  images = {name: [profiles.load_profile(name, env).pool_image(pool)
-                   for pool in profiles.load_profile(name, env).trainer_pools]
+  images = {name: [_load(name, env).pool_image(pool)
+                   for pool in _load(name, env).trainer_pools]
             for name in ('vertex-cpu', 'vertex-gpu', 'vertex-tpu')}
   assert images == {
       'vertex-cpu': ['europe-docker.pkg.dev/acme/taxi/taxi-pipeline:v7'],
       'vertex-gpu': ['europe-docker.pkg.dev/acme/taxi/taxi-pipeline-gpu:v7'],
       'vertex-tpu': ['europe-docker.pkg.dev/acme/taxi/taxi-pipeline-tpu:v7']}
-  mixed = profiles.load_profile('vertex-gpu', env, trainer_pools=(
+  mixed = _load('vertex-gpu', env, trainer_pools=(
       WorkerPool('n1-standard-8'), WorkerPool('n1-standard-16', 'NVIDIA_TESLA_T4', 2)))
   assert [mixed.pool_image(pool) for pool in mixed.trainer_pools] == [
       'europe-docker.pkg.dev/acme/taxi/taxi-pipeline:v7',
@@ -165,14 +194,14 @@ def test_each_pool_runs_the_image_for_its_accelerator():
 def test_accelerator_images_come_from_the_environment():
   env = dict(IDENTITY, PIPELINE_IMAGE='localhost:5000/taxi', PIPELINE_IMAGE_GPU='r/cuda:1',
              PIPELINE_IMAGE_TPU='r/tpu@sha256:abc')
-  profile = profiles.load_profile('vertex-gpu', env)
+  profile = _load('vertex-gpu', env)
   assert (profile.accelerator_image('gpu'), profile.accelerator_image('tpu')) == (
       'r/cuda:1', 'r/tpu@sha256:abc')
-  untagged = profiles.load_profile('vertex-gpu', dict(IDENTITY, PIPELINE_IMAGE='localhost:5000/t'))
+  untagged = _load('vertex-gpu', dict(IDENTITY, PIPELINE_IMAGE='localhost:5000/t'))
   assert untagged.accelerator_image('gpu') == 'localhost:5000/t-gpu'
   with pytest.raises(ProfileError, match=r"gpu_image cannot be derived from the digest-pinned "
                      r"image 'r/taxi@sha256:abc': set PIPELINE_IMAGE_GPU"):
-    profiles.load_profile('vertex-gpu', dict(IDENTITY, PIPELINE_IMAGE='r/taxi@sha256:abc'))
+    _load('vertex-gpu', dict(IDENTITY, PIPELINE_IMAGE='r/taxi@sha256:abc'))
 
 
 def _profiles_file(tmp_path, text):
@@ -185,18 +214,18 @@ def test_a_teams_own_profile_from_a_toml_file(tmp_path):
   environ = _profiles_file(tmp_path, '''
 [a100]
 base = "vertex-gpu"
-train_steps = 5000
+training = { train_steps = 5000 }
 trainer_pools = [{ machine_type = "a2-highgpu-2g", accelerator_type = "NVIDIA_TESLA_A100",
                    accelerator_count = 2 }]
 resources = { Transform = { cpu = 8, memory_gib = 32 } }
 ''')
-  profile = profiles.load_profile('a100', environ)
+  profile = _load('a100', environ)
   assert profile.on_vertex and profile.strategy == 'mirrored'  # From its base.
-  assert profile.train_steps == 5000
+  assert profile.training == {'train_steps': 5000}
   assert profile.trainer_pools == (profiles.WorkerPool('a2-highgpu-2g', 'NVIDIA_TESLA_A100', 2),)
   assert profile.resources == {'Transform': profiles.Resources(cpu=8, memory_gib=32)}
   # The built-in profiles are still there.
-  assert profiles.load_profile('vertex-cpu', environ).trainer_pools == (profiles.WorkerPool(),)
+  assert _load('vertex-cpu', environ).trainer_pools == (profiles.WorkerPool(),)
 
 
 @pytest.mark.parametrize('text, message', [
@@ -207,9 +236,53 @@ resources = { Transform = { cpu = 8, memory_gib = 32 } }
      '"NVIDIA_TESLA_A100", accelerator_count = 1 }]\n', 'NVIDIA_TESLA_A100 attaches to a2'),
     ('[X_1]\n', "profile name 'X_1' must be lower-case"),
     ('[x\n', 'not valid TOML'),
+    # Training changes are a `training` table, checked as the run's training settings.
+    ('[x]\ntrain_steps = 5000\n', "'train_steps' is not a profile field"),
+    ('[x]\ntraining = { steps = 5 }\n', r"training \['steps'\] are not training settings"),
+    ('[x]\ntraining = { tuner_trials = -1 }\n', 'training: tuner_trials must be >= 0, got -1'),
 ])
 def test_bad_profile_files_are_named(tmp_path, text, message):
   environ = _profiles_file(tmp_path, text)
   name = 'X_1' if 'X_1' in text else 'x'
   with pytest.raises(profiles.ProfileError, match=message):
-    profiles.load_profile(name, environ)
+    _load(name, environ)
+
+
+def test_a_profiles_training_changes_the_run_unless_the_environment_sets_it(tmp_path):
+  environ = _profiles_file(tmp_path,
+                           '[long]\ntraining = { train_steps = 2000, tuner_steps = 30 }\n')
+  profile = _load('long', environ)
+  run = settings.run_settings(environment.read(environ))
+  changed = profile.run_settings(run, environment.read(environ))
+  assert (changed.training.train_steps, changed.training.tuner_steps) == (2000, 30)
+  assert changed.data == run.data
+  pinned = environment.read(dict(environ, TRAIN_STEPS='7'))
+  kept = profile.run_settings(settings.run_settings(pinned), pinned)
+  assert (kept.training.train_steps, kept.training.tuner_steps) == (7, 30)
+
+
+def _compiled_train_steps(tmp_path, environ):
+  """The Trainer's train_args.num_steps in the spec `python -m pipeline compile` writes."""
+  output = tmp_path / 'spec.json'
+  env = {key: value for key, value in os.environ.items() if key != 'TRAIN_STEPS'}
+  env.update(environ)
+  result = subprocess.run([sys.executable, '-m', 'pipeline', 'compile', '--profile', 'long',
+                           '--output', str(output)], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+  assert result.returncode == 0, result.stderr[-3000:]
+  trainer = json.loads(output.read_text())['pipelineSpec']['root']['dag']['tasks']['Trainer']
+  train_args = trainer['inputs']['parameters']['train_args']['runtimeValue']['constantValue'][
+      'stringValue']
+  return json.loads(train_args).get('num_steps')
+
+
+@pytest.mark.integration  # Compiles in a subprocess that imports TensorFlow.
+@pytest.mark.parametrize('train_steps, expected', [(None, 2000), ('300', 300)])
+def test_a_profile_files_train_steps_reach_the_compiled_trainer(tmp_path, train_steps, expected):
+  """PROFILES_FILE's `training = { train_steps = 2000 }` is the Trainer's num_steps, unless
+  TRAIN_STEPS is set: the environment wins."""
+  environ = _profiles_file(tmp_path, '[long]\nbase = "vertex-cpu"\n'
+                           'training = { train_steps = 2000 }\n')
+  if train_steps is not None:
+    environ['TRAIN_STEPS'] = train_steps
+  assert _compiled_train_steps(tmp_path, environ) == expected

@@ -162,7 +162,7 @@ def test_submit_of_a_dataset_outside_the_image_uploads_its_schema(fake, gpu_spec
                   DATASET=str(folder), STORAGE_EMULATOR_HOST=storage.storage_emulator_host)
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
     assert "uploaded the schema of dataset 'shop' to gs://acme-taxi/datasets/shop" in result.stdout
-    uploaded = tmp_path / 'gcs' / 'acme-taxi' / 'datadefs' / 'shop' / 'schema.pbtxt'
+    uploaded = tmp_path / 'gcs' / 'acme-taxi' / 'datasets' / 'shop' / 'schema.pbtxt'
     assert uploaded.read_text() == (folder / 'schema.pbtxt').read_text()
   finally:
     storage.stop()

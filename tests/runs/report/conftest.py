@@ -4,6 +4,7 @@ import shutil
 
 import pytest
 
+from core.home import PipelineHome
 from tests.runs.report import fixtures
 
 
@@ -23,7 +24,7 @@ def home(tmp_path):
   """An empty pipeline home."""
   path = tmp_path / 'home'
   path.mkdir()
-  yield path
+  yield PipelineHome(path)
   shutil.rmtree(path, ignore_errors=True)
 
 

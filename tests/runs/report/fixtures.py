@@ -14,8 +14,11 @@ from typing import Dict
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 from tensorflow_metadata.proto.v0 import statistics_pb2
 
+import datadefs
 from runs.report import readers
-from runs.report.collect import CURATED_SCHEMA
+
+# The taxi dataset's curated schema: the schema the fixtures' run validated against.
+TAXI_SCHEMA = Path(datadefs.load('taxi').schema_path)
 
 RUN_ID = 'chicago-taxi-20261129120000000000'
 EARLIER_RUN_ID = 'chicago-taxi-20261128120000000000'
@@ -130,7 +133,7 @@ def artifacts(root: Path) -> Dict[str, Path]:
       'pushed_model': root / 'Pusher' / 'pushed_model' / '12',
   }
   uris['schema'].mkdir(parents=True)
-  shutil.copy(CURATED_SCHEMA, uris['schema'] / readers.SCHEMA_FILE)
+  shutil.copy(TAXI_SCHEMA, uris['schema'] / readers.SCHEMA_FILE)
   uris['blessing'].mkdir(parents=True)
   uris['pushed_model'].mkdir(parents=True)
   return uris
@@ -163,6 +166,7 @@ def summary(**overrides) -> dict:
                                 ('Transform', 52.7, True), ('Trainer', 33.7, False),
                                 ('Evaluator', 19.1, False), ('Pusher', 0.1, False))],
       'log_file': '/home/logs/run-1.log',
+      'pipeline': 'chicago-taxi', 'dataset': 'taxi', 'schema': str(TAXI_SCHEMA),
   }
   value.update(overrides)
   return value

@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 from typing import Dict, Optional
 
+from core.home import PipelineHome
 from tests.runs.report import fixtures
 
 GATE_ERROR = ('Traceback (most recent call last):\n  File "gate.py", line 1, in Do\n'
@@ -16,16 +17,17 @@ GATE_ERROR = ('Traceback (most recent call last):\n  File "gate.py", line 1, in 
 _RESOLVER_TYPE = 'tfx.dsl.components.common.resolver.Resolver'
 
 
-def mlmd_home(home: Path, uris: Dict[str, Path], run_id: str = 'run-2',
-              fail_at: Optional[str] = None, blessing: Optional[dict] = None) -> Path:
-  """Records one run in `home`/metadata.sqlite (call again for more runs): every node up to
-  `fail_at` (FAILED, with the gate's error as TFX records it), or all of them; `blessing` adds
-  properties to the blessing. The baseline statistics are an earlier run's gate output, an
-  input of this run's AnomaliesGate."""
+def mlmd_home(home: PipelineHome, uris: Dict[str, Path], run_id: str = 'run-2',
+              fail_at: Optional[str] = None, blessing: Optional[dict] = None,
+              pipeline_name: str = 'chicago-taxi') -> PipelineHome:
+  """Records one run of `pipeline_name` in `home`/metadata.sqlite (call again for more runs):
+  every node up to `fail_at` (FAILED, with the gate's error as TFX records it), or all of them;
+  `blessing` adds properties to the blessing. The baseline statistics are an earlier run's gate
+  output, an input of this run's AnomaliesGate."""
   import ml_metadata as mlmd  # pylint: disable=import-outside-toplevel
   from ml_metadata.proto import metadata_store_pb2 as pb  # pylint: disable=import-outside-toplevel
   config = pb.ConnectionConfig()
-  config.sqlite.filename_uri = str(home / 'metadata.sqlite')
+  config.sqlite.filename_uri = str(home.metadata)
   config.sqlite.connection_mode = pb.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
   store = mlmd.MetadataStore(config)
   context_types = {name: store.put_context_type(pb.ContextType(name=name))
@@ -51,7 +53,7 @@ def mlmd_home(home: Path, uris: Dict[str, Path], run_id: str = 'run-2',
     created.id = store.put_contexts([created])[0]
     return created
 
-  pipeline, run = context('pipeline', 'chicago-taxi'), context('pipeline_run', run_id)
+  pipeline, run = context('pipeline', pipeline_name), context('pipeline_run', run_id)
   store.put_parent_contexts([pb.ParentContext(child_id=run.id, parent_id=pipeline.id)])
   [baseline_id] = store.put_artifacts([artifact('ExampleStatistics', uris['baseline'], {})])
   nodes = ['ImportSchemaGen', 'latest_validated_statistics_resolver', 'StatisticsGen',
@@ -81,13 +83,14 @@ def mlmd_home(home: Path, uris: Dict[str, Path], run_id: str = 'run-2',
       event.path.steps.add().key = 'baseline_statistics'
       baseline = store.get_artifacts_by_id([baseline_id])[0]
       events.append((baseline, event))
-    store.put_execution(execution, events, [run, context('node', f'chicago-taxi.{node}')])
+    store.put_execution(execution, events, [run, context('node', f'{pipeline_name}.{node}')])
     if node == fail_at:
       break
   return home
 
 
-def vertex_home(home: Path, uris: Dict[str, Path], cached=('StatisticsGen',)) -> Path:
+def vertex_home(home: PipelineHome, uris: Dict[str, Path],
+                cached=('StatisticsGen',)) -> PipelineHome:
   """Two runs in the local Vertex engine's store: the earlier one made every artifact; the
   later (fixtures.RUN_ID) made all but those of the `cached` tasks."""
   artifacts = []
@@ -102,7 +105,7 @@ def vertex_home(home: Path, uris: Dict[str, Path], cached=('StatisticsGen',)) ->
           'state': 'LIVE', 'display_name': '', 'producer_task': producer,
           'pipeline_run': run_id, 'contexts': [], 'create_time': 1000.0 + 100 * run_index,
           'sequence': len(artifacts) + 1})
-  path = home / 'vertex_local' / 'metadata.json'
+  path = home.vertex_local / 'metadata.json'
   path.parent.mkdir(parents=True, exist_ok=True)
   path.write_text(json.dumps({'next_id': len(artifacts) + 1, 'artifacts': artifacts,
                               'executions': []}))
@@ -113,11 +116,25 @@ def vertex_summary(uris: Dict[str, Path], **overrides) -> dict:
   """The later Vertex run's last_run.json: StatisticsGen cached, the baseline resolved."""
   components = [dict(c, cached=c['name'] == 'StatisticsGen')
                 for c in fixtures.summary()['components']]
-  return fixtures.summary(
+  values = dict(
       engine='vertex-local', run_id=fixtures.RUN_ID, spec='/repo/build/pipeline-vertex-cpu.json',
       components=components,
       substitutions=[{'kind': 'data_root', 'original': 'gs://bucket/data', 'local': '/data/taxi',
                       'why': 'DATA_ROOT stands in'}],
       resolved=[{'task': 'latest_validated_statistics_resolver', 'output': 'statistics',
                  'producer_task': 'AnomaliesGate', 'pipeline_run': fixtures.EARLIER_RUN_ID,
-                 'uri': str(uris['baseline'])}], **overrides)
+                 'uri': str(uris['baseline'])}])
+  values.update(overrides)
+  return fixtures.summary(**values)
+
+
+def sources(home: PipelineHome) -> dict:
+  """{engine: run source} over `home`, as every run and `python -m pipeline report` get them."""
+  from pipeline import engines  # pylint: disable=import-outside-toplevel
+  return engines.sources(home)
+
+
+def write_report(summary_json: dict, home: PipelineHome) -> Path:
+  """The report writer the CLI hands every engine (pipeline/cli.py)."""
+  from runs import report  # pylint: disable=import-outside-toplevel
+  return report.write_report(summary_json, home, sources(home))

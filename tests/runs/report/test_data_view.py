@@ -4,7 +4,6 @@ from tensorflow_metadata.proto.v0 import anomalies_pb2
 
 from runs.report import data_view
 from runs.report import readers
-from runs.report.collect import CURATED_SCHEMA
 from tests.runs.report import fixtures
 
 
@@ -13,7 +12,7 @@ def _stats(companies):
 
 
 def test_features_show_each_split_with_the_schemas_expectation():
-  schema = readers.load_schema(CURATED_SCHEMA)
+  schema = readers.load_schema(fixtures.TAXI_SCHEMA)
   views = {v.name: v for v in data_view.features(
       {'train': _stats({'A': 3, 'B': 1}), 'eval': _stats({'A': 1})}, schema)}
   fare = views['fare']
@@ -35,7 +34,7 @@ def test_features_show_each_split_with_the_schemas_expectation():
 
 
 def test_a_feature_the_schema_does_not_know_says_so():
-  assert data_view.expectation(None, readers.load_schema(CURATED_SCHEMA)) == [
+  assert data_view.expectation(None, readers.load_schema(fixtures.TAXI_SCHEMA)) == [
       'not in the curated schema']
 
 
@@ -56,7 +55,7 @@ def test_anomalies_merge_the_validators_and_the_gates_rows_once():
 
 
 def test_drift_is_the_largest_change_in_any_values_share():
-  schema = readers.load_schema(CURATED_SCHEMA)
+  schema = readers.load_schema(fixtures.TAXI_SCHEMA)
   rows = {r.feature: r for r in data_view.drift(
       _stats({'A': 60, 'B': 40}), _stats({'A': 90, 'B': 10}), schema)}
   assert round(rows['company'].distance, 6) == 0.3 and rows['company'].worst_value == 'A'
@@ -66,7 +65,7 @@ def test_drift_is_the_largest_change_in_any_values_share():
 
 
 def test_drift_without_a_baseline_shows_the_thresholds_only():
-  rows = data_view.drift(_stats({'A': 1}), None, readers.load_schema(CURATED_SCHEMA))
+  rows = data_view.drift(_stats({'A': 1}), None, readers.load_schema(fixtures.TAXI_SCHEMA))
   assert [(r.feature, r.distance, r.threshold) for r in rows] == [
       ('company', None, 0.2), ('payment_type', None, 0.1)]
 

@@ -5,7 +5,7 @@ import re
 from runs.report import data_view
 from runs.report import figures
 from runs.report.model_view import Series
-from runs.report.sources import Step
+from runs.report.record import Step
 from tests.runs.report import fixtures
 
 

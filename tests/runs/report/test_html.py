@@ -4,7 +4,7 @@ import re
 
 from runs.report import html
 from runs.report.data_view import AnomalyRow, FeatureView, SplitFeature
-from runs.report.sources import Step
+from runs.report.record import Step
 from tests.runs.report import fixtures
 
 

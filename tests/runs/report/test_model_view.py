@@ -115,3 +115,15 @@ def test_a_threshold_without_a_value_is_not_evaluated_rather_than_failed():
 
 def test_nothing_new_has_no_timeline_of_its_own():
   assert model_view.timeline(fixtures.summary(components=[], nothing_new=True), None) == []
+
+
+def test_thresholds_are_by_tfmas_metric_name():
+  config = {'metricsSpecs': [{'metrics': [
+      {'className': 'AUC'},
+      {'className': 'BinaryAccuracy', 'threshold': {'valueThreshold': {'lowerBound': 0.6}}},
+      {'className': 'AUC', 'config': '{"name": "auc_pr"}',
+       'threshold': {'changeThreshold': {'direction': 'HIGHER_IS_BETTER'}}}]}]}
+  assert model_view.thresholds(config) == {
+      'binary_accuracy': {'valueThreshold': {'lowerBound': 0.6}},
+      'auc_pr': {'changeThreshold': {'direction': 'HIGHER_IS_BETTER'}}}
+  assert model_view.thresholds({}) == {}

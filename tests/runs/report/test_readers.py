@@ -1,12 +1,14 @@
 """Reading artifact files with protobufs alone (runs/report/readers.py)."""
 
 import gzip
+import json
 import struct
 import subprocess
 import sys
 
 import pytest
 
+from runs.report import model_view
 from runs.report import readers
 from tests.conftest import REPO_ROOT
 
@@ -103,3 +105,23 @@ def test_an_empty_uri_is_no_artifact_not_the_working_directory(tmp_path, monkeyp
   monkeypatch.chdir(tmp_path)  # metrics files right here must not be read for ''
   assert readers.eval_metrics('') == [] and readers.eval_config('') == {}
   assert readers.split_statistics('') == {} and readers.scalars('') == {}
+
+
+def test_blessing_metric_is_the_metric_with_a_value_threshold_and_its_overall_value(
+    uris, tmp_path):
+  # The candidate's overall value: not the baseline's (0.75), the diff (0.05) or a slice's.
+  assert model_view.blessing_metric(str(uris['evaluation'])) == ('binary_accuracy', 0.8)
+  assert model_view.blessing_metric(str(tmp_path)) == (None, None)  # nothing evaluated
+  # A regression's blessing (an upper bound on an error), its metrics not written: named only.
+  config = {'metricsSpecs': [{'metrics': [
+      {'className': 'MeanSquaredError', 'threshold': {'changeThreshold': {
+          'direction': 'LOWER_IS_BETTER', 'absolute': 1e-10}}},
+      {'className': 'MeanAbsoluteError', 'threshold': {'valueThreshold': {'upperBound': 2.5}}}]}]}
+  (tmp_path / readers.EVAL_CONFIG_FILE).write_text(json.dumps({'evalConfig': config}))
+  assert model_view.blessing_metric(str(tmp_path)) == ('mean_absolute_error', None)
+
+
+def test_the_artifact_file_names_are_the_shared_ones():
+  from core import names  # pylint: disable=import-outside-toplevel
+  assert (readers.STATS_FILE, readers.SCHEMA_DIFF_FILE, readers.SCHEMA_FILE) == (
+      names.STATS_FILE, names.SCHEMA_DIFF_FILE, names.SCHEMA_FILE)

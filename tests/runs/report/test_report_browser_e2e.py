@@ -8,7 +8,6 @@ import subprocess
 
 import pytest
 
-from pipeline.local import report
 from runs.report import html
 from tests.runs.report import fixtures
 from tests.runs.report import stores
@@ -41,7 +40,7 @@ def _page_requests(net_log) -> list:
 def test_report_renders_every_section_in_chromium_and_requests_nothing(
     chromium, home, uris, tmp_path):
   stores.mlmd_home(home, uris)
-  page = report.write_report(fixtures.summary(), home)
+  page = stores.write_report(fixtures.summary(), home)
   text = page.read_text()
   assert not re.search(r'(?:src|href)\s*=\s*["\']?\s*(?:https?:)?//', text)
 

@@ -1,10 +1,10 @@
-"""pipeline/sources.py: TFRecord files to import are checked record by record, each read with
+"""runs/precheck.py: TFRecord files to import are checked record by record, each read with
 the compression its name says, and a bad one is named."""
 
 import pytest
 import tensorflow as tf
 
-from pipeline import sources
+from runs import precheck as sources
 
 
 def _example(value: int) -> bytes:
