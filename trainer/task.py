@@ -123,7 +123,9 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset:
     callbacks.append(input_monitor.InputMonitor(
         calibration_data, os.path.join(run_dir, 'input'),
         threshold=config.input_bound_threshold,
-        calibration_steps=config.monitor_calibration_steps))
+        calibration_steps=config.monitor_calibration_steps,
+        # The training input itself, timed alone at each epoch's end: whether it keeps ahead.
+        input_data=train_dataset))
 
   # Loss and metrics every ~1% of the run, and the eval split a few times spread over it: the
   # run report's curves per step (trainer/step_metrics.py).

@@ -188,15 +188,17 @@ def metric_lines(name: str, series: List[Series], axis: str) -> str:
   return to_svg(figure)
 
 
-def wait_share(points: List[Tuple[int, float]], threshold: float) -> Optional[str]:
-  """The input monitor's share of step time spent waiting for data, per epoch."""
+def wait_share(points: List[Tuple[int, float]], threshold: float,
+               input_bound: Sequence[int] = ()) -> Optional[str]:
+  """The input monitor's step time minus compute, as a share of the step, per epoch: the most
+  that can be waiting for data; red where the monitor judged the epoch input-bound."""
   if not points:
     return None
   figure = _figure(4.2, 2.0, left=0.65, bottom=0.4)
   axes = figure.add_subplot()
   epochs, shares = zip(*points)
   bars = axes.bar(epochs, shares, width=0.5,
-                  color=[COLORS['failed'] if s > threshold else COLORS['ran'] for s in shares])
+                  color=[COLORS['failed'] if e in input_bound else COLORS['ran'] for e in epochs])
   axes.bar_label(bars, labels=[f'{s:.0%}' for s in shares], fontsize=7.5)
   axes.axhline(threshold, color='black', linewidth=1, linestyle='--')
   axes.text(0.6, threshold, f'threshold {threshold:.0%}', fontsize=7, va='bottom')
@@ -204,7 +206,7 @@ def wait_share(points: List[Tuple[int, float]], threshold: float) -> Optional[st
   axes.set_xlim(0.5, max(epochs) + 0.5)
   axes.set_xticks(list(epochs))
   axes.set_xlabel('epoch', fontsize=8)
-  axes.set_ylabel('waiting for data', fontsize=8)
+  axes.set_ylabel('step - compute', fontsize=8)
   axes.yaxis.set_major_formatter(_percent())
   _style(axes, 'y')
   return to_svg(figure)

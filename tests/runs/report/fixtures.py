@@ -9,7 +9,7 @@ LocalDagRunner lays them out.
 import json
 import shutil
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 from tensorflow_metadata.proto.v0 import statistics_pb2
@@ -71,9 +71,13 @@ def write_anomalies(uri: Path, unexpected: bool) -> Path:
   return uri
 
 
-def write_events(run_dir: Path, wait_share: float = 0.05) -> Path:
-  """Keras' TensorBoard layout (train/, validation/) and the input monitor's input/."""
+def write_events(run_dir: Path, wait_share: float = 0.05,
+                 input_share: Optional[float] = 0.1) -> Path:
+  """Keras' TensorBoard layout (train/, validation/) and the input monitor's input/
+  (`input_share`: the input alone's time per batch as a share of a step; None: a run from
+  before the monitor timed it)."""
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  from trainer import input_verdict  # pylint: disable=import-outside-toplevel
   for group, losses in (('train', (0.6, 0.4)), ('validation', (0.65, 0.5))):
     with tf.summary.create_file_writer(str(run_dir / group)).as_default():
       for epoch, loss in enumerate(losses):
@@ -84,6 +88,12 @@ def write_events(run_dir: Path, wait_share: float = 0.05) -> Path:
       tf.summary.scalar('input/wait_share', wait_share, step=epoch)
       tf.summary.scalar('input/step_seconds', 0.004, step=epoch)
       tf.summary.scalar('input/compute_seconds', 0.004 * (1 - wait_share), step=epoch)
+      if input_share is not None:
+        tf.summary.scalar('input/input_seconds', 0.004 * input_share, step=epoch)
+        report = input_verdict.InputReport(epoch, 10, 0.004, 0.004 * (1 - wait_share),
+                                           0.004 * input_share)
+        tf.summary.scalar('input/verdict', input_verdict.VERDICT_CODES[report.verdict],
+                          step=epoch)
   return run_dir
 
 
