@@ -45,16 +45,34 @@ class Column:
             'integer_id': self.num_ids}.get(self.role, 0)
 
 
+# What an expression label does with a row missing one of its inputs: leave the row out (it
+# has no label), or count the missing input as 0 (taxi: a missing tip is no big tip).
+MISSING_INPUTS = ('drop', 'zero')
+
+
 @dataclasses.dataclass(frozen=True)
 class Label:
   """The label: `column`, or `expression` over columns (e.g. 'tips > 0.2 * fare').
 
   `column` is the raw column known only at training time: it is never a model input and
   serving requests leave it out. `classes` (multiclass): the label values in id order.
+  `missing_inputs` (an expression only; one of MISSING_INPUTS): a row whose label column is
+  missing has no label and is left out where examples are made (the ExampleGen), counted.
   """
   column: str
   expression: Optional[str] = None
   classes: Tuple[Any, ...] = ()
+  missing_inputs: str = 'drop'
+
+  @property
+  def required_columns(self) -> Tuple[str, ...]:
+    """The columns a row needs to have a label: without one of them the row is no example."""
+    if not self.expression:
+      return (self.column,)
+    if self.missing_inputs == 'zero':
+      return ()
+    from datadefs import label_expression  # pylint: disable=import-outside-toplevel
+    return tuple(sorted(label_expression.columns_of(self.expression)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -234,8 +252,14 @@ def _label(fields: '_Fields', spec: Mapping[str, Any], task: str,
   problem = task_kind.check_label_column(column, column_types[column], bool(expression))
   if problem:
     raise label.error('column', problem)
+  missing_inputs = label.choice('missing_inputs', MISSING_INPUTS, default='drop')
+  if missing_inputs != 'drop' and not expression:
+    raise label.error('missing_inputs', f'applies to an expression; a row whose label column '
+                      f'{column!r} is empty has no label and is left out of training and '
+                      'evaluation (counted)')
   label.no_unknown()
-  return Label(column=column, expression=expression, classes=classes)
+  return Label(column=column, expression=expression, classes=classes,
+               missing_inputs=missing_inputs)
 
 
 class _Fields:

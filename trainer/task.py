@@ -19,6 +19,7 @@ from trainer import input_monitor
 from trainer import input_pipeline
 from trainer import kinds
 from trainer import model as model_lib
+from trainer import prediction_sample
 from trainer import signatures
 from trainer import sizing
 from trainer import step_metrics
@@ -150,6 +151,9 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset:
   finally:
     if run_dir != log_dir:
       shutil.rmtree(run_dir, ignore_errors=True)
+  if dataset.task_kind.samples_predictions and distribution.is_chief:
+    # The report's predicted-vs-actual and residual plots (trainer/prediction_sample.py).
+    prediction_sample.write(model, eval_input, decode, log_dir)
   return model
 
 

@@ -39,8 +39,11 @@ def label(inputs, dataset: Dataset) -> tf.Tensor:
   """The transformed label: the task's rule (datadefs/tasks.py) over the label column, or over
   the label expression's value."""
   definition = dataset.label
+  # A row missing what its label needs never reaches Transform: the ExampleGen left it out
+  # (datadefs/definition.py Label.required_columns), so the fills below only make the column
+  # dense. Except where the definition says so (missing_inputs = "zero": taxi's "a missing tip
+  # is no big tip"), when a missing input counts as 0.
   if definition.expression:
-    # Missing values count as 0 in the expression (taxi: a missing tip is no big tip).
     values = {name: tf.cast(fill_in_missing(inputs[name], 0), tf.float32)
               for name in label_expression.columns_of(definition.expression)}
     value = label_expression.evaluate(definition.expression, values, tf)

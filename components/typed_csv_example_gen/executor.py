@@ -24,9 +24,10 @@ per-example contract for callers of GenerateExamplesByBeam.
 """
 
 import functools
+import json
 import os
 import re
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
 
 from absl import logging
 import apache_beam as beam
@@ -46,6 +47,7 @@ from tfx.types import artifact_utils
 from tfx.types import standard_component_specs
 from tfx.utils import proto_utils
 
+from core import data_quality
 from core import example_files
 from core.example_files import ExampleFilesConfig
 from components.sharded_executors import ShardedExampleGenMixin
@@ -63,6 +65,9 @@ _BEAM_SUFFIX = re.compile(r" \[while running '[^\n]*'\]$")
 # The split_index of examples split by hash (output_config's split_config).
 _HASHED = -1
 _INCOMPLETE = '.incomplete'
+# The job's counts of the rows it read (core/data_quality.py), read back into the artifact's
+# property once the job is done, then removed.
+_COUNTS_FILE = '.data_quality.json'
 
 
 _COMPRESSED_SUFFIXES = ('.bz2', '.zip', '.zst', '.zstd', '.xz', '.lz4', '.deflate', '.snappy')
@@ -96,9 +101,10 @@ class ReadShardSlices(beam.PTransform):
 
   def __init__(self, pattern: str, column_types: Mapping[str, str], num_shards: int,
                split_index: int = _HASHED, block_bytes: int = csv_files.BLOCK_BYTES,
-               missing_values: Sequence[str] = ()):
+               missing_values: Sequence[str] = (), label_column: Optional[str] = None):
     super().__init__()
     self._pattern, self._column_types = pattern, column_types
+    self._label_column = label_column
     self._missing_values = list(missing_values)
     self._num_shards, self._split_index, self._block_bytes = num_shards, split_index, block_bytes
 
@@ -106,7 +112,7 @@ class ReadShardSlices(beam.PTransform):
     files = list_files(self._pattern)
     # Every header before the job starts: a wrong file fails here, naming itself.
     for path in files:
-      csv_files.check_header(path, self._column_types, opener=open_file)
+      csv_files.check_header(path, self._column_types, self._label_column, opener=open_file)
     logging.info('TypedCsvExampleGen: %d file(s) match %s', len(files), self._pattern)
     return (pipeline
             | 'ListFiles' >> beam.Create(list(enumerate(files)))
@@ -131,13 +137,25 @@ def _read_slices(indexed_path, column_types, num_shards, split_index, block_byte
         yield shard, (split_index, file_index, block_index, sink.getvalue().to_pybytes())
 
 
-def _examples(data: bytes, column_types: Mapping[str, str]) -> List[bytes]:
-  return encoding.serialize_examples(pa.ipc.open_stream(data).read_next_batch(), column_types)
+def _batch(data: bytes) -> pa.RecordBatch:
+  return pa.ipc.open_stream(data).read_next_batch()
 
 
-def _slice_examples(keyed, column_types: Mapping[str, str]) -> List[bytes]:
+def _labelled(batch: pa.RecordBatch, label_requires: Sequence[str]) -> np.ndarray:
+  """Which rows have a label: every column in `label_requires` present."""
+  labelled = np.ones(batch.num_rows, bool)
+  for name in label_requires:
+    labelled &= batch.column(name).is_valid().to_numpy(zero_copy_only=False)
+  return labelled
+
+
+def _slice_examples(keyed, column_types: Mapping[str, str],
+                    label_requires: Sequence[str] = ()) -> List[bytes]:
+  """The slice's serialized examples: its rows with a label."""
   _, (_, _, _, data) = keyed
-  return _examples(data, column_types)
+  batch = _batch(data)
+  records = encoding.serialize_examples(batch, column_types)
+  return [record for record, keep in zip(records, _labelled(batch, label_requires)) if keep]
 
 
 class TypedCsvToExample(beam.PTransform):
@@ -146,8 +164,11 @@ class TypedCsvToExample(beam.PTransform):
 
   def __init__(self, exec_properties: Dict[str, Any], split_pattern: str,
                column_types: Optional[Mapping[str, str]] = None,
-               missing_values: Optional[Sequence[str]] = None):
+               missing_values: Optional[Sequence[str]] = None,
+               label: Optional[Tuple[Optional[str], Sequence[str]]] = None):
     super().__init__()
+    self._label_column, self._label_requires = (
+        label if label is not None else config.label_from_exec_properties(exec_properties))
     self._pattern = os.path.join(exec_properties[standard_component_specs.INPUT_BASE_KEY],
                                  split_pattern)
     self._missing_values = (list(missing_values) if missing_values is not None
@@ -162,9 +183,10 @@ class TypedCsvToExample(beam.PTransform):
     examples = (pipeline
                 | 'Read' >> ReadShardSlices(
                     self._pattern, self._column_types, 1,
-                    missing_values=self._missing_values)
+                    missing_values=self._missing_values, label_column=self._label_column)
                 | 'SpreadBlocks' >> beam.Reshuffle()
-                | 'Examples' >> beam.FlatMap(_slice_examples, self._column_types))
+                | 'Examples' >> beam.FlatMap(_slice_examples, self._column_types,
+                                             self._label_requires))
     if self._as_protos:
       examples |= 'ParseForPartitionFeature' >> beam.Map(tf.train.Example.FromString)
     return examples
@@ -184,22 +206,32 @@ def _shard_path(split_dir: str, shard: int, files: ExampleFilesConfig) -> str:
 
 def _write_shard(keyed, split_dirs: Sequence[str], files: ExampleFilesConfig,
                  column_types: Mapping[str, str], buckets: Sequence[int],
-                 split_config: example_gen_pb2.SplitConfig) -> Iterator[int]:
+                 split_config: example_gen_pb2.SplitConfig,
+                 label_requires: Sequence[str] = ()) -> Iterator[Dict[str, Any]]:
   """Writes shard `shard` of every split: its slices in split, file and block order (the same
-  bytes on every run), each example to its split by the base module's _PartitionFn."""
+  bytes on every run), each example to its split by the base module's _PartitionFn; a row
+  without a label is left out. Yields the shard's counts ({split index: counts}, as
+  core/data_quality.py adds them up): a row is counted in the split it would be in."""
   shard, slices = keyed
   parse = split_config.HasField('partition_feature_name')
   options = example_files.COMPRESSIONS[files.compression].tf_type
   writers = {}
+  counts = []
   try:
     for split_index, _, _, data in sorted(slices, key=lambda value: value[:3]):
-      for record in _examples(data, column_types):
-        if split_index == _HASHED:
-          split = base_example_gen_executor._PartitionFn(  # pylint: disable=protected-access
-              tf.train.Example.FromString(record) if parse else record, len(buckets), buckets,
-              split_config)
-        else:
-          split = split_index
+      batch = _batch(data)
+      records = encoding.serialize_examples(batch, column_types)
+      if split_index == _HASHED:
+        splits = np.array([base_example_gen_executor._PartitionFn(  # pylint: disable=protected-access
+            tf.train.Example.FromString(record) if parse else record, len(buckets), buckets,
+            split_config) for record in records], np.int64)
+      else:
+        splits = np.full(len(records), split_index, np.int64)
+      labelled = _labelled(batch, label_requires)
+      counts.append(_counts(batch, splits, labelled, len(split_dirs)))
+      for record, split, keep in zip(records, splits.tolist(), labelled.tolist()):
+        if not keep:
+          continue
         if split not in writers:
           writers[split] = tf.io.TFRecordWriter(
               _shard_path(split_dirs[split], shard, files) + _INCOMPLETE, options=options)
@@ -210,7 +242,24 @@ def _write_shard(keyed, split_dirs: Sequence[str], files: ExampleFilesConfig,
   for split in writers:
     path = _shard_path(split_dirs[split], shard, files)
     tf.io.gfile.rename(path + _INCOMPLETE, path, overwrite=True)
-  yield shard
+  yield data_quality.merge(counts)
+
+
+def _counts(batch: pa.RecordBatch, splits: np.ndarray, labelled: np.ndarray,
+            num_splits: int) -> Dict[str, Any]:
+  """{split index (text): counts} of one batch of rows."""
+  rows = np.bincount(splits, minlength=num_splits)
+  unlabelled = np.bincount(splits[~labelled], minlength=num_splits)
+  missing = {name: np.bincount(splits[batch.column(name).is_null().to_numpy(
+      zero_copy_only=False)], minlength=num_splits) for name in batch.schema.names}
+  return {str(split): data_quality.split_counts(
+      rows[split], unlabelled[split], {name: found[split] for name, found in missing.items()})
+          for split in range(num_splits) if rows[split]}
+
+
+def _write_counts(counts: Dict[str, Any], path: str) -> None:
+  with tf.io.gfile.GFile(path, 'w') as f:
+    f.write(json.dumps(counts))
 
 
 class _TypedCsvExecutor(base_example_gen_executor.BaseExampleGenExecutor):
@@ -219,11 +268,12 @@ class _TypedCsvExecutor(base_example_gen_executor.BaseExampleGenExecutor):
 
   _column_types: Optional[Dict[str, str]] = None
   _missing_values: Sequence[str] = ()
+  _label: Tuple[Optional[str], Sequence[str]] = (None, ())
   _files: ExampleFilesConfig = ExampleFilesConfig()
 
   def GetInputSourceToExamplePTransform(self) -> beam.PTransform:
     return functools.partial(TypedCsvToExample, column_types=self._column_types,
-                             missing_values=self._missing_values)
+                             missing_values=self._missing_values, label=self._label)
 
   def Do(self, input_dict: Dict[str, List[types.Artifact]],
          output_dict: Dict[str, List[types.Artifact]],
@@ -249,6 +299,9 @@ class _TypedCsvExecutor(base_example_gen_executor.BaseExampleGenExecutor):
       buckets.append((buckets[-1] if buckets else 0) + split.hash_buckets)
     for split_dir in split_dirs:
       tf.io.gfile.makedirs(split_dir)
+    label_column, label_requires = self._label
+    artifact = artifact_utils.get_single_instance(artifacts)
+    counts_path = os.path.join(artifact.uri, _COUNTS_FILE)
 
     with self._make_beam_pipeline() as pipeline:
       slices = []
@@ -258,12 +311,15 @@ class _TypedCsvExecutor(base_example_gen_executor.BaseExampleGenExecutor):
         slices.append(pipeline | f'Read[{split.name}]' >> ReadShardSlices(
             pattern, column_types, self._files.num_shards,
             _HASHED if split_config.splits else index,
-            missing_values=self._missing_values))
+            missing_values=self._missing_values, label_column=label_column))
       _ = (slices
            | 'AllSplits' >> beam.Flatten()
            | 'GroupShards' >> beam.GroupByKey()
            | 'WriteShards' >> beam.FlatMap(_write_shard, split_dirs, self._files, column_types,
-                                           buckets, split_config))
+                                           buckets, split_config, label_requires)
+           | 'SumCounts' >> beam.CombineGlobally(data_quality.merge)
+           | 'WriteCounts' >> beam.Map(_write_counts, counts_path))
+    _record_counts(artifact, counts_path, split_names, label_requires, list(column_types))
 
     for split_dir in split_dirs:  # A shard no example went to is an empty file, not missing.
       for shard in range(self._files.num_shards):
@@ -281,8 +337,25 @@ class _TypedCsvExecutor(base_example_gen_executor.BaseExampleGenExecutor):
     logging.info('Examples generated.')
 
 
+def _record_counts(artifact: types.Artifact, counts_path: str, split_names: Sequence[str],
+                   label_requires: Sequence[str], columns: Sequence[str]) -> None:
+  """Sets the artifact's `data_quality` property from the job's counts file (then removed);
+  logs what was left out."""
+  with tf.io.gfile.GFile(counts_path) as f:
+    by_index = json.loads(f.read())
+  tf.io.gfile.remove(counts_path)
+  splits = {name: by_index.get(str(index), data_quality.split_counts())
+            for index, name in enumerate(split_names)}
+  artifact.set_string_custom_property(
+      data_quality.PROPERTY, data_quality.to_property(splits, label_requires, columns))
+  for name, counts in splits.items():
+    logging.info('TypedCsvExampleGen: split %s: %d rows read, %d left out without a label %s',
+                 name, counts['rows'], counts['rows_without_label'], list(label_requires))
+
+
 class TypedCsvExampleGenExecutor(ShardedExampleGenMixin, _TypedCsvExecutor):
   """Typed CSV -> train/eval shards laid out as custom_config's ExampleFilesConfig says."""
+  leaves_out_unlabelled = True  # while writing, in _write_shard
 
   def Do(self, input_dict: Dict[str, List[types.Artifact]],
          output_dict: Dict[str, List[types.Artifact]],
@@ -290,6 +363,7 @@ class TypedCsvExampleGenExecutor(ShardedExampleGenMixin, _TypedCsvExecutor):
     # custom_config first: a bad declaration or layout fails before anything is read.
     self._column_types = config.column_types_from_exec_properties(exec_properties)
     self._missing_values = config.missing_values_from_exec_properties(exec_properties)
+    self._label = config.label_from_exec_properties(exec_properties)
     self._files = example_gen_files_config(exec_properties)
     try:
       super().Do(input_dict, output_dict, exec_properties)

@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
+from datadefs import tasks
 from runs.report import readers
 from runs.report.record import RunRecord, Step
 from trainer import input_verdict
@@ -178,8 +179,12 @@ def evaluation(summary: dict, metrics: List[readers.Metric], config: dict,
       overall.setdefault((model, metric.is_diff), {})[metric.name] = metric.value
     elif model == 'candidate' and not metric.is_diff:
       slices.setdefault(metric.slice, {})[metric.name] = metric.value
-  candidate = overall.get(('candidate', False)) or {
-      k: v for k, v in (summary.get('metrics') or {}).items() if not k.endswith('_diff')}
+  summarized = {k: v for k, v in (summary.get('metrics') or {}).items()
+                if not k.endswith('_diff')}
+  candidate = overall.get(('candidate', False)) or summarized
+  # Metrics derived from the Evaluator's (a regression's RMSE: datadefs/tasks.py).
+  task = tasks.TASKS.get(summary.get('task'))
+  candidate = {**(task.derived_metrics(candidate) if task else {}), **candidate}
   baseline = overall.get(('baseline', False), {})
   diffs = overall.get(('candidate', True)) or {
       k[:-len('_diff')]: v for k, v in (summary.get('metrics') or {}).items()
