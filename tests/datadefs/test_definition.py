@@ -66,6 +66,12 @@ def test_a_folder_or_its_toml_file_loads(tmp_path):
     (dict(blessing_threshold=1.5), r'blessing_threshold: an accuracy is in \[0, 1\]'),
     (dict(colour='red'), 'colour: is not a known field'),
     (dict(columns={'x': {'type': 'float'}, 'y': 'int'}), 'no column has a role'),
+    (dict(columns={'x': {'type': 'float', 'role': 'date'}, 'y': 'int'}),
+     r'columns\.x\.role: "date" reads dates as text \(year first'),
+    (dict(columns={'x': {'type': 'string', 'role': 'date', 'hour': 'yes'}, 'y': 'int'}),
+     r"columns\.x\.hour: must be true or false, got 'yes'"),
+    (dict(columns={'x': {'type': 'float', 'role': 'numeric', 'hour': True}, 'y': 'int'}),
+     r'columns\.x\.hour: is not a known field'),
     (dict(label={'column': 'y', 'missing_inputs': 'zero'}),
      r"label\.missing_inputs: applies to an expression; a row whose label column 'y' is empty "
      'has no label and is left out'),
