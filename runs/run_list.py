@@ -35,9 +35,11 @@ class RunRow:
 
 def rows(home: PipelineHome, sources: Mapping[str, RunSource]) -> List[RunRow]:
   """Every run: the history's, then the stores' runs it does not describe, by time."""
-  found = [_from_history(run) for run in history.runs(home)]
-  known = {row.run_id for row in found if row.run_id}
-  for engine, started, summary in report.list_runs(home, sources):
+  runs = history.runs(home)
+  found = [_from_history(run) for run in runs]
+  stored = report.list_runs(home, sources)
+  known = {row.run_id for row in found if row.run_id} | _matched_by_time(runs, stored)
+  for engine, started, summary in stored:
     if summary['run_id'] in known:
       continue
     metric = summary.get('key_metric')
@@ -48,6 +50,22 @@ def rows(home: PipelineHome, sources: Mapping[str, RunSource]) -> List[RunRow]:
         run_id=summary['run_id'], pushed_model=summary.get('pushed_model') or '',
         error=summary.get('error') or ''))
   return sorted(found, key=lambda row: row.when)
+
+
+def _matched_by_time(runs: List[dict], stored) -> set:
+  """Store runs that a history line without a run id describes (lines written before runs
+  recorded their id): a line where components ran describes its engine's latest store run
+  that started before it finished."""
+  matched = set()
+  for run in runs:
+    if run.get('run_id') or not run.get('components') or not run.get('finished'):
+      continue
+    finished = run['finished'].replace('T', ' ')
+    earlier = [summary['run_id'] for engine, started, summary in stored
+               if engine == (run.get('engine') or report.DEFAULT_ENGINE) and started <= finished]
+    if earlier:
+      matched.add(earlier[-1])
+  return matched
 
 
 def _from_history(run: dict) -> RunRow:

@@ -40,6 +40,7 @@ class FeatureView:
   kind: str  # 'numeric' or 'categorical'
   splits: Dict[str, SplitFeature]
   expectation: List[str]  # the schema's expectation, one phrase per constraint
+  integers: bool = False  # whole numbers (histogram bins fall on them)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,7 +79,8 @@ def features(stats: Dict[str, Stats], schema: Optional[schema_pb2.Schema]) -> Li
                                             statistics_pb2.FeatureNameStatistics.FLOAT)
               else 'categorical')
       view = by_name.setdefault(name, FeatureView(
-          name, kind, {}, expectation(schema_features.get(name), schema)))
+          name, kind, {}, expectation(schema_features.get(name), schema),
+          integers=feature.type == statistics_pb2.FeatureNameStatistics.INT))
       view.splits[split] = _split_feature(feature, dataset.num_examples)
   for view in by_name.values():
     if view.splits and not any(split.count for split in view.splits.values()):

@@ -100,8 +100,9 @@ def feature(view: FeatureView) -> Optional[str]:
   if view.kind == 'numeric':
     figure = new_figure(4.2, 2.05, left=0.55, bottom=0.35, top=0.25)
     axes = figure.add_subplot()
-    limits, drawn = histograms.histograms([split.quantiles for split in splits.values()])
-    beyond = []
+    limits, drawn = histograms.histograms([split.quantiles for split in splits.values()],
+                                          integers=view.integers)
+    below_text, above_text = [], []
     for index, (name, split) in enumerate(splits.items()):
       found = drawn[index] if drawn else None
       if found is None:  # no percentiles: TFDV's equal-width buckets, minimum to maximum
@@ -114,19 +115,24 @@ def feature(view: FeatureView) -> Optional[str]:
       axes.stairs([n / total for n in counts], edges, label=name,
                   color=SPLIT_COLORS[index % 4], fill=index == 0, alpha=0.35 if index == 0
                   else 1.0, linewidth=1.2)
-      if limits is not None and (limits.clipped_low or limits.clipped_high):
+      if limits is not None and found is not None:
         width = (edges[-1] - edges[0]) / len(counts)
         for clipped, count, at in ((limits.clipped_low, below, edges[0] - width),
                                    (limits.clipped_high, above, edges[-1])):
           if clipped:  # the overflow bin, hatched, beside the range
             axes.bar(at, count / total, width=width, align='edge', fill=False, hatch='///',
                      edgecolor=SPLIT_COLORS[index % 4], linewidth=0.8)
-        beyond.append(f'{name} ~{below:.0f} < {data_view.number(limits.low)}, '
-                      f'~{above:.0f} > {data_view.number(limits.high)}')
-    if beyond:  # how many values the clipped range leaves out, per split
-      axes.set_title(f'range {data_view.number(limits.minimum)}-'
-                     f'{data_view.number(limits.maximum)}; beyond (hatched): ' +
-                     '; '.join(beyond), fontsize=6.5, loc='left')
+        below_text.append(f'{name} ~{below:.0f}')
+        above_text.append(f'{name} ~{above:.0f}')
+    clipped = []  # how many values the clipped range leaves out, per split
+    if limits is not None and limits.clipped_low:
+      clipped.append(f'< {data_view.number(limits.low)} (min {data_view.number(limits.minimum)})'
+                     f': {", ".join(below_text)}')
+    if limits is not None and limits.clipped_high:
+      clipped.append(f'> {data_view.number(limits.high)} (max '
+                     f'{data_view.number(limits.maximum)}): {", ".join(above_text)}')
+    if clipped:
+      axes.set_title('beyond (hatched) ' + '; '.join(clipped), fontsize=7, loc='left')
     axes.set_ylabel('share', fontsize=8)
     axes.xaxis.set_major_locator(_ticker().MaxNLocator(4 if max(
         abs(b[1]) for split in splits.values() for b in split.buckets) >= 1e5 else 6))

@@ -12,6 +12,7 @@ A run whose statistics have no percentiles (older runs) is drawn from TFDV's sta
 """
 
 import dataclasses
+import math
 from typing import List, Optional, Sequence, Tuple
 
 Bucket = Tuple[float, float, float]  # low, high, count
@@ -54,14 +55,25 @@ def robust_range(quantiles: Sequence[Bucket]) -> Optional[Range]:
   middle = last - first
   if middle <= 0:
     return None  # most values equal: the standard buckets show it as it is
-  low = first if first - minimum > TAIL * middle else minimum
-  high = last if maximum - last > TAIL * middle else maximum
+  # A clip point repeated by the next percentile is a value many rows share: the percentile
+  # bucket beyond it may hold more of them than values beyond, so that side is not clipped.
+  low = first if first - minimum > TAIL * middle and quantiles[1][1] > first else minimum
+  high = last if maximum - last > TAIL * middle and quantiles[-2][0] < last else maximum
   return Range(low, high, minimum, maximum)
 
 
-def spread(quantiles: Sequence[Bucket], limits: Range, bins: int = BINS) -> Histogram:
+def spread(quantiles: Sequence[Bucket], limits: Range, bins: int = BINS,
+           integers: bool = False) -> Histogram:
   """Each quantile bucket's count spread evenly over its width, into `bins` equal-width bins
-  over `limits`; what falls outside is counted below or above."""
+  over `limits`; what falls outside is counted below or above. Whole numbers: bins of whole
+  widths centred on them (a bucket (a, b] holds a+1..b), so months do not comb."""
+  if integers:
+    width = float(max(1, math.ceil((limits.high - limits.low + 1) / bins)))
+    bins = math.ceil((limits.high - limits.low + 1) / width)
+    start = limits.low - 0.5
+    limits = Range(start, start + bins * width, limits.minimum - 0.5, limits.maximum + 0.5)
+    quantiles = [(low - 0.5 if index == 0 else low + 0.5, high + 0.5, count) if high > low
+                 else (low, high, count) for index, (low, high, count) in enumerate(quantiles)]
   width = (limits.high - limits.low) / bins
   edges = [limits.low + index * width for index in range(bins)] + [limits.high]
   counts = [0.0] * bins
@@ -89,12 +101,12 @@ def spread(quantiles: Sequence[Bucket], limits: Range, bins: int = BINS) -> Hist
   return Histogram(edges, counts, below, above)
 
 
-def histograms(splits: Sequence[Sequence[Bucket]]) -> Tuple[Optional[Range],
-                                                           List[Optional[Histogram]]]:
+def histograms(splits: Sequence[Sequence[Bucket]],
+               integers: bool = False) -> Tuple[Optional[Range], List[Optional[Histogram]]]:
   """The first split's robust range and every split's histogram over it (None for a split
   without percentiles); (None, []) when the first split has none."""
   limits = robust_range(splits[0]) if splits else None
   if limits is None:
     return None, []
-  return limits, [spread(quantiles, limits) if len(quantiles) >= _PERCENTILES else None
-                  for quantiles in splits]
+  return limits, [spread(quantiles, limits, integers=integers)
+                  if len(quantiles) >= _PERCENTILES else None for quantiles in splits]

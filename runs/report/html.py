@@ -134,7 +134,9 @@ def _data(page: Page) -> str:
 def _rows_read(quality) -> str:
   """The ExampleGen's exact counts: rows read and left out per split, and each column's
   missing share per split (all-empty and mostly-empty columns flagged)."""
-  splits = quality['splits']
+  order = {'train': 0, 'eval': 1}
+  splits = dict(sorted(quality['splits'].items(), key=lambda item: (order.get(item[0], 2),
+                                                                     item[0])))
   read = ', '.join(f'{_e(split)} {counts["rows"]:,}' for split, counts in splits.items())
   total = sum(counts['rows'] for counts in splits.values())
   left_out = sum(counts['rows_without_label'] for counts in splits.values())
@@ -144,15 +146,19 @@ def _rows_read(quality) -> str:
              'tuning and evaluation: ' + ', '.join(
                  f'{_e(split)} {counts["rows_without_label"]:,}'
                  for split, counts in splits.items()) + '.'
-             if left_out else f'Every row had a label (needed: {_e(label)}).') + '</p>')
+             if left_out else
+             f'No row was without a label (it needs {_e(label)} present).'
+             if quality.get('label_columns') else
+             'No row was left out: the label needs no column present (its expression counts '
+             'a missing input as 0, as its definition says).') + '</p>')
   columns = sorted({name for counts in splits.values() for name in counts['missing']})
   shares = {name: sum(counts['missing'].get(name, 0) for counts in splits.values()) / total
             if total else 0.0 for name in columns}
   missing = sorted((name for name in columns if shares[name] > 0),
                    key=lambda name: (-shares[name], name))
-  rows = [[_e(name)] + [f'{counts["missing"].get(name, 0) / counts["rows"]:.1%}'
+  rows = [[_e(name)] + [share(counts['missing'].get(name, 0) / counts['rows'])
                         if counts['rows'] else '' for counts in splits.values()] +
-          [f'{shares[name]:.1%}', f'<span class="fail">{data_quality.flag(shares[name])}</span>'
+          [share(shares[name]), f'<span class="fail">{data_quality.flag(shares[name])}</span>'
            if data_quality.flag(shares[name]) else ''] for name in missing]
   table = (_table(['column', *splits, 'all rows', ''], rows,
                   numeric=set(range(1, len(splits) + 2))) if rows else '')
@@ -164,13 +170,22 @@ def _rows_read(quality) -> str:
            ' No column has a missing cell.' if not missing else '') + '</p>' + table)
 
 
+def share(value: float) -> str:
+  """A share as a percentage that never rounds a few rows to 0% or all but a few to 100%."""
+  if 0 < value < 0.001:
+    return '&lt;0.1%'
+  if 0.999 < value < 1:
+    return '&gt;99.9%'
+  return f'{value:.1%}'
+
+
 def _statistics(page: Page) -> str:
   sizes = ', '.join(f'{_e(s)}: {n} examples' for s, n in page.split_sizes.items())
   legend = ' '.join(f'<span class="swatch" style="background:{color}"></span>{_e(split)}'
                     for split, color in zip(page.split_sizes, SPLIT_COLORS))
   cards = []
   for view in page.features:
-    rows = [(_e(split), str(f.count), f'{f.missing:.1%}', _e(f.summary))
+    rows = [(_e(split), str(f.count), share(f.missing), _e(f.summary))
             for split, f in view.splits.items()]
     cards.append(
         f'<div class="feature" id="feature-{_e(view.name)}"><h3>{_e(view.name)} '
