@@ -14,38 +14,16 @@ definition needs none.
 import collections
 import dataclasses
 import math
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+
+# The values tasks work with; importers use them from here (datadefs.tasks.Moments, ...).
+from datadefs.task_values import Baseline, Head, LabelError, Moments
+
+__all__ = ['Baseline', 'Head', 'LabelError', 'Moments', 'TASKS', 'TASK_NAMES', 'Task',
+           'infer', 'key_metric', 'task']
 
 FEW_CLASSES = 20  # A whole-number label with at most this many values is a class...
 MAX_CLASSES = 100  # ...and a multiclass label has at most this many.
-
-
-class LabelError(ValueError):
-  """The training label cannot teach a model anything; the message says why."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Moments:
-  """Mean and standard deviation of the training label."""
-  mean: float
-  std: float
-
-
-@dataclasses.dataclass(frozen=True)
-class Head:
-  """The model's last layer(s) over the hidden units, its loss and its Keras metrics."""
-  output: Callable[[Any], Any]
-  loss: Any  # A Keras loss name or object.
-  metrics: Callable[[], List[Any]]
-
-
-@dataclasses.dataclass(frozen=True)
-class Baseline:
-  """The naive baseline of a label: its score and how it was measured, and the blessing
-  threshold set against it."""
-  score: float
-  text: str
-  threshold: float
 
 
 @dataclasses.dataclass(frozen=True)

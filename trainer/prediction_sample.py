@@ -33,11 +33,14 @@ def write(model: tf.keras.Model, eval_input: input_pipeline.InputConfig,
   for features, label in input_pipeline.make_dataset(sample_input, decode):
     labels.append(np.reshape(label.numpy(), [-1]))
     predictions.append(np.reshape(model.predict_on_batch(features), [-1]))
+  labels = np.concatenate(labels or [np.zeros(0)])
+  predictions = np.concatenate(predictions or [np.zeros(0)])
+  scope = (f'all {len(labels):,} examples of the eval split' if len(labels) < SAMPLE_SIZE else
+           f'the first {SAMPLE_SIZE:,} examples of the eval split (file order)')
   path = os.path.join(log_dir, FILE)
   with tf.io.gfile.GFile(path, 'w') as f:
     f.write(json.dumps({
-        'labels': [round(float(v), 6) for v in np.concatenate(labels or [np.zeros(0)])],
-        'predictions': [round(float(v), 6) for v in np.concatenate(predictions or [np.zeros(0)])],
-        'scope': f'the first {SAMPLE_SIZE:,} examples of the eval split (file order), '
-                 'predicted by the trained model'}))
+        'labels': [round(float(v), 6) for v in labels],
+        'predictions': [round(float(v), 6) for v in predictions],
+        'scope': f'{scope}, predicted by the trained model'}))
   return path

@@ -24,10 +24,9 @@ per-example contract for callers of GenerateExamplesByBeam.
 """
 
 import functools
-import json
 import os
 import re
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from absl import logging
 import apache_beam as beam
@@ -53,6 +52,7 @@ from core.example_files import ExampleFilesConfig
 from components.sharded_executors import ShardedExampleGenMixin
 from components.sharded_executors import example_gen_files_config
 from components.typed_csv_example_gen import config
+from components.typed_csv_example_gen import shards
 from datadefs.tabular import csv_files
 from datadefs.tabular import examples as encoding
 from datadefs.tabular.csv_files import CsvInputError
@@ -62,12 +62,6 @@ from datadefs.tabular.csv_files import CsvInputError
 # traceback, whose last line is "...CsvInputError: <message> [while running '<step>']".
 _WRAPPED = re.compile(r"CsvInputError: (.*?)(?: \[while running '[^\n]*'\])?$", re.M)
 _BEAM_SUFFIX = re.compile(r" \[while running '[^\n]*'\]$")
-# The split_index of examples split by hash (output_config's split_config).
-_HASHED = -1
-_INCOMPLETE = '.incomplete'
-# The job's counts of the rows it read (core/data_quality.py), read back into the artifact's
-# property once the job is done, then removed.
-_COUNTS_FILE = '.data_quality.json'
 
 
 _COMPRESSED_SUFFIXES = ('.bz2', '.zip', '.zst', '.zstd', '.xz', '.lz4', '.deflate', '.snappy')
@@ -100,7 +94,7 @@ class ReadShardSlices(beam.PTransform):
   each block's rows dealt at random (seeded by file and block) into `num_shards` slices."""
 
   def __init__(self, pattern: str, column_types: Mapping[str, str], num_shards: int,
-               split_index: int = _HASHED, block_bytes: int = csv_files.BLOCK_BYTES,
+               split_index: int = shards.HASHED, block_bytes: int = csv_files.BLOCK_BYTES,
                missing_values: Sequence[str] = (), label_column: Optional[str] = None):
     super().__init__()
     self._pattern, self._column_types = pattern, column_types
@@ -137,25 +131,13 @@ def _read_slices(indexed_path, column_types, num_shards, split_index, block_byte
         yield shard, (split_index, file_index, block_index, sink.getvalue().to_pybytes())
 
 
-def _batch(data: bytes) -> pa.RecordBatch:
-  return pa.ipc.open_stream(data).read_next_batch()
-
-
-def _labelled(batch: pa.RecordBatch, label_requires: Sequence[str]) -> np.ndarray:
-  """Which rows have a label: every column in `label_requires` present."""
-  labelled = np.ones(batch.num_rows, bool)
-  for name in label_requires:
-    labelled &= batch.column(name).is_valid().to_numpy(zero_copy_only=False)
-  return labelled
-
-
 def _slice_examples(keyed, column_types: Mapping[str, str],
                     label_requires: Sequence[str] = ()) -> List[bytes]:
   """The slice's serialized examples: its rows with a label."""
   _, (_, _, _, data) = keyed
-  batch = _batch(data)
+  batch = shards.batch_of(data)
   records = encoding.serialize_examples(batch, column_types)
-  return [record for record, keep in zip(records, _labelled(batch, label_requires)) if keep]
+  return [record for record, keep in zip(records, shards.labelled_rows(batch, label_requires)) if keep]
 
 
 class TypedCsvToExample(beam.PTransform):
@@ -199,69 +181,6 @@ def _proto(exec_properties, key, proto):
   return proto
 
 
-def _shard_path(split_dir: str, shard: int, files: ExampleFilesConfig) -> str:
-  return os.path.join(split_dir, f'{write_split.DEFAULT_TF_RECORD_FILE_NAME}-{shard:05d}-of-'
-                      f'{files.num_shards:05d}{files.suffix}')
-
-
-def _write_shard(keyed, split_dirs: Sequence[str], files: ExampleFilesConfig,
-                 column_types: Mapping[str, str], buckets: Sequence[int],
-                 split_config: example_gen_pb2.SplitConfig,
-                 label_requires: Sequence[str] = ()) -> Iterator[Dict[str, Any]]:
-  """Writes shard `shard` of every split: its slices in split, file and block order (the same
-  bytes on every run), each example to its split by the base module's _PartitionFn; a row
-  without a label is left out. Yields the shard's counts ({split index: counts}, as
-  core/data_quality.py adds them up): a row is counted in the split it would be in."""
-  shard, slices = keyed
-  parse = split_config.HasField('partition_feature_name')
-  options = example_files.COMPRESSIONS[files.compression].tf_type
-  writers = {}
-  counts = []
-  try:
-    for split_index, _, _, data in sorted(slices, key=lambda value: value[:3]):
-      batch = _batch(data)
-      records = encoding.serialize_examples(batch, column_types)
-      if split_index == _HASHED:
-        splits = np.array([base_example_gen_executor._PartitionFn(  # pylint: disable=protected-access
-            tf.train.Example.FromString(record) if parse else record, len(buckets), buckets,
-            split_config) for record in records], np.int64)
-      else:
-        splits = np.full(len(records), split_index, np.int64)
-      labelled = _labelled(batch, label_requires)
-      counts.append(_counts(batch, splits, labelled, len(split_dirs)))
-      for record, split, keep in zip(records, splits.tolist(), labelled.tolist()):
-        if not keep:
-          continue
-        if split not in writers:
-          writers[split] = tf.io.TFRecordWriter(
-              _shard_path(split_dirs[split], shard, files) + _INCOMPLETE, options=options)
-        writers[split].write(record)
-  finally:
-    for writer in writers.values():
-      writer.close()
-  for split in writers:
-    path = _shard_path(split_dirs[split], shard, files)
-    tf.io.gfile.rename(path + _INCOMPLETE, path, overwrite=True)
-  yield data_quality.merge(counts)
-
-
-def _counts(batch: pa.RecordBatch, splits: np.ndarray, labelled: np.ndarray,
-            num_splits: int) -> Dict[str, Any]:
-  """{split index (text): counts} of one batch of rows."""
-  rows = np.bincount(splits, minlength=num_splits)
-  unlabelled = np.bincount(splits[~labelled], minlength=num_splits)
-  missing = {name: np.bincount(splits[batch.column(name).is_null().to_numpy(
-      zero_copy_only=False)], minlength=num_splits) for name in batch.schema.names}
-  return {str(split): data_quality.split_counts(
-      rows[split], unlabelled[split], {name: found[split] for name, found in missing.items()})
-          for split in range(num_splits) if rows[split]}
-
-
-def _write_counts(counts: Dict[str, Any], path: str) -> None:
-  with tf.io.gfile.GFile(path, 'w') as f:
-    f.write(json.dumps(counts))
-
-
 class _TypedCsvExecutor(base_example_gen_executor.BaseExampleGenExecutor):
   """Reads typed CSV and writes each split's shards; TypedCsvExampleGenExecutor (below) is the
   one to use: it reads custom_config, which ShardedExampleGenMixin hides from this Do."""
@@ -301,7 +220,7 @@ class _TypedCsvExecutor(base_example_gen_executor.BaseExampleGenExecutor):
       tf.io.gfile.makedirs(split_dir)
     label_column, label_requires = self._label
     artifact = artifact_utils.get_single_instance(artifacts)
-    counts_path = os.path.join(artifact.uri, _COUNTS_FILE)
+    counts_path = os.path.join(artifact.uri, shards.COUNTS_FILE)
 
     with self._make_beam_pipeline() as pipeline:
       slices = []
@@ -310,21 +229,21 @@ class _TypedCsvExecutor(base_example_gen_executor.BaseExampleGenExecutor):
                                split.pattern)
         slices.append(pipeline | f'Read[{split.name}]' >> ReadShardSlices(
             pattern, column_types, self._files.num_shards,
-            _HASHED if split_config.splits else index,
+            shards.HASHED if split_config.splits else index,
             missing_values=self._missing_values, label_column=label_column))
       _ = (slices
            | 'AllSplits' >> beam.Flatten()
            | 'GroupShards' >> beam.GroupByKey()
-           | 'WriteShards' >> beam.FlatMap(_write_shard, split_dirs, self._files, column_types,
+           | 'WriteShards' >> beam.FlatMap(shards.write_shard, split_dirs, self._files, column_types,
                                            buckets, split_config, label_requires)
            | 'SumCounts' >> beam.CombineGlobally(data_quality.merge)
-           | 'WriteCounts' >> beam.Map(_write_counts, counts_path))
-    _record_counts(artifact, counts_path, split_names, label_requires, list(column_types))
+           | 'WriteCounts' >> beam.Map(shards.write_counts, counts_path))
+    shards.record_counts(artifact, counts_path, split_names, label_requires, list(column_types))
 
     for split_dir in split_dirs:  # A shard no example went to is an empty file, not missing.
       for shard in range(self._files.num_shards):
-        if not tf.io.gfile.exists(_shard_path(split_dir, shard, self._files)):
-          with tf.io.TFRecordWriter(_shard_path(split_dir, shard, self._files), options=(
+        if not tf.io.gfile.exists(shards.shard_path(split_dir, shard, self._files)):
+          with tf.io.TFRecordWriter(shards.shard_path(split_dir, shard, self._files), options=(
               example_files.COMPRESSIONS[self._files.compression].tf_type)):
             pass
     payload_format = exec_properties.get(standard_component_specs.OUTPUT_DATA_FORMAT_KEY)
@@ -335,22 +254,6 @@ class _TypedCsvExecutor(base_example_gen_executor.BaseExampleGenExecutor):
       if file_format:
         examples_utils.set_file_format(artifact, write_split.to_file_format_str(file_format))
     logging.info('Examples generated.')
-
-
-def _record_counts(artifact: types.Artifact, counts_path: str, split_names: Sequence[str],
-                   label_requires: Sequence[str], columns: Sequence[str]) -> None:
-  """Sets the artifact's `data_quality` property from the job's counts file (then removed);
-  logs what was left out."""
-  with tf.io.gfile.GFile(counts_path) as f:
-    by_index = json.loads(f.read())
-  tf.io.gfile.remove(counts_path)
-  splits = {name: by_index.get(str(index), data_quality.split_counts())
-            for index, name in enumerate(split_names)}
-  artifact.set_string_custom_property(
-      data_quality.PROPERTY, data_quality.to_property(splits, label_requires, columns))
-  for name, counts in splits.items():
-    logging.info('TypedCsvExampleGen: split %s: %d rows read, %d left out without a label %s',
-                 name, counts['rows'], counts['rows_without_label'], list(label_requires))
 
 
 class TypedCsvExampleGenExecutor(ShardedExampleGenMixin, _TypedCsvExecutor):

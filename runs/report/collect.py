@@ -183,7 +183,7 @@ def _training(page: Page, record: RunRecord) -> None:
   if page.training is not None:
     page.training_svgs = {name: figures.metric_lines(name, series, page.training.axis)
                           for name, series in page.training.metrics.items()}
-    page.wait_svg = figures.wait_share(page.training.wait_shares, page.training.threshold,
+    page.wait_svg = figures.wait_share(page.training.wait_shares,
                                        page.training.input_bound_epochs)
 
 

@@ -216,7 +216,7 @@ def metric_lines(name: str, series: List[Series], axis: str) -> str:
   return to_svg(figure)
 
 
-def wait_share(points: List[Tuple[int, float]], threshold: float,
+def wait_share(points: List[Tuple[int, float]],
                input_bound: Sequence[int] = ()) -> Optional[str]:
   """The input monitor's step time minus compute, as a share of the step, per epoch: the most
   that can be waiting for data; red where the monitor judged the epoch input-bound."""
@@ -228,9 +228,8 @@ def wait_share(points: List[Tuple[int, float]], threshold: float,
   bars = axes.bar(epochs, shares, width=0.5,
                   color=[COLORS['failed'] if e in input_bound else COLORS['ran'] for e in epochs])
   axes.bar_label(bars, labels=[f'{s:.0%}' for s in shares], fontsize=7.5)
-  axes.axhline(threshold, color='black', linewidth=1, linestyle='--')
-  axes.text(0.6, threshold, f'threshold {threshold:.0%}', fontsize=7, va='bottom')
-  axes.set_ylim(0, max(max(shares), threshold) * 1.3)
+  # No threshold line: the share is an upper bound on the wait; the verdict judges it.
+  axes.set_ylim(0, max(max(shares), 0.05) * 1.3)
   axes.set_xlim(0.5, max(epochs) + 0.5)
   axes.set_xticks(list(epochs))
   axes.set_xlabel('epoch', fontsize=8)
