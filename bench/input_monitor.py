@@ -1,10 +1,12 @@
 """The input monitor's verdict on a finished taxi run's Transform output, with the Trainer's own
-input, and with a decode step slowed by SLOW_MS per batch (deliberately input-bound):
+input, with the one batch the monitor's clone trains on (the input at its ceiling), and with a
+decode step slowed by SLOW_MS per batch (deliberately input-bound):
 
     python -m bench.input_monitor --home pipeline_home [--slow-ms 10] [--epochs 5]
 
-Prints each epoch's verdict (trainer/input_monitor.py) for both, as docs/input-pipeline.md
-quotes them. Needs a pipeline home where `make run` (DATASET=taxi) has finished.
+Prints each epoch's verdict (trainer/input_monitor.py) for each, and the step minus the clone's
+compute as a share of the step (the measure the monitor judged by before), as
+docs/input-pipeline.md quotes them. Needs a pipeline home where `make run` (DATASET=taxi) has finished.
 """
 
 import argparse
@@ -45,8 +47,12 @@ def run(home: str, slow_ms: float, epochs: int, steps: int) -> None:
                                             config.batch_size, is_training=True)
   one_batch = dataclasses.replace(train_input, cache=False, in_memory=False)
   calibration = input_pipeline.make_dataset(one_batch, decode).take(1).cache().repeat()
-  for name, slow in (('the Trainer\'s input', 0.0), (f'a decode {slow_ms:g} ms slower', slow_ms)):
-    train = input_pipeline.make_dataset(train_input, decode)
+  for name, slow in (('the Trainer\'s input', 0.0), ('the one batch in memory', None),
+                     (f'a decode {slow_ms:g} ms slower', slow_ms)):
+    if slow is None:
+      train = calibration
+    else:
+      train = input_pipeline.make_dataset(train_input, decode)
     if slow:
       train = _slow(train, slow / 1e3)
     model = model_lib.build(dataset, config.model)
@@ -55,7 +61,8 @@ def run(home: str, slow_ms: float, epochs: int, steps: int) -> None:
       model.fit(train, epochs=epochs, steps_per_epoch=steps, callbacks=[monitor], verbose=0)
     print(f'{name}:')
     for report in monitor.reports:
-      print(f'  epoch {report.epoch}: {report.explain()}')
+      print(f'  epoch {report.epoch}: step - compute {report.wait_share:.0%}; '
+            f'{report.explain()}')
 
 
 def main() -> None:
