@@ -15,7 +15,8 @@ export DATASET
 export PROFILES_FILE
 export PROFILE ?= vertex-cpu
 
-.PHONY: setup run test test-fast bench bench-e2e bench-scale compile lock lock-gpu check-image-env clean
+.PHONY: setup run runs report dataset-init test test-fast bench bench-e2e bench-scale compile lock \
+  lock-gpu check-image-env clean
 
 setup:
 	@tools/setup-venv.sh
@@ -25,6 +26,29 @@ setup:
 ENGINE ?= local
 run: setup
 	@$(PY) -m pipeline run --engine $(ENGINE)
+
+# Every run of PIPELINE_HOME (failed ones too): time, engine, pipeline, status, key metric, data
+# root, log. `.venv/bin/pipeline runs` is the same command.
+runs: setup
+	@$(PY) -m pipeline runs
+
+# Rebuild a run's report.html (RUN_ID from `make runs`; default: the latest run).
+RUN_ID ?=
+report: setup
+	@$(PY) -m pipeline report $(if $(RUN_ID),--run-id $(RUN_ID))
+
+# A dataset definition from a sample of your CSV: make dataset-init CSV=data.csv LABEL=col OUT=dir
+# (TASK=binary|multiclass|regression to override the guess).
+CSV ?=
+LABEL ?=
+OUT ?=
+TASK ?=
+dataset-init: setup
+	@if [ -z "$(CSV)" ] || [ -z "$(LABEL)" ] || [ -z "$(OUT)" ]; then \
+	  echo 'usage: make dataset-init CSV=<file.csv> LABEL=<column> OUT=<folder> [TASK=...]' >&2; \
+	  exit 2; fi
+	@$(PY) -m pipeline dataset init --csv "$(CSV)" --label "$(LABEL)" --out "$(OUT)" \
+	  $(if $(TASK),--task $(TASK))
 
 # Offline. Without GCP_PROJECT/GCS_BUCKET it compiles for an example identity and says so.
 compile: setup

@@ -28,7 +28,7 @@ the defaults.
 import contextlib
 import os
 import re
-from typing import Any, Callable, Dict, List, Mapping, Optional
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence
 
 from absl import logging
 import apache_beam as beam
@@ -51,19 +51,29 @@ from tfx.utils import json_utils
 from tfx.utils import proto_utils
 
 from components import direct_runner
+from components import labelled_examples
 from core import example_files
 from core.example_files import ExampleFilesConfig
 
 # Beam's shard naming: <prefix>-00000-of-00008.gz (or .tfrecord when uncompressed).
 _SHARD_NAME = re.compile(r'-\d{5}-of-\d{5}(\.[A-Za-z0-9]+)?$')
 _STAGING_DIR = '.resharding'
+# custom_config keys of an ExampleGen of existing tf.Examples: see example_gen_custom_config.
+LABEL_REQUIRES_KEY = 'label_requires'
+COLUMNS_KEY = 'columns'
 
 
-def example_gen_custom_config(files: ExampleFilesConfig) -> example_gen_pb2.CustomConfig:
-  """ExampleGen's custom_config (a proto holding an Any) carrying the file layout."""
+def example_gen_custom_config(files: ExampleFilesConfig, label_requires: Sequence[str] = (),
+                              columns: Sequence[str] = ()) -> example_gen_pb2.CustomConfig:
+  """ExampleGen's custom_config (a proto holding an Any) carrying the file layout, and for an
+  ExampleGen of existing tf.Examples (import, BigQuery) the columns a row needs to have a
+  label and the columns to count missing values of: given those, its examples without a label
+  are left out (components/labelled_examples.py)."""
   custom_config = example_gen_pb2.CustomConfig()
   values = struct_pb2.Struct()
   values.update(files.to_dict())
+  if columns:
+    values.update({LABEL_REQUIRES_KEY: list(label_requires), COLUMNS_KEY: list(columns)})
   custom_config.custom_config.Pack(values)
   return custom_config
 
@@ -74,7 +84,10 @@ def transform_custom_config(files: ExampleFilesConfig) -> Dict[str, Any]:
 
 
 class ShardedExampleGenMixin:
-  """Mixin for an ExampleGen executor class: its Do, then the configured file layout."""
+  """Mixin for an ExampleGen executor class: its Do, then (given a label rule in custom_config)
+  its examples without a label left out, and the configured file layout."""
+  # Whether the executor leaves out unlabelled rows itself (the typed CSV reader does).
+  leaves_out_unlabelled = False
 
   def Do(self, input_dict: Dict[str, List[types.Artifact]],
          output_dict: Dict[str, List[types.Artifact]],
@@ -86,6 +99,11 @@ class ShardedExampleGenMixin:
     stock_properties = {key: value for key, value in exec_properties.items()
                         if key != standard_component_specs.CUSTOM_CONFIG_KEY}
     super().Do(input_dict, output_dict, stock_properties)
+    label_requires, columns = _label_rule(exec_properties)
+    if columns and not self.leaves_out_unlabelled:
+      labelled_examples.leave_out_unlabelled(
+          output_dict[standard_component_specs.EXAMPLES_KEY], files, label_requires, columns,
+          self._make_beam_pipeline, write_shards)
     reshard_examples(output_dict[standard_component_specs.EXAMPLES_KEY], files,
                      self._make_beam_pipeline)
 
@@ -191,6 +209,20 @@ def example_gen_files_config(exec_properties: Mapping[str, Any]) -> ExampleFiles
     raise ValueError('ExampleGen custom_config must pack a google.protobuf.Struct, got '
                      f'{custom_config.custom_config.type_url!r}')
   return ExampleFilesConfig.from_dict(dict(values.items()))
+
+
+def _label_rule(exec_properties: Mapping[str, Any]):
+  """(columns a row needs to have a label, columns to count) in custom_config; ((), ()) when
+  it has none."""
+  text = exec_properties.get(standard_component_specs.CUSTOM_CONFIG_KEY)
+  custom_config = proto_utils.json_to_proto(text, example_gen_pb2.CustomConfig()) if text else (
+      example_gen_pb2.CustomConfig())
+  values = struct_pb2.Struct()
+  if not custom_config.HasField('custom_config') or not custom_config.custom_config.Unpack(
+      values) or COLUMNS_KEY not in values:
+    return (), ()
+  return ([str(name) for name in values[LABEL_REQUIRES_KEY]],
+          [str(name) for name in values[COLUMNS_KEY]])
 
 
 def transform_files_config(exec_properties: Mapping[str, Any]) -> ExampleFilesConfig:

@@ -5,6 +5,7 @@
 DATA_ROOT is unset.
 """
 
+import difflib
 import importlib.util
 from pathlib import Path
 from typing import List
@@ -33,10 +34,12 @@ def load(name_or_path: str = DEFAULT) -> Dataset:
   elif path.is_dir():
     path = path / DEFINITION_FILE
   if not path.is_file():
+    close = difflib.get_close_matches(name_or_path, bundled(), n=1)
+    hint = f'did you mean {close[0]!r}? ' if close else ''
     raise DatasetError(
         f'DATASET {name_or_path!r}: no such bundled dataset ({", ".join(bundled())}) and no '
-        f'{path}. Give a bundled name, or a folder holding {DEFINITION_FILE} (make one with '
-        '`python -m pipeline dataset init --csv FILE --label COLUMN --out DIR`)')
+        f'{path}. {hint}Give a bundled name, or a folder holding {DEFINITION_FILE} (make one '
+        'with `python -m pipeline dataset init --csv FILE --label COLUMN --out DIR`)')
   try:
     values = tomli.loads(path.read_text(encoding='utf-8'))
   except tomli.TOMLDecodeError as error:

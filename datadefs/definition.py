@@ -15,16 +15,18 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple
 from core.names import DATASET_KEY, KFP_NAME
 from datadefs import kinds
 from datadefs import tasks
+from datadefs.fields import DatasetError, Fields
 
 # Column types of a tabular dataset, and the tf.Example list each becomes (int64, float, bytes).
 TYPES = ('int', 'float', 'string')
-ROLES = ('numeric', 'bucketized', 'vocabulary', 'integer_id', 'ignored')
+ROLES = ('numeric', 'bucketized', 'vocabulary', 'integer_id', 'date', 'ignored')
 _ROLE_OPTIONS = {'bucketized': {'buckets': 10}, 'vocabulary': {'top_k': 1000, 'oov': 10},
                  'integer_id': {'num_ids': None}}
-
-
-class DatasetError(ValueError):
-  """The definition is unusable; the message names the file and the field."""
+# A date column's features (transform/dates.py), each with how many ids it takes (0: a number):
+# the year as a number; month (1-12) and ISO day of week (1-7) as ids, 0 when missing; the hour
+# (0-23) as ids 1-24 when the values carry a time (`hour = true`).
+DATE_PARTS = {'year': 0, 'month': 13, 'weekday': 8}
+HOUR_PART = {'hour': 25}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,12 +39,25 @@ class Column:
   top_k: int = 1000       # vocabulary: most frequent values kept...
   oov: int = 10           # ...and hash buckets for the rest.
   num_ids: int = 0        # integer_id: values are ids 0..num_ids-1 (clipped into range).
+  hour: bool = False      # date: the values carry a time of day, whose hour is a feature.
 
   @property
   def num_embedding_ids(self) -> int:
     """How many distinct ids the transformed feature takes (0 for numeric)."""
     return {'bucketized': self.buckets, 'vocabulary': self.top_k + self.oov,
             'integer_id': self.num_ids}.get(self.role, 0)
+
+  def model_inputs(self) -> Dict[str, int]:
+    """{transformed feature: how many ids it takes (0: a number)} made from this column."""
+    if self.role == 'date':
+      parts = {**DATE_PARTS, **(HOUR_PART if self.hour else {})}
+      return {transformed_name(f'{self.name}_{part}'): ids for part, ids in parts.items()}
+    return {transformed_name(self.name): self.num_embedding_ids}
+
+
+# What an expression label does with a row missing one of its inputs: leave the row out (it
+# has no label), or count the missing input as 0 (taxi: a missing tip is no big tip).
+MISSING_INPUTS = ('drop', 'zero')
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,10 +66,23 @@ class Label:
 
   `column` is the raw column known only at training time: it is never a model input and
   serving requests leave it out. `classes` (multiclass): the label values in id order.
+  `missing_inputs` (an expression only; one of MISSING_INPUTS): a row whose label column is
+  missing has no label and is left out where examples are made (the ExampleGen), counted.
   """
   column: str
   expression: Optional[str] = None
   classes: Tuple[Any, ...] = ()
+  missing_inputs: str = 'drop'
+
+  @property
+  def required_columns(self) -> Tuple[str, ...]:
+    """The columns a row needs to have a label: without one of them the row is no example."""
+    if not self.expression:
+      return (self.column,)
+    if self.missing_inputs == 'zero':
+      return ()
+    from datadefs import label_expression  # pylint: disable=import-outside-toplevel
+    return tuple(sorted(label_expression.columns_of(self.expression)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,6 +115,10 @@ class Dataset:
     return [column for column in self.columns
             if column.role != 'ignored' and column.name != self.label.column and
             (not roles or column.role in roles)]
+
+  def model_inputs(self) -> Dict[str, int]:
+    """{transformed feature: how many ids it takes (0: a number)} of every feature column."""
+    return {name: ids for column in self.features() for name, ids in column.model_inputs().items()}
 
   @property
   def label_key(self) -> str:
@@ -150,7 +182,7 @@ def transformed_name(key: str) -> str:
 
 def parse(values: Mapping[str, Any], source: str, directory: Optional[Path] = None) -> Dataset:
   """A Dataset from a definition's parsed TOML; DatasetError names `source` and the field."""
-  fields = _Fields(values, source)
+  fields = Fields(values, source)
   name = fields.text('name')
   if not KFP_NAME.match(name):
     raise fields.error('name', f'{name!r} must be lower-case letters, digits and dashes')
@@ -187,14 +219,14 @@ def parse(values: Mapping[str, Any], source: str, directory: Optional[Path] = No
   return dataset
 
 
-def _column(fields: '_Fields', name: str, spec: Any) -> Column:
+def _column(fields: 'Fields', name: str, spec: Any) -> Column:
   where = f'columns.{name}'
   if isinstance(spec, str):
     spec = {'type': spec}
   if not isinstance(spec, Mapping):
     raise fields.error(where, f'must be a type ({", ".join(TYPES)}) or a table such as '
                        '{ type = "float", role = "numeric" }, got ' + repr(spec))
-  column = _Fields(spec, fields.source, prefix=where + '.')
+  column = Fields(spec, fields.source, prefix=where + '.')
   kind = column.choice('type', TYPES)
   role = column.choice('role', ROLES, default='ignored')
   options = {}
@@ -207,13 +239,18 @@ def _column(fields: '_Fields', name: str, spec: Any) -> Column:
     raise column.error('role', f'{role!r} needs numbers; a string column can be "vocabulary"')
   if role == 'integer_id' and kind != 'int':
     raise column.error('role', f'"integer_id" needs an int column, this one is {kind!r}')
+  if role == 'date':
+    if kind == 'float':
+      raise column.error('role', '"date" reads dates as text (year first: 2024-05-31, '
+                         '2024/05/31 13:45) or whole seconds since 1970 (int)')
+    options['hour'] = column.boolean('hour', default=False)
   column.no_unknown()
   return Column(name=name, type=kind, role=role, **options)
 
 
-def _label(fields: '_Fields', spec: Mapping[str, Any], task: str,
+def _label(fields: 'Fields', spec: Mapping[str, Any], task: str,
            column_types: Mapping[str, str]) -> Label:
-  label = _Fields(spec, fields.source, prefix='label.')
+  label = Fields(spec, fields.source, prefix='label.')
   column = label.text('column')
   if column not in column_types:
     raise label.error('column', f'{column!r} is not one of the columns')
@@ -234,64 +271,11 @@ def _label(fields: '_Fields', spec: Mapping[str, Any], task: str,
   problem = task_kind.check_label_column(column, column_types[column], bool(expression))
   if problem:
     raise label.error('column', problem)
+  missing_inputs = label.choice('missing_inputs', MISSING_INPUTS, default='drop')
+  if missing_inputs != 'drop' and not expression:
+    raise label.error('missing_inputs', f'applies to an expression; a row whose label column '
+                      f'{column!r} is empty has no label and is left out of training and '
+                      'evaluation (counted)')
   label.no_unknown()
-  return Label(column=column, expression=expression, classes=classes)
-
-
-class _Fields:
-  """Typed reads from one TOML table; errors name the file and the dotted field."""
-
-  def __init__(self, values: Any, source: str, prefix: str = ''):
-    if not isinstance(values, Mapping):
-      raise DatasetError(f'{source}: {prefix.rstrip(".") or "the file"} must be a table')
-    self.values, self.source, self.prefix, self.read = values, source, prefix, set()
-
-  def error(self, key: str, message: str) -> DatasetError:
-    return DatasetError(f'{self.source}: {self.prefix}{key}: {message}')
-
-  def _get(self, key: str, default: Any) -> Any:
-    self.read.add(key)
-    if key in self.values:
-      return self.values[key]
-    if default is _REQUIRED:
-      raise self.error(key, 'is required')
-    return default
-
-  def text(self, key: str, default: Any = None) -> str:
-    value = self._get(key, _REQUIRED if default is None else default)
-    if not isinstance(value, str):
-      raise self.error(key, f'must be text, got {value!r}')
-    return value
-
-  def number(self, key: str, default: Any = None) -> float:
-    value = self._get(key, _REQUIRED if default is None else default)
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-      raise self.error(key, f'must be a number, got {value!r}')
-    return value
-
-  def choice(self, key: str, choices: Tuple[str, ...], default: Optional[str] = None) -> str:
-    value = self.text(key, default)
-    if value not in choices:
-      raise self.error(key, f'must be one of {list(choices)}, got {value!r}')
-    return value
-
-  def table(self, key: str) -> Mapping[str, Any]:
-    value = self._get(key, _REQUIRED)
-    if not isinstance(value, Mapping) or not value:
-      raise self.error(key, f'must be a non-empty table, got {value!r}')
-    return value
-
-  def list_of(self, key: str, kinds, default: Any) -> list:
-    value = self._get(key, default)
-    if not isinstance(value, list) or any(
-        isinstance(item, bool) or not isinstance(item, kinds) for item in value):
-      raise self.error(key, f'must be a list of {kinds}, got {value!r}')
-    return value
-
-  def no_unknown(self) -> None:
-    unknown = sorted(set(self.values) - self.read)
-    if unknown:
-      raise self.error(unknown[0], f'is not a known field (known: {sorted(self.read)})')
-
-
-_REQUIRED = object()
+  return Label(column=column, expression=expression, classes=classes,
+               missing_inputs=missing_inputs)

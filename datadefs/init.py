@@ -17,7 +17,7 @@ from datadefs.tabular import inference
 HEADER = '''# Dataset definition written by `python -m pipeline dataset init` from {csv}
 # ({rows} sample rows). Review it: each column's role says why it was chosen.
 # Roles: numeric (z-score), bucketized (quantiles), vocabulary (top values -> ids),
-# integer_id (the value is the id), ignored.
+# integer_id (the value is the id), date (year; month, day of week and hour as ids), ignored.
 '''
 
 
@@ -29,6 +29,9 @@ def init_dataset(csv_path: str, label: str, out_dir: str, task: Optional[str] = 
     raise FileExistsError(f'{out / "dataset.toml"} exists: init writes a new definition; '
                           'choose another --out, or delete it first')
   header, rows = inference.read_sample(csv_path)
+  if label not in header:
+    raise ValueError(f'{csv_path}: the label column {label!r} is missing: the header has '
+                     f'{header}; give --label one of them')
   guess = inference.guess(header, rows, label, task)
   name = name or _name_of(out)
   out.mkdir(parents=True, exist_ok=True)
@@ -56,6 +59,10 @@ def _decisions(guess: inference.Guess, label: str) -> List[str]:
            f'the sample: {guess.baseline_text}']
   if guess.missing_values:
     lines.append(f'missing values: empty cells and {list(guess.missing_values)}')
+  if guess.rows_without_label:
+    lines.append(f'rows without a label: {guess.rows_without_label} of {guess.rows} sample rows '
+                 f'have no {label!r}; such rows are left out of training and evaluation, and '
+                 'each run counts them')
   width = max(len(column.name) for column in guess.columns)
   lines += [f'  {column.name:<{width}}  {column.type:<6}  {column.role:<10}  {column.reason}'
             for column in guess.columns]
@@ -80,10 +87,14 @@ def _toml(guess: inference.Guess, label: str, name: str, csv_path: str) -> str:
     if column.name == label:
       lines.append(f'{_key(column.name)} = {{ type = "{column.type}" }}  # the label')
       continue
-    options = ''.join(f', {key} = {value}' for key, value in column.options.items())
+    options = ''.join(f', {key} = {_toml_value(value)}' for key, value in column.options.items())
     lines.append(f'{_key(column.name)} = {{ type = "{column.type}", role = "{column.role}"'
                  f'{options} }}  # {column.reason}')
   return '\n'.join(lines) + '\n'
+
+
+def _toml_value(value) -> str:
+  return ('true' if value else 'false') if isinstance(value, bool) else str(value)
 
 
 def _key(name: str) -> str:

@@ -13,38 +13,17 @@ definition needs none.
 
 import collections
 import dataclasses
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+import math
+from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
+
+# The values tasks work with; importers use them from here (datadefs.tasks.Moments, ...).
+from datadefs.task_values import Baseline, Head, LabelError, Moments
+
+__all__ = ['Baseline', 'Head', 'LabelError', 'Moments', 'TASKS', 'TASK_NAMES', 'Task',
+           'infer', 'key_metric', 'task']
 
 FEW_CLASSES = 20  # A whole-number label with at most this many values is a class...
 MAX_CLASSES = 100  # ...and a multiclass label has at most this many.
-
-
-class LabelError(ValueError):
-  """The training label cannot teach a model anything; the message says why."""
-
-
-@dataclasses.dataclass(frozen=True)
-class Moments:
-  """Mean and standard deviation of the training label."""
-  mean: float
-  std: float
-
-
-@dataclasses.dataclass(frozen=True)
-class Head:
-  """The model's last layer(s) over the hidden units, its loss and its Keras metrics."""
-  output: Callable[[Any], Any]
-  loss: Any  # A Keras loss name or object.
-  metrics: Callable[[], List[Any]]
-
-
-@dataclasses.dataclass(frozen=True)
-class Baseline:
-  """The naive baseline of a label: its score and how it was measured, and the blessing
-  threshold set against it."""
-  score: float
-  text: str
-  threshold: float
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,8 +36,12 @@ class Task:
   blessing_metric_class: str
   blessing_metric: str
   higher_is_better: bool
-  # Other TFMA metrics the Evaluator computes and the report shows.
-  other_metric_classes: Tuple[str, ...] = ()
+  # Other TFMA metrics and plots the Evaluator computes over the whole eval split, printed and
+  # in the report: (class name, its config as JSON, '' for the defaults).
+  other_metrics: Tuple[Tuple[str, str], ...] = ()
+  # Whether the Trainer writes a bounded sample of the eval split's (label, prediction) pairs
+  # for the report's predicted-vs-actual and residual plots (trainer/prediction_sample.py).
+  samples_predictions: bool = False
   # What the threshold is, in words ('an accuracy', 'a mean absolute error').
   threshold_meaning: str = ''
   # Whether the head is built around the training label's mean and spread (read from the data
@@ -67,6 +50,14 @@ class Task:
 
   def num_outputs(self, classes: Sequence[Any]) -> int:  # pylint: disable=unused-argument
     return 1
+
+  def derived_metrics(self, metrics: Mapping[str, float]) -> Dict[str, float]:
+    """Metrics computed exactly from the Evaluator's (e.g. RMSE from the mean squared error)."""
+    return {}
+
+  def class_names(self, classes: Sequence[Any]) -> Tuple[str, ...]:
+    """The names of the label's class ids 0, 1, ... in the order of a confusion matrix."""
+    return ()
 
   def check_threshold(self, value: float) -> Optional[str]:
     """Why `value` cannot be this task's blessing threshold, or None."""
@@ -135,8 +126,15 @@ class Binary(_Accuracy):
   def __init__(self):
     super().__init__(name='binary', keras_metric='binary_accuracy',
                      blessing_metric_class='BinaryAccuracy', blessing_metric='binary_accuracy',
-                     higher_is_better=True, other_metric_classes=('AUC',),
+                     higher_is_better=True,
+                     # The ROC curve comes from the confusion matrices at 1,000 thresholds;
+                     # the confusion matrix at the 0.5 binary_accuracy decides at.
+                     other_metrics=(('AUC', ''), ('ConfusionMatrixPlot', ''),
+                                    ('ConfusionMatrixAtThresholds', '{"thresholds": [0.5]}')),
                      threshold_meaning='an accuracy')
+
+  def class_names(self, classes):
+    return ('0', '1')
 
   def check_label_column(self, column, label_type, has_expression):
     if not has_expression and label_type == 'string':
@@ -174,10 +172,15 @@ class Multiclass(_Accuracy):
     super().__init__(name='multiclass', keras_metric='sparse_categorical_accuracy',
                      blessing_metric_class='SparseCategoricalAccuracy',
                      blessing_metric='sparse_categorical_accuracy', higher_is_better=True,
+                     # Counts of every (actual, top predicted) class pair.
+                     other_metrics=(('MultiClassConfusionMatrixPlot', ''),),
                      threshold_meaning='an accuracy')
 
   def num_outputs(self, classes):
     return len(classes)
+
+  def class_names(self, classes):
+    return tuple(str(name) for name in classes)
 
   def check_classes(self, classes):
     if len(classes) < 2:
@@ -227,8 +230,13 @@ class Regression(Task):
     super().__init__(name='regression', keras_metric='mean_absolute_error',
                      blessing_metric_class='MeanAbsoluteError',
                      blessing_metric='mean_absolute_error', higher_is_better=False,
-                     other_metric_classes=('MeanSquaredError',),
+                     other_metrics=(('MeanSquaredError', ''),), samples_predictions=True,
                      threshold_meaning='a mean absolute error', uses_label_moments=True)
+
+  def derived_metrics(self, metrics):
+    if 'mean_squared_error' not in metrics:
+      return {}
+    return {'root_mean_squared_error': math.sqrt(metrics['mean_squared_error'])}
 
   def check_threshold(self, value):
     return None if value > 0 else f'a mean absolute error is > 0, got {value}'
@@ -278,6 +286,18 @@ def infer(label_type: str, values: Sequence[str]) -> Task:
   if label_type == 'string' or (label_type == 'int' and len(distinct) <= FEW_CLASSES):
     return TASKS['multiclass']
   return TASKS['regression']
+
+
+def key_metric(metrics: Mapping[str, float],
+               task_name: Optional[str] = None) -> Optional[Tuple[str, float]]:
+  """(name, value) of the metric a run of `task_name` is judged by (its blessing metric) in a
+  run's `metrics`; for a run whose task was not recorded, the first task's blessing metric
+  found there. None when none is."""
+  candidates = [TASKS[task_name]] if task_name in TASKS else list(TASKS.values())
+  for kind in candidates:
+    if kind.blessing_metric in metrics:
+      return kind.blessing_metric, float(metrics[kind.blessing_metric])
+  return None
 
 
 def task(name: str) -> Task:

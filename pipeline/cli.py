@@ -1,4 +1,4 @@
-"""The project's command line (`taxi-pipeline`, or `python -m pipeline`):
+"""The project's command line (`.venv/bin/pipeline`, or `python -m pipeline` in the venv):
 
   run                     run the pipeline and write last_run.json, on an engine (--engine):
                           local (LocalDagRunner, the default), vertex-local (the compiled Vertex
@@ -8,7 +8,8 @@
   schedule create|list|pause|resume|delete    scheduled retraining on Vertex AI
   dataset init            write a dataset definition and curated schema from a sample of a CSV
   report                  rebuild a run's report.html from the store (--run-id; default latest)
-  runs                    list past runs: id, time, status, blessed, key metric, pushed model
+  runs                    list every run (failed ones too): time, engine, pipeline, status,
+                          blessed, key metric, run id, data root, log
 
 This is the edge: the environment is read here, once (pipeline/environment.py), into the
 settings every engine takes (pipeline/settings.py); flags override the variables they stand for.

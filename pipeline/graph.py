@@ -4,6 +4,7 @@ KFP v2 spec for Vertex AI, which the local Vertex engine and Vertex AI run)."""
 
 from typing import List
 
+import tensorflow_data_validation as tfdv
 import tensorflow_model_analysis as tfma
 from google.protobuf import wrappers_pb2
 from tfx import v1 as tfx
@@ -26,6 +27,7 @@ PREPROCESSING_FN = 'transform.preprocessing.preprocessing_fn'
 STATS_OPTIONS_UPDATER_FN = 'transform.statistics.stats_options_updater_fn'
 RUN_FN = 'trainer.task.run_fn'
 TUNER_FN = 'trainer.tuning.tuner_fn'
+QUANTILE_BUCKETS = 100
 
 
 def example_gen_output_config() -> tfx.proto.Output:
@@ -55,7 +57,8 @@ def eval_config(dataset: Dataset) -> tfma.EvalConfig:
                          else tfma.MetricDirection.LOWER_IS_BETTER),
               absolute={'value': -1e-10 if higher_is_better else 1e-10})))
   metrics = [tfma.MetricConfig(class_name='ExampleCount'), gated]
-  metrics += [tfma.MetricConfig(class_name=name) for name in task.other_metric_classes]
+  metrics += [tfma.MetricConfig(class_name=name, config=config)
+              for name, config in task.other_metrics]
   return tfma.EvalConfig(
       model_specs=[
           tfma.ModelSpec(
@@ -101,7 +104,11 @@ def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
       data.source, settings.data_root, settings.input_pattern, data.bigquery_query,
       example_gen_output_config(), data.example_files, dataset)
   statistics_gen = direct_runner.ScaledStatisticsGen(
-      examples=example_gen.outputs['examples']).with_id('StatisticsGen')
+      examples=example_gen.outputs['examples'],
+      # Percentiles (not TFDV's default deciles): the report's histograms clip long tails at
+      # the 1st and 99th (runs/report/data_view.py).
+      stats_options=tfdv.StatsOptions(
+          num_quantiles_histogram_buckets=QUANTILE_BUCKETS)).with_id('StatisticsGen')
   # The schema is the curated one in the repo, never re-inferred from (possibly bad) new data.
   schema_gen = tfx.components.ImportSchemaGen(schema_file=settings.schema_path)
   example_validator = tfx.components.ExampleValidator(

@@ -3,10 +3,11 @@ the engines' stores, and the list of past runs (pipeline/cli.py delegates here).
 
 import argparse
 import sys
-from typing import Mapping, Optional
+from typing import Mapping
 
 from core.home import PipelineHome
 from runs import report
+from runs import run_list
 from runs.report.record import RunSource
 
 
@@ -17,8 +18,8 @@ def add_arguments(commands) -> None:
   rebuilt.add_argument('--run-id', help='the run (as `runs` lists it); default: the latest run, '
                        'into <pipeline home>/report.html; others go to reports/<run id>.html')
   rebuilt.add_argument('--pipeline-home', help='default: $PIPELINE_HOME or ./pipeline_home')
-  runs = commands.add_parser('runs', help='list past runs: id, time, status, blessed, key '
-                             'metric, pushed model')
+  runs = commands.add_parser('runs', help='list every run (failed ones too): time, engine, '
+                             'pipeline, status, blessed, key metric, data root, log')
   runs.add_argument('--pipeline-home', help='default: $PIPELINE_HOME or ./pipeline_home')
 
 
@@ -34,20 +35,9 @@ def run(args: argparse.Namespace, home: PipelineHome, sources: Mapping[str, RunS
       return 2
     print(f'report: {path}')
     return 0
-  found = report.list_runs(home, sources)
+  found = run_list.rows(home, sources)
   if not found:
     print(f'no runs recorded in {home.root}')
     return 0
-  print(f'{"run id":<40} {"started":<19} {"engine":<12} {"status":<10} {"blessed":<7} '
-        f'{"key metric":<32} pushed model')
-  for engine, started, summary in found:
-    metric = summary.get('key_metric')
-    shown = '' if metric is None else f'{summary["key_metric_name"]}={metric:.4f}'
-    print(f'{summary["run_id"]:<40} {started:<19} {engine:<12} {summary["status"]:<10} '
-          f'{_yes_no(summary.get("blessed")):<7} {shown:<32} '
-          f'{summary.get("pushed_model") or "-"}')
+  print('\n'.join(run_list.render(found)))
   return 0
-
-
-def _yes_no(value: Optional[bool]) -> str:
-  return '-' if value is None else ('yes' if value else 'no')

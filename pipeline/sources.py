@@ -27,22 +27,28 @@ def example_gen(source: str, data_root: Optional[str], input_pattern: Optional[s
   components/sharded_executors.py), so readers can interleave the shards."""
   config = input_config(input_pattern) if input_pattern else None
   shards = sharded_executors.example_gen_custom_config(files)
+  # Examples that exist already (imported, or from BigQuery): those without a label are left
+  # out after the ExampleGen, and counted (components/labelled_examples.py).
+  labelled = sharded_executors.example_gen_custom_config(
+      files, dataset.label.required_columns, list(dataset.column_types))
   if source == 'csv':
     # CSV types come from the dataset definition, never inferred from a batch's values; files
     # are read by pyarrow (.csv.gz, BOM, columns in any order, RFC 4180 quoting, CRLF).
     return TypedCsvExampleGen(
         input_base=data_root, column_types=dataset.column_types,
         missing_values=dataset.missing_values,
+        # A row without a label is no example: left out here, and counted.
+        label_column=dataset.label.column, label_requires=dataset.label.required_columns,
         input_config=config, output_config=output_config,
         custom_config=shards).with_id('CsvExampleGen')
   if source == 'tfrecord':
     return sharded_executors.ShardedImportExampleGen(
         input_base=data_root, input_config=config, output_config=output_config,
-        custom_config=shards).with_id('ImportExampleGen')
+        custom_config=labelled).with_id('ImportExampleGen')
   if source == 'bigquery':
     if not query:
       raise ValueError('source "bigquery" needs a query')
     return sharded_executors.ShardedBigQueryExampleGen(
-        query=query, output_config=output_config, custom_config=shards,
+        query=query, output_config=output_config, custom_config=labelled,
     ).with_id('BigQueryExampleGen')
   raise ValueError(f'source must be one of {list(dataset.kind_info.sources)}, got {source!r}')

@@ -13,7 +13,9 @@ import traceback
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
+from core import data_quality
 from core.home import PipelineHome
+from datadefs.definition import Dataset
 from runs import history
 from runs.console import PrintLine
 
@@ -38,6 +40,8 @@ class RunSummary:
   # Other keys of last_run.json: the engine, pipeline, dataset, data root, and each engine's own
   # (the local Vertex engine: spec, substitutions, resolved, ...).
   details: Dict[str, Any] = dataclasses.field(default_factory=dict)
+  # The Evaluator's output this run's metrics come from (not written to last_run.json).
+  evaluation_uri: Optional[str] = None
 
   def to_json(self) -> dict:
     return {
@@ -72,6 +76,50 @@ def eval_metrics(evaluation_uri: str) -> Dict[str, float]:
   return metrics
 
 
+def add_task_metrics(summary: RunSummary, dataset: Dataset) -> None:
+  """What the run's task adds to the Evaluator's metrics (datadefs/tasks.py): metrics derived
+  exactly from them (a regression's RMSE), and the confusion matrix over the whole eval split
+  (`confusion_matrix` in last_run.json: class names, counts by actual (rows) and predicted
+  class (columns), the decision threshold)."""
+  task = dataset.task_kind
+  summary.metrics.update(task.derived_metrics(summary.metrics))
+  if not summary.evaluation_uri:
+    return
+  from runs.report import eval_readers  # pylint: disable=import-outside-toplevel
+  found = eval_readers.confusion_matrix(summary.evaluation_uri)
+  if found is not None:
+    names = list(task.class_names(dataset.label.classes))
+    if len(names) != len(found.matrix):
+      names = [str(index) for index in range(len(found.matrix))]
+    summary.details['confusion_matrix'] = {'classes': names, 'matrix': found.matrix,
+                                           'threshold': found.threshold}
+
+
+def confusion_lines(confusion: Dict[str, Any], most: int = 12) -> List[str]:
+  """The console's confusion matrix: rows are the actual class, columns the predicted one."""
+  names, matrix = confusion['classes'], confusion['matrix']
+  decided = ('the top class' if confusion.get('threshold') is None else
+             f'threshold {confusion["threshold"]:g}')
+  head = (f'confusion matrix (whole eval split, {decided}; rows: actual, columns: predicted)')
+  if len(names) > most:
+    return [f'{head}: {len(names)} classes, in the report']
+  width = max(8, *(len(str(name)) + 1 for name in names),
+              *(len(f'{count:.0f}') + 1 for row in matrix for count in row))
+  lines = [head + ':', ' ' * width + ''.join(f'{str(name):>{width}}' for name in names)]
+  lines += [f'{str(name):>{width}}' + ''.join(f'{count:>{width}.0f}' for count in row)
+            for name, row in zip(names, matrix)]
+  return lines
+
+
+def record_data_quality(summary: RunSummary, property_text: Optional[str]) -> None:
+  """Sets last_run.json's `data_quality` from the ExampleGen's Examples artifact property
+  (core/data_quality.py): rows read, rows left out without a label, each column's missing
+  share, over every row read. Nothing when the property is absent (an older artifact)."""
+  quality = data_quality.from_property(property_text)
+  if quality is not None:
+    summary.details['data_quality'] = data_quality.run_summary(quality)
+
+
 # Writes the run's report.html and returns its path: (last_run.json's content, home) -> path.
 ReportWriter = Callable[[dict, PipelineHome], Path]
 
@@ -102,6 +150,9 @@ def finish(summary: RunSummary, home: PipelineHome, print_line: PrintLine,
 
 
 def _print_outcome(summary: RunSummary, print_line: PrintLine) -> None:
+  left_out = data_quality.left_out_line(summary.details.get('data_quality') or {})
+  if left_out:
+    print_line(left_out)
   if summary.status != 'succeeded':
     print_line(f'FAILED: {summary.error}')
     print_line('no model was pushed by this run; earlier pushed models are untouched')
@@ -122,3 +173,6 @@ def _print_outcome(summary: RunSummary, print_line: PrintLine) -> None:
   if summary.metrics:
     print_line('eval metrics: ' + ', '.join(
         f'{name}={value:.4f}' for name, value in sorted(summary.metrics.items())))
+  if summary.details.get('confusion_matrix') and not summary.details.get('nothing_new'):
+    for line in confusion_lines(summary.details['confusion_matrix']):
+      print_line(line)

@@ -1,73 +1,67 @@
-"""InputMonitor: a Keras callback saying, per epoch, how much of the step time waits for data.
+"""InputMonitor: a Keras callback saying, per epoch, whether training waits for its data.
 
-How it measures. Keras fetches each batch inside the compiled train function, so no callback
-sees the fetch itself, and timing it inside tf.data (a map or py_function) would measure the
-pipeline, not the wait. Instead the monitor compares two step times taken the same way, from
-`on_train_batch_begin` to `on_train_batch_end`:
-  * step: the real training steps of the epoch, fed by the real input pipeline;
-  * compute: measured at the end of each epoch by training a clone of the model (same
-    architecture, optimizer and loss, its own variables) for a few steps on one batch held in
-    memory, so its input costs nothing.
-With the pipeline prefetching, a step takes about max(input, compute), so the time spent
-waiting for data is step - compute, and its share of the step is 1 - compute / step.
+What it measures, at the end of each epoch (after the epoch's steps, so the training input is
+idle and its buffers full):
+  * step: the median time of the epoch's real training steps, from `on_train_batch_begin` to
+    `on_train_batch_end` (Keras fetches each batch inside the compiled train function);
+  * input: the median time the training input alone takes to deliver a batch, read from a
+    fresh iterator over the same dataset (nothing trains meanwhile);
+  * compute: the median step time of a clone of the model (same architecture, optimizer, loss
+    and metrics, its own variables) training on one batch held in memory, so its input costs
+    nothing.
+Medians, not means: a shared host's hiccups and the first step of a data epoch (the in-memory
+input permutes its columns then) are rare, large outliers.
+
+The verdict (`InputReport.verdict`):
+  * not input-bound when the input alone delivers a batch in at most half a step: a prefetching
+    pipeline that fast keeps ahead of the model, whatever the rest of the step is;
+  * input-bound when the input alone takes most of a step (at least 80%) and the step is
+    longer than the clone's compute by more than the threshold's share: the model waits;
+  * otherwise it cannot tell, and says why. Between the two, on a CPU-only host, the input's
+    work competes with the model's for the same cores, and the step minus the clone's compute
+    mixes waiting with fit's own per-step work (callbacks, the logs it hands them): at
+    millisecond steps that overhead alone is tens of percent of a step (measured on the taxi
+    model: the clone's step against the same model fed the same in-memory batch differed by
+    0-34% from one epoch to the next).
+
+The share of step time spent waiting is (step - compute) / step; it is reported with every
+verdict, and only an input-bound verdict warns.
 
 Assumptions, and what breaks them:
-  * A step's compute time does not depend on the batch's values (fixed shapes, no data-dependent
-    control flow): true for this model.
-  * The calibration runs while the real pipeline is idle. While training, the pipeline's CPU
-    work may slow the model's compute on a CPU-only host; that slowdown counts as waiting.
-  * The clone has no compiled metrics (a few element-wise ops per step, counted as waiting)
-    and uses steps_per_execution 1.
-  * Step times are wall-clock means: on a busy, shared host the share is noisy (a few points
-    from epoch to epoch); logs reach callbacks as numpy, so a step's time includes finishing it.
-  * The first steps of training are left out (tracing and warm-up), as are epochs with no
-    steps left after them (nothing is reported for those).
+  * A step's compute time does not depend on the batch's values (fixed shapes, no
+    data-dependent control flow): true for these models.
   * The clone is built with tf.keras.models.clone_model: functional or Sequential models only;
     it doubles the model's memory while training, and its tracing costs a few seconds once.
   * Under a distribution strategy the clone trains under the same strategy, so the compute
     time includes the gradient all-reduce; every worker measures its own input.
 """
 
-import dataclasses
+import statistics
 import time
 from typing import List, Optional
 
 from absl import logging
 import tensorflow as tf
 
-# Where the warning points: the README section on input performance, and what usually helps.
-INPUT_BOUND_HINT = ('see README.md "Input pipeline performance": raise cycle_length, enable the '
-                    'cache (cache_budget_bytes), check the shard count (NUM_SHARDS)')
+from trainer.input_verdict import INPUT_BOUND, VERDICT_CODES, InputReport
 
-
-@dataclasses.dataclass(frozen=True)
-class InputReport:
-  """One epoch's measurement; times are seconds per training step."""
-  epoch: int
-  steps: int
-  step_seconds: float
-  compute_seconds: float
-
-  @property
-  def wait_seconds(self) -> float:
-    return max(0.0, self.step_seconds - self.compute_seconds)
-
-  @property
-  def wait_share(self) -> float:
-    return self.wait_seconds / self.step_seconds if self.step_seconds > 0 else 0.0
-
-
+# Where the warning points: the docs on input performance, and what usually helps.
+INPUT_BOUND_HINT = ('see docs/input-pipeline.md: raise cycle_length, enable the cache '
+                    '(cache_budget_bytes), check the shard count (NUM_SHARDS)')
 class _StepTimer(tf.keras.callbacks.Callback):
-  """Sums begin-to-end time of training batches after the first `skip_steps` steps."""
+  """Times training batches, begin to end, after the first `skip_steps` steps."""
 
   def __init__(self, skip_steps: int):
     super().__init__()
     self.skip_steps = skip_steps
     self.steps_seen = 0
-    self.seconds = 0.0
-    self.steps = 0
+    self.step_times: List[float] = []
     self._start = 0.0
     self._begin_batch = 0
+
+  @property
+  def steps(self) -> int:
+    return len(self.step_times)
 
   def on_train_batch_begin(self, batch, logs=None):
     self._begin_batch = batch
@@ -81,29 +75,36 @@ class _StepTimer(tf.keras.callbacks.Callback):
     steps = max(1, batch - self._begin_batch + 1)
     self.steps_seen += steps
     if self.steps_seen > self.skip_steps:
-      self.seconds += elapsed
-      self.steps += steps
+      self.step_times.extend([elapsed / steps] * steps)
 
   def reset(self) -> None:
-    self.seconds, self.steps = 0.0, 0
+    self.step_times = []
 
 
 class InputMonitor(_StepTimer):
-  """Logs and writes to TensorBoard, per epoch, the data wait against the step time; warns
-  when the wait's share passes `threshold`. See the module docstring for the method."""
+  """Logs and writes to TensorBoard, per epoch, the step, compute and input times and the
+  verdict; warns when input-bound. See the module docstring for the method."""
 
   def __init__(self, calibration_data, log_dir: str, threshold: float = 0.2,
-               calibration_steps: int = 20, warmup_steps: int = 2):
+               calibration_steps: int = 20, warmup_steps: int = 2, input_data=None,
+               input_batches: int = 20, input_seconds_budget: float = 1.0):
     """calibration_data: one batch of the training input, repeated from memory, e.g.
-    `dataset.take(1).cache().repeat()` (per replica, via the strategy, when distributed)."""
+    `dataset.take(1).cache().repeat()` (per replica, via the strategy, when distributed).
+    input_data: the training dataset itself (the one fit reads), timed alone at each epoch's
+    end for up to `input_batches` batches or `input_seconds_budget` seconds."""
     if not 0.0 < threshold <= 1.0:
       raise ValueError(f'threshold must be in (0, 1], got {threshold!r}')
     if calibration_steps < 1:
       raise ValueError(f'calibration_steps must be >= 1, got {calibration_steps!r}')
     if warmup_steps < 0:
       raise ValueError(f'warmup_steps must be >= 0, got {warmup_steps!r}')
+    if input_batches < 1:
+      raise ValueError(f'input_batches must be >= 1, got {input_batches!r}')
     super().__init__(skip_steps=warmup_steps)
     self.calibration_data = calibration_data
+    self.input_data = input_data
+    self.input_batches = input_batches
+    self.input_seconds_budget = input_seconds_budget
     self.log_dir = log_dir
     self.threshold = threshold
     self.calibration_steps = calibration_steps
@@ -122,23 +123,25 @@ class InputMonitor(_StepTimer):
     if not self.steps:
       logging.info('InputMonitor: epoch %d had no steps after warm-up; nothing measured', epoch)
       return
-    # Calibrate after the epoch's steps, so compute and step times are taken under the same
-    # conditions (host load drifts); the real pipeline is idle by now, its buffers full.
+    step_seconds = statistics.median(self.step_times)
+    steps = self.steps
+    input_seconds = self._time_input() if self.input_data is not None else None
     self.compute_seconds = self._calibrate()
-    report = InputReport(epoch=epoch, steps=self.steps, step_seconds=self.seconds / self.steps,
-                         compute_seconds=self.compute_seconds)
+    report = InputReport(epoch=epoch, steps=steps, step_seconds=step_seconds,
+                         compute_seconds=self.compute_seconds, input_seconds=input_seconds,
+                         threshold=self.threshold)
     self.reports.append(report)
     with self._writer.as_default():
       tf.summary.scalar('input/step_seconds', report.step_seconds, step=epoch)
       tf.summary.scalar('input/compute_seconds', report.compute_seconds, step=epoch)
       tf.summary.scalar('input/wait_seconds', report.wait_seconds, step=epoch)
       tf.summary.scalar('input/wait_share', report.wait_share, step=epoch)
+      if input_seconds is not None:
+        tf.summary.scalar('input/input_seconds', input_seconds, step=epoch)
+      tf.summary.scalar('input/verdict', VERDICT_CODES[report.verdict], step=epoch)
     self._writer.flush()
-    logging.info('InputMonitor: epoch %d: %.2f ms per step: %.2f ms compute, %.2f ms waiting '
-                 'for data (%.0f%%), over %d steps', epoch, report.step_seconds * 1e3,
-                 report.compute_seconds * 1e3, report.wait_seconds * 1e3,
-                 report.wait_share * 100, report.steps)
-    if report.wait_share > self.threshold:
+    logging.info('InputMonitor: epoch %d, %d steps: %s', epoch, report.steps, report.explain())
+    if report.verdict == INPUT_BOUND:
       logging.warning('input-bound: %.0f%% of step time waiting for data; %s',
                       report.wait_share * 100, INPUT_BOUND_HINT)
 
@@ -147,18 +150,44 @@ class InputMonitor(_StepTimer):
     if self._writer is not None:
       self._writer.close()
 
+  def _time_input(self) -> float:
+    """Median seconds per batch of the training input alone, from a fresh iterator (its
+    first batch, which starts the pipeline, left out)."""
+    iterator = iter(self.input_data)
+    next(iterator)
+    times, deadline = [], time.perf_counter() + self.input_seconds_budget
+    while len(times) < self.input_batches and (not times or time.perf_counter() < deadline):
+      start = time.perf_counter()
+      batch = next(iterator)
+      # The values, not just their handles: a batch is delivered once it can be read.
+      tf.nest.map_structure(_materialize, batch)
+      times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
   def _calibrate(self) -> float:
-    """Seconds per step of the model's clone training on the in-memory batch."""
+    """Median seconds per step of the model's clone training on the in-memory batch."""
     model = self.model
     if self._clone is None:
       # The clone's variables must live where the model's do (same strategy) to cost the same.
       with model.distribute_strategy.scope():
         self._clone = tf.keras.models.clone_model(model)
         optimizer = type(model.optimizer).from_config(model.optimizer.get_config())
-        self._clone.compile(optimizer=optimizer, loss=model.loss)
+        # The same metrics: at millisecond steps their updates are a measurable part of one.
+        metrics = [type(metric).from_config(metric.get_config())
+                   for metric in model.compiled_metrics.metrics] if model.compiled_metrics else []
+        self._clone.compile(optimizer=optimizer, loss=model.loss, metrics=metrics)
     # The first steps are left out: they trace the clone's train function (first call) or
     # start a new iterator.
     timer = _StepTimer(skip_steps=max(1, self.skip_steps))
     self._clone.fit(self.calibration_data, epochs=1, verbose=0, callbacks=[timer],
                     steps_per_epoch=timer.skip_steps + self.calibration_steps)
-    return timer.seconds / timer.steps
+    return statistics.median(timer.step_times)
+
+
+def _materialize(value):
+  """Waits for a tensor (or each replica's) to be computed."""
+  parts = value.values if isinstance(value, tf.distribute.DistributedValues) else (value,)
+  for part in parts:
+    if isinstance(part, tf.Tensor):
+      part.numpy()
+  return value

@@ -6,7 +6,7 @@ from typing import Callable, Dict, Optional
 
 import tensorflow as tf
 
-from datadefs.definition import Dataset, transformed_name
+from datadefs.definition import Dataset
 from datadefs.tasks import Moments
 from trainer import autograph_rules
 from trainer.config import ModelConfig
@@ -18,8 +18,7 @@ autograph_rules.leave_tf_keras_unconverted()
 
 def id_feature_sizes(dataset: Dataset) -> Dict[str, int]:
   """Transformed id features and how many distinct ids each can take."""
-  return {transformed_name(column.name): column.num_embedding_ids
-          for column in dataset.features('bucketized', 'vocabulary', 'integer_id')}
+  return {name: ids for name, ids in dataset.model_inputs().items() if ids}
 
 
 def build_keras_model(dataset: Dataset, config: ModelConfig = ModelConfig(),
@@ -31,9 +30,8 @@ def build_keras_model(dataset: Dataset, config: ModelConfig = ModelConfig(),
   standard deviation, which a regression head predicts around.
   """
   dense_inputs = {
-      transformed_name(column.name): tf.keras.Input(
-          shape=(), name=transformed_name(column.name), dtype=tf.float32)
-      for column in dataset.features('numeric')
+      name: tf.keras.Input(shape=(), name=name, dtype=tf.float32)
+      for name, ids in dataset.model_inputs().items() if not ids
   }
   sizes = id_feature_sizes(dataset)
   id_inputs = {name: tf.keras.Input(shape=(), name=name, dtype=tf.int64) for name in sizes}

@@ -19,6 +19,7 @@ from trainer import input_monitor
 from trainer import input_pipeline
 from trainer import kinds
 from trainer import model as model_lib
+from trainer import prediction_sample
 from trainer import signatures
 from trainer import sizing
 from trainer import step_metrics
@@ -123,7 +124,9 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset:
     callbacks.append(input_monitor.InputMonitor(
         calibration_data, os.path.join(run_dir, 'input'),
         threshold=config.input_bound_threshold,
-        calibration_steps=config.monitor_calibration_steps))
+        calibration_steps=config.monitor_calibration_steps,
+        # The training input itself, timed alone at each epoch's end: whether it keeps ahead.
+        input_data=train_dataset))
 
   # Loss and metrics every ~1% of the run, and the eval split a few times spread over it: the
   # run report's curves per step (trainer/step_metrics.py).
@@ -148,6 +151,9 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset:
   finally:
     if run_dir != log_dir:
       shutil.rmtree(run_dir, ignore_errors=True)
+  if dataset.task_kind.samples_predictions and distribution.is_chief:
+    # The report's predicted-vs-actual and residual plots (trainer/prediction_sample.py).
+    prediction_sample.write(model, eval_input, decode, log_dir)
   return model
 
 

@@ -39,8 +39,13 @@ def label(inputs, dataset: Dataset) -> tf.Tensor:
   """The transformed label: the task's rule (datadefs/tasks.py) over the label column, or over
   the label expression's value."""
   definition = dataset.label
+  # A row missing what its label needs never reaches Transform: the ExampleGen left it out
+  # (datadefs/definition.py Label.required_columns), so the fills below only make the column
+  # dense. Except where the definition says so (missing_inputs = "zero": taxi's "a missing tip
+  # is no big tip"), when a missing input counts as 0.
+  inputs = {name: _every_row_has_one(inputs[name], name) if name in definition.required_columns
+            else inputs[name] for name in inputs}
   if definition.expression:
-    # Missing values count as 0 in the expression (taxi: a missing tip is no big tip).
     values = {name: tf.cast(fill_in_missing(inputs[name], 0), tf.float32)
               for name in label_expression.columns_of(definition.expression)}
     value = label_expression.evaluate(definition.expression, values, tf)
@@ -48,3 +53,15 @@ def label(inputs, dataset: Dataset) -> tf.Tensor:
     raw = inputs[definition.column]
     value = fill_in_missing(raw, '' if raw.dtype == tf.string else 0)
   return dataset.task_kind.label(value, definition.classes)
+
+
+def _every_row_has_one(value, name: str):
+  """`value`, once checked that no row misses it: a label is never made up."""
+  if not isinstance(value, tf.sparse.SparseTensor):
+    return value
+  check = tf.debugging.assert_equal(
+      tf.shape(value.values, out_type=tf.int64)[0], value.dense_shape[0], message=(
+          f'label column {name!r} is missing in some rows: a row without a label is no '
+          'example, and the ExampleGen leaves it out (these examples did not come through it)'))
+  with tf.control_dependencies([check]):
+    return tf.sparse.SparseTensor(value.indices, tf.identity(value.values), value.dense_shape)

@@ -9,13 +9,20 @@ import tensorflow as tf
 import tensorflow_transform as tft
 
 from datadefs.definition import Column, Dataset, transformed_name
+from transform import dates
 from transform.missing import fill_in_missing
 
 
 def features(inputs, dataset: Dataset) -> Dict[str, tf.Tensor]:
-  """{transformed name: feature} for every column the model reads."""
-  return {transformed_name(column.name): _feature(inputs[column.name], column)
-          for column in dataset.features()}
+  """{transformed name: feature} for every column the model reads (a date column makes
+  several: transform/dates.py)."""
+  found = {}
+  for column in dataset.features():
+    if column.role == 'date':
+      found.update(dates.features(inputs[column.name], column, _z_score))
+    else:
+      found[transformed_name(column.name)] = _feature(inputs[column.name], column)
+  return found
 
 
 def _feature(value, column: Column) -> tf.Tensor:

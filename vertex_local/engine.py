@@ -18,10 +18,11 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Dict
 
+from core import data_quality
 from core.home import PipelineHome
 from core.names import UNCHANGED_MODEL_KEY
 from runs.console import PrintLine
-from runs.summary import ComponentRun, RunSummary, eval_metrics
+from runs.summary import ComponentRun, RunSummary, eval_metrics, record_data_quality
 from vertex_local import ENGINE_NAME
 from vertex_local import caching
 from vertex_local import spec as spec_lib
@@ -127,8 +128,11 @@ def _fill_results(summary: RunSummary, context: tasks_lib.RunContext) -> None:
           summary.details['model_unchanged'] = True
       elif artifact.schema_title == 'tfx.ModelEvaluation' and Path(artifact.uri).exists():
         summary.metrics = eval_metrics(artifact.uri)
+        summary.evaluation_uri = artifact.uri
       elif artifact.schema_title == 'tfx.PushedModel' and artifact.metadata.get('pushed') == 1:
         summary.pushed_model = artifact.metadata.get('pushed_destination')
+      elif artifact.schema_title == 'tfx.Examples' and data_quality.PROPERTY in artifact.metadata:
+        record_data_quality(summary, artifact.metadata[data_quality.PROPERTY])
 
 
 def _data_root_mapping(job: spec_lib.CompiledJob, data_root: str):

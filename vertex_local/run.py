@@ -10,7 +10,7 @@ from datadefs.definition import Dataset
 from runs import console
 from runs import lock
 from runs import precheck
-from runs.summary import ReportWriter, RunSummary, finish
+from runs.summary import ReportWriter, RunSummary, add_task_metrics, finish
 from vertex_local import ENGINE_NAME
 from vertex_local import engine
 from vertex_local import spec as spec_lib
@@ -34,15 +34,18 @@ def run_and_report(settings: engine.EngineSettings, print_line: console.PrintLin
       try:
         job = spec_lib.load(settings.spec_path)
         dataset = dataset_of_spec(job) or datadefs.load()
-        summary.details.update(pipeline=job.pipeline_name, dataset=dataset.name)
+        summary.details.update(pipeline=job.pipeline_name, dataset=dataset.name,
+                               task=dataset.task)
         if dataset.schema_path:  # Known when the spec's dataset is loaded here, not from the spec.
           summary.details['schema'] = dataset.schema_path
         # The same files the spec's ExampleGen reads, checked against the spec's dataset.
         precheck.check_data_root(settings.data_root, dataset,
                                  input_pattern=input_pattern_of_spec(job), source='csv')
         engine.run(settings, summary, print_progress, log=_log)
+        add_task_metrics(summary, dataset)
       except (precheck.DataCheckError, engine.EngineError, spec_lib.SpecError) as error:
         summary.error = str(error)
+        _log(f'the run stopped: {error}')  # the log says why, as the console does
     return finish(summary, home, print_line, write_report)
 
 

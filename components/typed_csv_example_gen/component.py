@@ -30,6 +30,11 @@ class TypedCsvExampleGen(example_gen_component.FileBasedExampleGen):
       float_list, 'string' -> bytes_list (UTF-8); an empty cell is a missing value (an empty
       list). Checked here, naming a bad column or type.
     missing_values: cell texts that also mean "missing", e.g. ['NA'] (in any column).
+    label_column: the label column, named as such when a file lacks it.
+    label_requires: the columns a row needs to have a label (the label column, or a label
+      expression's inputs): a row missing one is not an example. It is left out of every
+      split, and counted in the Examples artifact's `data_quality` property
+      (core/data_quality.py), with each column's missing cells per split.
     input_config, output_config, range_config: as FileBasedExampleGen's (default: every file
       of input_base, split 2:1 train/eval by hash).
     custom_config: the file layout (example_gen_custom_config); not a runtime parameter.
@@ -41,6 +46,8 @@ class TypedCsvExampleGen(example_gen_component.FileBasedExampleGen):
       input_base: str,
       column_types: Mapping[str, str],
       missing_values: Sequence[str] = (),
+      label_column: Optional[str] = None,
+      label_requires: Sequence[str] = (),
       input_config: Optional[Union[example_gen_pb2.Input, data_types.RuntimeParameter]] = None,
       output_config: Optional[Union[example_gen_pb2.Output,
                                     data_types.RuntimeParameter]] = None,
@@ -51,6 +58,7 @@ class TypedCsvExampleGen(example_gen_component.FileBasedExampleGen):
       raise ValueError(f'input_base must be the folder holding the CSV files, got {input_base!r}')
     super().__init__(
         input_base=input_base, input_config=input_config, output_config=output_config,
-        custom_config=config.typed_csv_custom_config(column_types, custom_config,
-                                                    missing_values=missing_values),
+        custom_config=config.typed_csv_custom_config(
+            column_types, custom_config, missing_values=missing_values,
+            label_column=label_column, label_requires=label_requires),
         range_config=range_config)

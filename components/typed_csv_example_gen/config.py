@@ -7,7 +7,7 @@ refused downstream. The declaration rides in the same custom_config Struct as th
 executor machinery reads the layout from it unchanged.
 """
 
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from google.protobuf import struct_pb2
 from tfx.proto import example_gen_pb2
@@ -20,6 +20,10 @@ from datadefs.definition import TYPES as KINDS
 
 COLUMN_TYPES_KEY = 'column_types'
 MISSING_VALUES_KEY = 'missing_values'
+# The label column (named when a file lacks it), and the columns a row needs to have a label:
+# a row missing one is left out and counted (core/data_quality.py).
+LABEL_COLUMN_KEY = 'label_column'
+LABEL_REQUIRES_KEY = sharded_executors.LABEL_REQUIRES_KEY
 # Declared type -> the tf.Example list it becomes.
 _PYTHON_KINDS = {int: 'int', float: 'float', str: 'string', bytes: 'string'}
 
@@ -63,15 +67,18 @@ def typed_csv_custom_config(
     column_types: Mapping[str, str],
     custom_config: Optional[example_gen_pb2.CustomConfig] = None,
     files: Optional[ExampleFilesConfig] = None,
-    missing_values: Sequence[str] = ()) -> example_gen_pb2.CustomConfig:
-  """ExampleGen's custom_config carrying the file layout, the column declaration and the cell
-  texts that mean "missing" besides the empty cell (e.g. 'NA').
+    missing_values: Sequence[str] = (), label_column: Optional[str] = None,
+    label_requires: Sequence[str] = ()) -> example_gen_pb2.CustomConfig:
+  """ExampleGen's custom_config carrying the file layout, the column declaration, the cell
+  texts that mean "missing" besides the empty cell (e.g. 'NA'), the label column and the
+  columns without which a row has no label (left out, counted).
 
   Give either `custom_config` (e.g. sharded_executors.example_gen_custom_config(files), as
   pipeline/sources.py builds it) or `files`; neither means the default layout.
   """
   column_types = validate_column_types(column_types)
   missing_values = validate_missing_values(missing_values)
+  label = validate_label(column_types, label_column, label_requires)
   if custom_config is not None and files is not None:
     raise ValueError('give the file layout once: custom_config or files, not both')
   if custom_config is None:
@@ -92,7 +99,7 @@ def typed_csv_custom_config(
                      'once, as the column_types argument')
   # Check the layout now too, so a bad one fails when the pipeline is defined.
   ExampleFilesConfig.from_dict(dict(values.items()))
-  values.update({COLUMN_TYPES_KEY: column_types, MISSING_VALUES_KEY: missing_values})
+  values.update({COLUMN_TYPES_KEY: column_types, MISSING_VALUES_KEY: missing_values, **label})
   merged = example_gen_pb2.CustomConfig()
   merged.custom_config.Pack(values)
   return merged
@@ -104,6 +111,30 @@ def validate_missing_values(missing_values: Any) -> List[str]:
     raise ColumnTypesError(f'missing_values must be a list of cell texts such as ["NA"], got '
                            f'{missing_values!r}')
   return list(missing_values)
+
+
+def validate_label(column_types: Mapping[str, str], label_column: Optional[str],
+                   label_requires: Sequence[str]) -> Dict[str, Any]:
+  """The label entries of custom_config, checked against the declared columns."""
+  if isinstance(label_requires, str):
+    raise ColumnTypesError(f'label_requires must be a list of columns, got {label_requires!r}')
+  for name in ([label_column] if label_column else []) + list(label_requires):
+    if name not in column_types:
+      raise ColumnTypesError(f'label column {name!r} is not one of the declared columns '
+                             f'{list(column_types)}')
+  found = {LABEL_REQUIRES_KEY: list(label_requires)}
+  if label_column:
+    found[LABEL_COLUMN_KEY] = label_column
+  return found
+
+
+def label_from_exec_properties(exec_properties: Mapping[str, Any]) -> Tuple[Optional[str],
+                                                                           List[str]]:
+  """(the label column or None, the columns a row needs to have a label) in custom_config."""
+  values = _custom_values(exec_properties)
+  label = values[LABEL_COLUMN_KEY] if LABEL_COLUMN_KEY in values else None
+  requires = list(values[LABEL_REQUIRES_KEY]) if LABEL_REQUIRES_KEY in values else []
+  return label, [str(name) for name in requires]
 
 
 def column_types_from_exec_properties(exec_properties: Mapping[str, Any]) -> Dict[str, str]:

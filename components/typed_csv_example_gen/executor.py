@@ -26,7 +26,7 @@ per-example contract for callers of GenerateExamplesByBeam.
 import functools
 import os
 import re
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from absl import logging
 import apache_beam as beam
@@ -46,11 +46,13 @@ from tfx.types import artifact_utils
 from tfx.types import standard_component_specs
 from tfx.utils import proto_utils
 
+from core import data_quality
 from core import example_files
 from core.example_files import ExampleFilesConfig
 from components.sharded_executors import ShardedExampleGenMixin
 from components.sharded_executors import example_gen_files_config
 from components.typed_csv_example_gen import config
+from components.typed_csv_example_gen import shards
 from datadefs.tabular import csv_files
 from datadefs.tabular import examples as encoding
 from datadefs.tabular.csv_files import CsvInputError
@@ -60,9 +62,6 @@ from datadefs.tabular.csv_files import CsvInputError
 # traceback, whose last line is "...CsvInputError: <message> [while running '<step>']".
 _WRAPPED = re.compile(r"CsvInputError: (.*?)(?: \[while running '[^\n]*'\])?$", re.M)
 _BEAM_SUFFIX = re.compile(r" \[while running '[^\n]*'\]$")
-# The split_index of examples split by hash (output_config's split_config).
-_HASHED = -1
-_INCOMPLETE = '.incomplete'
 
 
 _COMPRESSED_SUFFIXES = ('.bz2', '.zip', '.zst', '.zstd', '.xz', '.lz4', '.deflate', '.snappy')
@@ -95,10 +94,11 @@ class ReadShardSlices(beam.PTransform):
   each block's rows dealt at random (seeded by file and block) into `num_shards` slices."""
 
   def __init__(self, pattern: str, column_types: Mapping[str, str], num_shards: int,
-               split_index: int = _HASHED, block_bytes: int = csv_files.BLOCK_BYTES,
-               missing_values: Sequence[str] = ()):
+               split_index: int = shards.HASHED, block_bytes: int = csv_files.BLOCK_BYTES,
+               missing_values: Sequence[str] = (), label_column: Optional[str] = None):
     super().__init__()
     self._pattern, self._column_types = pattern, column_types
+    self._label_column = label_column
     self._missing_values = list(missing_values)
     self._num_shards, self._split_index, self._block_bytes = num_shards, split_index, block_bytes
 
@@ -106,7 +106,7 @@ class ReadShardSlices(beam.PTransform):
     files = list_files(self._pattern)
     # Every header before the job starts: a wrong file fails here, naming itself.
     for path in files:
-      csv_files.check_header(path, self._column_types, opener=open_file)
+      csv_files.check_header(path, self._column_types, self._label_column, opener=open_file)
     logging.info('TypedCsvExampleGen: %d file(s) match %s', len(files), self._pattern)
     return (pipeline
             | 'ListFiles' >> beam.Create(list(enumerate(files)))
@@ -131,13 +131,13 @@ def _read_slices(indexed_path, column_types, num_shards, split_index, block_byte
         yield shard, (split_index, file_index, block_index, sink.getvalue().to_pybytes())
 
 
-def _examples(data: bytes, column_types: Mapping[str, str]) -> List[bytes]:
-  return encoding.serialize_examples(pa.ipc.open_stream(data).read_next_batch(), column_types)
-
-
-def _slice_examples(keyed, column_types: Mapping[str, str]) -> List[bytes]:
+def _slice_examples(keyed, column_types: Mapping[str, str],
+                    label_requires: Sequence[str] = ()) -> List[bytes]:
+  """The slice's serialized examples: its rows with a label."""
   _, (_, _, _, data) = keyed
-  return _examples(data, column_types)
+  batch = shards.batch_of(data)
+  records = encoding.serialize_examples(batch, column_types)
+  return [record for record, keep in zip(records, shards.labelled_rows(batch, label_requires)) if keep]
 
 
 class TypedCsvToExample(beam.PTransform):
@@ -146,8 +146,11 @@ class TypedCsvToExample(beam.PTransform):
 
   def __init__(self, exec_properties: Dict[str, Any], split_pattern: str,
                column_types: Optional[Mapping[str, str]] = None,
-               missing_values: Optional[Sequence[str]] = None):
+               missing_values: Optional[Sequence[str]] = None,
+               label: Optional[Tuple[Optional[str], Sequence[str]]] = None):
     super().__init__()
+    self._label_column, self._label_requires = (
+        label if label is not None else config.label_from_exec_properties(exec_properties))
     self._pattern = os.path.join(exec_properties[standard_component_specs.INPUT_BASE_KEY],
                                  split_pattern)
     self._missing_values = (list(missing_values) if missing_values is not None
@@ -162,9 +165,10 @@ class TypedCsvToExample(beam.PTransform):
     examples = (pipeline
                 | 'Read' >> ReadShardSlices(
                     self._pattern, self._column_types, 1,
-                    missing_values=self._missing_values)
+                    missing_values=self._missing_values, label_column=self._label_column)
                 | 'SpreadBlocks' >> beam.Reshuffle()
-                | 'Examples' >> beam.FlatMap(_slice_examples, self._column_types))
+                | 'Examples' >> beam.FlatMap(_slice_examples, self._column_types,
+                                             self._label_requires))
     if self._as_protos:
       examples |= 'ParseForPartitionFeature' >> beam.Map(tf.train.Example.FromString)
     return examples
@@ -177,53 +181,18 @@ def _proto(exec_properties, key, proto):
   return proto
 
 
-def _shard_path(split_dir: str, shard: int, files: ExampleFilesConfig) -> str:
-  return os.path.join(split_dir, f'{write_split.DEFAULT_TF_RECORD_FILE_NAME}-{shard:05d}-of-'
-                      f'{files.num_shards:05d}{files.suffix}')
-
-
-def _write_shard(keyed, split_dirs: Sequence[str], files: ExampleFilesConfig,
-                 column_types: Mapping[str, str], buckets: Sequence[int],
-                 split_config: example_gen_pb2.SplitConfig) -> Iterator[int]:
-  """Writes shard `shard` of every split: its slices in split, file and block order (the same
-  bytes on every run), each example to its split by the base module's _PartitionFn."""
-  shard, slices = keyed
-  parse = split_config.HasField('partition_feature_name')
-  options = example_files.COMPRESSIONS[files.compression].tf_type
-  writers = {}
-  try:
-    for split_index, _, _, data in sorted(slices, key=lambda value: value[:3]):
-      for record in _examples(data, column_types):
-        if split_index == _HASHED:
-          split = base_example_gen_executor._PartitionFn(  # pylint: disable=protected-access
-              tf.train.Example.FromString(record) if parse else record, len(buckets), buckets,
-              split_config)
-        else:
-          split = split_index
-        if split not in writers:
-          writers[split] = tf.io.TFRecordWriter(
-              _shard_path(split_dirs[split], shard, files) + _INCOMPLETE, options=options)
-        writers[split].write(record)
-  finally:
-    for writer in writers.values():
-      writer.close()
-  for split in writers:
-    path = _shard_path(split_dirs[split], shard, files)
-    tf.io.gfile.rename(path + _INCOMPLETE, path, overwrite=True)
-  yield shard
-
-
 class _TypedCsvExecutor(base_example_gen_executor.BaseExampleGenExecutor):
   """Reads typed CSV and writes each split's shards; TypedCsvExampleGenExecutor (below) is the
   one to use: it reads custom_config, which ShardedExampleGenMixin hides from this Do."""
 
   _column_types: Optional[Dict[str, str]] = None
   _missing_values: Sequence[str] = ()
+  _label: Tuple[Optional[str], Sequence[str]] = (None, ())
   _files: ExampleFilesConfig = ExampleFilesConfig()
 
   def GetInputSourceToExamplePTransform(self) -> beam.PTransform:
     return functools.partial(TypedCsvToExample, column_types=self._column_types,
-                             missing_values=self._missing_values)
+                             missing_values=self._missing_values, label=self._label)
 
   def Do(self, input_dict: Dict[str, List[types.Artifact]],
          output_dict: Dict[str, List[types.Artifact]],
@@ -249,6 +218,9 @@ class _TypedCsvExecutor(base_example_gen_executor.BaseExampleGenExecutor):
       buckets.append((buckets[-1] if buckets else 0) + split.hash_buckets)
     for split_dir in split_dirs:
       tf.io.gfile.makedirs(split_dir)
+    label_column, label_requires = self._label
+    artifact = artifact_utils.get_single_instance(artifacts)
+    counts_path = os.path.join(artifact.uri, shards.COUNTS_FILE)
 
     with self._make_beam_pipeline() as pipeline:
       slices = []
@@ -257,18 +229,21 @@ class _TypedCsvExecutor(base_example_gen_executor.BaseExampleGenExecutor):
                                split.pattern)
         slices.append(pipeline | f'Read[{split.name}]' >> ReadShardSlices(
             pattern, column_types, self._files.num_shards,
-            _HASHED if split_config.splits else index,
-            missing_values=self._missing_values))
+            shards.HASHED if split_config.splits else index,
+            missing_values=self._missing_values, label_column=label_column))
       _ = (slices
            | 'AllSplits' >> beam.Flatten()
            | 'GroupShards' >> beam.GroupByKey()
-           | 'WriteShards' >> beam.FlatMap(_write_shard, split_dirs, self._files, column_types,
-                                           buckets, split_config))
+           | 'WriteShards' >> beam.FlatMap(shards.write_shard, split_dirs, self._files, column_types,
+                                           buckets, split_config, label_requires)
+           | 'SumCounts' >> beam.CombineGlobally(data_quality.merge)
+           | 'WriteCounts' >> beam.Map(shards.write_counts, counts_path))
+    shards.record_counts(artifact, counts_path, split_names, label_requires, list(column_types))
 
     for split_dir in split_dirs:  # A shard no example went to is an empty file, not missing.
       for shard in range(self._files.num_shards):
-        if not tf.io.gfile.exists(_shard_path(split_dir, shard, self._files)):
-          with tf.io.TFRecordWriter(_shard_path(split_dir, shard, self._files), options=(
+        if not tf.io.gfile.exists(shards.shard_path(split_dir, shard, self._files)):
+          with tf.io.TFRecordWriter(shards.shard_path(split_dir, shard, self._files), options=(
               example_files.COMPRESSIONS[self._files.compression].tf_type)):
             pass
     payload_format = exec_properties.get(standard_component_specs.OUTPUT_DATA_FORMAT_KEY)
@@ -283,6 +258,7 @@ class _TypedCsvExecutor(base_example_gen_executor.BaseExampleGenExecutor):
 
 class TypedCsvExampleGenExecutor(ShardedExampleGenMixin, _TypedCsvExecutor):
   """Typed CSV -> train/eval shards laid out as custom_config's ExampleFilesConfig says."""
+  leaves_out_unlabelled = True  # while writing, in _write_shard
 
   def Do(self, input_dict: Dict[str, List[types.Artifact]],
          output_dict: Dict[str, List[types.Artifact]],
@@ -290,6 +266,7 @@ class TypedCsvExampleGenExecutor(ShardedExampleGenMixin, _TypedCsvExecutor):
     # custom_config first: a bad declaration or layout fails before anything is read.
     self._column_types = config.column_types_from_exec_properties(exec_properties)
     self._missing_values = config.missing_values_from_exec_properties(exec_properties)
+    self._label = config.label_from_exec_properties(exec_properties)
     self._files = example_gen_files_config(exec_properties)
     try:
       super().Do(input_dict, output_dict, exec_properties)

@@ -5,6 +5,7 @@ cells (no TensorFlow), so each decision comes with its reason."""
 import dataclasses
 import datetime
 import math
+import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from datadefs import tasks
@@ -16,6 +17,11 @@ SAMPLE_ROWS = 100_000
 MAX_VOCABULARY = 1000      # A string column with more distinct values is text or an id.
 SMALL_ID_RANGE = 100       # Ints in [0, 100) with few values are ids used as they are.
 FEW_VALUES = 50
+# A column with values in fewer than this share of the sample rows is ignored.
+MOSTLY_EMPTY = 0.01
+# An int column named like a time, holding seconds since 1970 from 1973 to 2100, is a date.
+EPOCH_SECONDS = (100_000_000, 4_102_444_800)
+_TIME_NAME = re.compile(r'time|date|epoch|(^|_)ts($|_)|stamp', re.IGNORECASE)
 
 
 @dataclasses.dataclass
@@ -37,6 +43,7 @@ class Guess:
   baseline_text: str
   threshold: float
   rows: int
+  rows_without_label: int = 0  # sample rows whose label is empty: no examples
 
 
 def read_sample(path: str, rows: int = SAMPLE_ROWS) -> Tuple[List[str], List[List[str]]]:
@@ -59,7 +66,8 @@ def read_sample(path: str, rows: int = SAMPLE_ROWS) -> Tuple[List[str], List[Lis
 def guess(header: Sequence[str], rows: Sequence[Sequence[str]], label: str,
           task: Optional[str] = None) -> Guess:
   if label not in header:
-    raise ValueError(f'label column {label!r} is not in the CSV header {list(header)}')
+    raise ValueError(f'the label column {label!r} is missing: the CSV header has '
+                     f'{list(header)}; give --label one of them')
   cells = {name: [row[index] for row in rows] for index, name in enumerate(header)}
   missing = sorted({text for values in cells.values() for text in values
                     if text in MISSING_TEXTS})
@@ -67,6 +75,9 @@ def guess(header: Sequence[str], rows: Sequence[Sequence[str]], label: str,
              for name, values in cells.items()}
   types = {name: _type_of(values) for name, values in present.items()}
   label_type = types[label]
+  if not present[label]:
+    raise ValueError(f'the label column {label!r} is empty in all {len(rows)} sample rows: a '
+                     'row without a label is no example')
   if label_type in ('date', 'datetime'):
     raise ValueError(f'label column {label!r} holds dates: a label is a class or a number')
   kind = tasks.task(task) if task else tasks.infer(label_type, present[label])
@@ -77,12 +88,12 @@ def guess(header: Sequence[str], rows: Sequence[Sequence[str]], label: str,
   baseline = kind.baseline(present[label])
   return Guess(columns=columns, task=kind.name, classes=classes, missing_values=tuple(missing),
                baseline=baseline.score, baseline_text=baseline.text,
-               threshold=baseline.threshold, rows=len(rows))
+               threshold=baseline.threshold, rows=len(rows),
+               rows_without_label=len(rows) - len(present[label]))
 
 
 def _type_of(values: Sequence[str]) -> str:
-  for kind, parse in (('int', int), ('float', float), ('date', datetime.date.fromisoformat),
-                      ('datetime', _datetime)):
+  for kind, parse in (('int', int), ('float', float), ('date', _date), ('datetime', _datetime)):
     try:
       for value in values:
         parse(value)
@@ -94,8 +105,42 @@ def _type_of(values: Sequence[str]) -> str:
   return 'string'
 
 
+def _date(text: str) -> datetime.date:
+  """A date written year first: 2024-05-31 or 2024/05/31."""
+  return datetime.date.fromisoformat(text.replace('/', '-'))
+
+
 def _datetime(text: str) -> datetime.datetime:
-  return datetime.datetime.fromisoformat(text.replace('Z', '+00:00').replace(' UTC', ''))
+  return datetime.datetime.fromisoformat(
+      text.replace('/', '-', 2).replace('Z', '+00:00').replace(' UTC', ''))
+
+
+def _epoch_seconds(name: str, values: Sequence[str]) -> bool:
+  """Whole seconds since 1970 (1973 to 2100), in a column whose name says it is a time."""
+  if not _TIME_NAME.search(name):
+    return False
+  numbers = [int(value) for value in values]
+  return min(numbers) >= EPOCH_SECONDS[0] and max(numbers) <= EPOCH_SECONDS[1]
+
+
+def _date_role(name: str, kind: str, values: Sequence[str]) -> ColumnGuess:
+  """The `date` role (transform/dates.py): its years, and whether the values carry a time."""
+  if kind == 'int':
+    moments = [datetime.datetime.fromtimestamp(int(value), datetime.timezone.utc)
+               for value in values]
+    what = 'whole seconds since 1970'
+    hour = any(int(value) % 86400 for value in values)
+  else:
+    moments = [_datetime(value) if kind == 'datetime' else _date(value) for value in values]
+    what = f'{kind} values'
+    hour = kind == 'datetime' and any(
+        (moment.hour, moment.minute, moment.second) != (0, 0, 0) for moment in moments)
+  years = sorted({moment.year for moment in moments})
+  span = f'{years[0]}' if len(years) == 1 else f'{years[0]}-{years[-1]}'
+  return ColumnGuess(
+      name, _csv_type(kind), 'date',
+      f'{what} ({span}): the year as a number, month and day of week as categories'
+      + (', and the hour' if hour else ''), {'hour': True} if hour else {})
 
 
 def _csv_type(kind: str) -> str:
@@ -106,12 +151,16 @@ def _role(name: str, kind: str, values: Sequence[str], rows: int) -> ColumnGuess
   distinct = set(values)
   csv_type = _csv_type(kind)
   if not values:
-    return ColumnGuess(name, 'string', 'ignored', 'always empty in the sample')
+    return ColumnGuess(name, 'string', 'ignored',
+                       f'empty in all {rows} sample rows: nothing to learn from')
+  if len(values) < MOSTLY_EMPTY * rows:
+    return ColumnGuess(name, csv_type, 'ignored',
+                       f'empty in {rows - len(values)} of {rows} sample rows: too few values '
+                       'to learn from')
   if len(distinct) == 1:
     return ColumnGuess(name, csv_type, 'ignored', f'one value ({values[0]!r}): nothing to learn')
-  if kind in ('date', 'datetime'):
-    return ColumnGuess(name, 'string', 'ignored',
-                       f'{kind} values: ignored (add hour/day/month columns to use them)')
+  if kind in ('date', 'datetime') or (kind == 'int' and _epoch_seconds(name, values)):
+    return _date_role(name, kind, values)
   if kind == 'string':
     if len(distinct) > MAX_VOCABULARY or len(distinct) > 0.5 * len(values):
       return ColumnGuess(name, csv_type, 'ignored',

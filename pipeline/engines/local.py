@@ -23,7 +23,7 @@ from runs import console
 from runs import fingerprint
 from runs import lock
 from runs import precheck
-from runs.summary import ReportWriter, RunSummary, finish
+from runs.summary import ReportWriter, RunSummary, add_task_metrics, finish
 
 NAME = local_store.ENGINE
 
@@ -86,6 +86,7 @@ class LocalEngine:
     pipeline = settings.dataset.pipeline_name
     with lock.exclusive_run(home):
       details = {'engine': NAME, 'pipeline': pipeline, 'dataset': settings.dataset.name,
+                 'task': settings.dataset.task,
                  'data_root': settings.data.data_root, 'schema': settings.dataset.schema_path,
                  'input_fingerprint': _fingerprint(settings)}
       print_line(f'pipeline {pipeline} (dataset {settings.dataset.name}, '
@@ -126,7 +127,10 @@ def _run(settings: RunSettings, home: PipelineHome, details, print_line,
                                source=settings.data.source)
     except precheck.DataCheckError as error:
       summary.error = str(error)
-      return finish(summary, home, print_progress, write_report)  # fd 1: the log file.
+      # fd 1 is the log file here: the log says why the run stopped, as the console does.
+      print(f'the data pre-check refused the run before any component ran:\n{error}',
+            flush=True)
+      return finish(summary, home, print_progress, write_report)
     tracker = local_progress.ComponentProgress(print_progress)
     console.absl_logger().addHandler(tracker)
     try:
@@ -141,6 +145,7 @@ def _run(settings: RunSettings, home: PipelineHome, details, print_line,
       console.absl_logger().removeHandler(tracker)
     summary.components = tracker.components
     local_store.fill_summary(summary, home.metadata, settings.dataset.pipeline_name)
+    add_task_metrics(summary, settings.dataset)
   return finish(summary, home, print_line, write_report)
 
 

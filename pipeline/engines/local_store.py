@@ -7,11 +7,13 @@ import re
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+from core import data_quality
 from core.names import UNCHANGED_MODEL_KEY
 from runs.report.record import Artifact, RunRecord, Step, has_files
-from runs.summary import RunSummary, eval_metrics
+from runs.summary import RunSummary, eval_metrics, record_data_quality
 
 ENGINE = 'local'
+EXAMPLE_GENS = ('CsvExampleGen', 'ImportExampleGen', 'BigQueryExampleGen')
 _STATES = {3: 'ran', 4: 'failed', 5: 'cached', 6: 'canceled'}  # MLMD Execution.State values
 _RESULT_KEY = '__execution_result__'  # TFX: a failed execution's error, as JSON
 _EXCEPTION_LINE = re.compile(r'^(?:[A-Za-z_][\w.]*\.)?[A-Za-z_]\w*(?:Error|Exception)\b:')
@@ -181,6 +183,11 @@ def fill_summary(summary: RunSummary, metadata_path: Path, pipeline_name: str) -
   record = source.run(source.latest_run_of(pipeline_name))
   if record is None:
     return
+  summary.details['run_id'] = record.run_id
+  for node in EXAMPLE_GENS:
+    examples = record.output(node, 'Examples')
+    if examples is not None:
+      record_data_quality(summary, examples.properties.get(data_quality.PROPERTY))
   blessing = record.output('Evaluator', 'ModelBlessing')
   if blessing is not None and 'blessed' in blessing.properties:
     summary.blessed = blessing.properties['blessed'] == 1
@@ -189,6 +196,7 @@ def fill_summary(summary: RunSummary, metadata_path: Path, pipeline_name: str) -
   evaluation = record.output('Evaluator', 'ModelEvaluation')
   if evaluation is not None and Path(evaluation.uri).exists():
     summary.metrics = eval_metrics(evaluation.uri)
+    summary.evaluation_uri = evaluation.uri
   pushed = record.output('Pusher', 'PushedModel')
   if pushed is not None and pushed.properties.get('pushed') == 1:
     summary.pushed_model = pushed.properties.get('pushed_destination')

@@ -12,8 +12,11 @@ from typing import Callable, List, Optional, Tuple
 
 from google.protobuf.message import DecodeError
 
+from core import data_quality
 from core.names import SCHEMA_FILE
 from runs.report import data_view
+from runs.report import eval_readers
+from runs.report import evaluation_figures
 from runs.report import figures
 from runs.report import model_view
 from runs.report import readers
@@ -60,6 +63,8 @@ def run_facts(summary: dict, record: Optional[RunRecord],
   if summary.get('finished'):
     facts.append(('finished', summary['finished'].replace('T', ' ')))
   data_root, span, pattern = _data_facts(summary, record)
+  # The run's own record first (a run the pre-check refused has only its summary's).
+  data_root = data_root or summary.get('data_root')
   facts.append(('data root', data_root or ('not recorded (no component ran)' if record is None
                                             else 'not recorded')))
   if pattern:
@@ -109,6 +114,11 @@ def _data_facts(summary: dict, record: Optional[RunRecord]):
 
 
 def _data(page: Page, record: RunRecord, schema) -> None:
+  for node in _EXAMPLE_GENS:
+    examples = record.output(node, 'Examples')
+    if examples is not None:
+      page.data_quality = data_quality.from_property(
+          examples.properties.get(data_quality.PROPERTY))
   statistics = record.output('StatisticsGen', 'ExampleStatistics')
   if statistics is None:
     return
@@ -173,7 +183,8 @@ def _training(page: Page, record: RunRecord) -> None:
   if page.training is not None:
     page.training_svgs = {name: figures.metric_lines(name, series, page.training.axis)
                           for name, series in page.training.metrics.items()}
-    page.wait_svg = figures.wait_share(page.training.wait_shares, page.training.threshold)
+    page.wait_svg = figures.wait_share(page.training.wait_shares,
+                                       page.training.input_bound_epochs)
 
 
 def _evaluation(page: Page, record: RunRecord, source) -> None:
@@ -200,3 +211,41 @@ def _evaluation(page: Page, record: RunRecord, source) -> None:
     page.evaluation.notes.append(f'the figures below are from run {earlier[0]}, which '
                                  f'evaluated this same model ({model})')
   page.evaluation_svg = figures.evaluation(page.evaluation.rows)
+  _task_figures(page, record, uri, {m.name: m.value for m in metrics if m.slice == 'Overall'
+                                    and not m.is_diff and m.model != 'baseline'})
+
+
+def _task_figures(page: Page, record: RunRecord, uri: str, overall: dict) -> None:
+  """The task's own figures, whichever the evaluation holds: the confusion matrix and ROC curve
+  (whole eval split, from the Evaluator), the regression's predicted-vs-actual and residuals
+  (the Trainer's sample of the eval split)."""
+  confusion = page.summary.get('confusion_matrix') if not earlier_run(page) else None
+  if confusion is None:
+    found = eval_readers.confusion_matrix(uri)
+    if found is not None:
+      confusion = {'classes': [str(i) for i in range(len(found.matrix))], 'matrix': found.matrix,
+                   'threshold': found.threshold}
+  if confusion:
+    decided = ('the top class' if confusion.get('threshold') is None else
+               f'threshold {confusion["threshold"]:g}')
+    page.task_svgs.append(evaluation_figures.confusion_matrix(
+        confusion['classes'], confusion['matrix'], f'confusion matrix ({decided})'))
+  roc = eval_readers.roc_curve(uri)
+  if roc:
+    page.task_svgs.append(evaluation_figures.roc_curve(roc, overall.get('auc')))
+  if page.task_svgs:
+    page.task_notes.append('Computed by the Evaluator over the whole eval split.')
+  model_run = record.output('Trainer', 'ModelRun')
+  sample = eval_readers.prediction_sample(model_run.uri) if model_run else None
+  if sample and sample['labels']:
+    page.task_svgs += [evaluation_figures.predicted_vs_actual(sample['labels'],
+                                                              sample['predictions']),
+                       evaluation_figures.residuals(sample['labels'], sample['predictions'])]
+    page.task_notes.append(f'Predicted vs actual and residuals: {sample.get("scope")}; the '
+                           'metrics above cover the whole eval split.')
+
+
+def earlier_run(page: Page) -> bool:
+  """Whether the evaluation shown is another run's (the summary's figures are not its)."""
+  return any(note.startswith('the figures below are from run')
+             for note in page.evaluation.notes)

@@ -30,6 +30,8 @@ class SplitFeature:
   summary: str  # 'mean 12.3, std 4.5, min 0, max 99' or '45 unique'
   buckets: List[Tuple[float, float, float]] = dataclasses.field(default_factory=list)  # lo, hi, n
   top_values: List[Tuple[str, float]] = dataclasses.field(default_factory=list)
+  # Equal-count buckets between quantiles (percentiles when StatisticsGen was asked for 100).
+  quantiles: List[Tuple[float, float, float]] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass
@@ -38,6 +40,7 @@ class FeatureView:
   kind: str  # 'numeric' or 'categorical'
   splits: Dict[str, SplitFeature]
   expectation: List[str]  # the schema's expectation, one phrase per constraint
+  integers: bool = False  # whole numbers (histogram bins fall on them)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,7 +79,8 @@ def features(stats: Dict[str, Stats], schema: Optional[schema_pb2.Schema]) -> Li
                                             statistics_pb2.FeatureNameStatistics.FLOAT)
               else 'categorical')
       view = by_name.setdefault(name, FeatureView(
-          name, kind, {}, expectation(schema_features.get(name), schema)))
+          name, kind, {}, expectation(schema_features.get(name), schema),
+          integers=feature.type == statistics_pb2.FeatureNameStatistics.INT))
       view.splits[split] = _split_feature(feature, dataset.num_examples)
   for view in by_name.values():
     if view.splits and not any(split.count for split in view.splits.values()):
@@ -93,9 +97,13 @@ def _split_feature(feature, num_examples: int) -> SplitFeature:
     summary = (f'mean {number(num.mean)}, std {number(num.std_dev)}, min {number(num.min)}'
                f', max {number(num.max)}, zeros {num.num_zeros}')
     standard = [h for h in num.histograms if h.type == statistics_pb2.Histogram.STANDARD]
+    quantile = [h for h in num.histograms if h.type == statistics_pb2.Histogram.QUANTILES]
     buckets = [(b.low_value, b.high_value, b.sample_count)
                for b in (standard[0].buckets if standard else [])]
-    result = SplitFeature(common.num_non_missing, 0.0, summary, buckets=buckets)
+    quantiles = [(b.low_value, b.high_value, b.sample_count)
+                 for b in (quantile[0].buckets if quantile else [])]
+    result = SplitFeature(common.num_non_missing, 0.0, summary, buckets=buckets,
+                          quantiles=quantiles)
   elif feature.HasField('string_stats'):
     string = feature.string_stats
     common = string.common_stats
@@ -107,8 +115,21 @@ def _split_feature(feature, num_examples: int) -> SplitFeature:
     common = statistics_pb2.CommonStatistics(num_missing=num_examples)
     result = SplitFeature(0, 0.0, 'no values')
   total = num_examples or (common.num_non_missing + common.num_missing)
-  result.missing = common.num_missing / total if total else 0.0
+  result.count = present_count(common)
+  if not result.count:  # every value an empty list: TFDV's mean 0, std 0 describe nothing
+    result.summary, result.buckets, result.quantiles, result.top_values = 'no values', [], [], []
+  result.missing = 1.0 - result.count / total if total else 0.0
   return result
+
+
+def present_count(common: statistics_pb2.CommonStatistics) -> int:
+  """Examples with a value, from the value counts: TFDV counts a feature holding an empty list
+  (how a missing CSV cell is written) as present, so its num_missing is 0 for a column that is
+  all empty. For a column of at most one value per example, the examples with a value are the
+  values counted."""
+  if common.max_num_values <= 1:
+    return min(common.num_non_missing, common.tot_num_values)
+  return common.num_non_missing
 
 
 def number(value: float) -> str:

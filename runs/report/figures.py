@@ -13,6 +13,7 @@ import re
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from runs.report import data_view
+from runs.report import histograms
 from runs.report.data_view import DriftRow, FeatureView
 from runs.report.model_view import MetricRow, Series
 from runs.report.record import Step
@@ -25,7 +26,7 @@ _ID = re.compile(r'\bid="([^"]+)"')
 _REFERENCE = re.compile(r'(href="#|url\(#)([^")]+)')
 
 
-def _figure(width: float, height: float, left: float = 0.5, bottom: float = 0.4,
+def new_figure(width: float, height: float, left: float = 0.5, bottom: float = 0.4,
             top: float = 0.1, right: float = 0.15):
   """A figure of width x height inches with these margins (inches). Fixed margins instead of
   bbox_inches='tight', which draws every figure twice."""
@@ -36,7 +37,7 @@ def _figure(width: float, height: float, left: float = 0.5, bottom: float = 0.4,
   return figure
 
 
-def _label_inches(labels: Sequence[str], points: float = 7.5) -> float:
+def label_inches(labels: Sequence[str], points: float = 7.5) -> float:
   """Room for the longest tick label at this font size, plus the tick."""
   return 0.2 + 0.68 * points / 72 * max((len(label) for label in labels), default=0)
 
@@ -58,7 +59,7 @@ def to_svg(figure) -> str:
   return _REFERENCE.sub(lambda m: f'{m[1]}{prefix}{m[2]}' if m[2] in ids else m[0], text)
 
 
-def _style(axes, grid_axis: str = 'x') -> None:
+def style(axes, grid_axis: str = 'x') -> None:
   for side in ('top', 'right'):
     axes.spines[side].set_visible(False)
   axes.tick_params(labelsize=8)
@@ -70,7 +71,7 @@ def timeline(steps: Sequence[Step]) -> Optional[str]:
   """Components in run order as bars from their start (the previous ones' seconds summed)."""
   if not steps:
     return None
-  figure = _figure(9.5, 0.6 + 0.26 * len(steps), left=_label_inches([s.name for s in steps], 8),
+  figure = new_figure(9.5, 0.6 + 0.26 * len(steps), left=label_inches([s.name for s in steps], 8),
                    bottom=0.45, right=0.1)
   axes = figure.add_subplot()
   start, total = 0.0, sum(step.seconds or 0.0 for step in steps) or 1.0
@@ -85,7 +86,7 @@ def timeline(steps: Sequence[Step]) -> Optional[str]:
   axes.invert_yaxis()
   axes.set_xlim(0, total * 1.18)
   axes.set_xlabel('seconds since the first component started', fontsize=8)
-  _style(axes)
+  style(axes)
   return to_svg(figure)
 
 
@@ -97,24 +98,51 @@ def feature(view: FeatureView) -> Optional[str]:
   if not splits:
     return None
   if view.kind == 'numeric':
-    figure = _figure(4.2, 1.9, left=0.55, bottom=0.35)
+    figure = new_figure(4.2, 2.05, left=0.55, bottom=0.35, top=0.25)
     axes = figure.add_subplot()
+    limits, drawn = histograms.histograms([split.quantiles for split in splits.values()],
+                                          integers=view.integers)
+    below_text, above_text = [], []
     for index, (name, split) in enumerate(splits.items()):
-      total = sum(n for _, _, n in split.buckets) or 1.0
-      edges = [low for low, _, _ in split.buckets] + [split.buckets[-1][1]]
-      axes.stairs([n / total for _, _, n in split.buckets], edges, label=name,
+      found = drawn[index] if drawn else None
+      if found is None:  # no percentiles: TFDV's equal-width buckets, minimum to maximum
+        counts = [n for _, _, n in split.buckets]
+        edges = [low for low, _, _ in split.buckets] + [split.buckets[-1][1]]
+        below = above = 0.0
+      else:
+        counts, edges, below, above = found.counts, found.edges, found.below, found.above
+      total = (sum(counts) + below + above) or 1.0
+      axes.stairs([n / total for n in counts], edges, label=name,
                   color=SPLIT_COLORS[index % 4], fill=index == 0, alpha=0.35 if index == 0
                   else 1.0, linewidth=1.2)
+      if limits is not None and found is not None:
+        width = (edges[-1] - edges[0]) / len(counts)
+        for clipped, count, at in ((limits.clipped_low, below, edges[0] - width),
+                                   (limits.clipped_high, above, edges[-1])):
+          if clipped:  # the overflow bin, hatched, beside the range
+            axes.bar(at, count / total, width=width, align='edge', fill=False, hatch='///',
+                     edgecolor=SPLIT_COLORS[index % 4], linewidth=0.8)
+        below_text.append(f'{name} ~{below:.0f}')
+        above_text.append(f'{name} ~{above:.0f}')
+    clipped = []  # how many values the clipped range leaves out, per split
+    if limits is not None and limits.clipped_low:
+      clipped.append(f'< {data_view.number(limits.low)} (min {data_view.number(limits.minimum)})'
+                     f': {", ".join(below_text)}')
+    if limits is not None and limits.clipped_high:
+      clipped.append(f'> {data_view.number(limits.high)} (max '
+                     f'{data_view.number(limits.maximum)}): {", ".join(above_text)}')
+    if clipped:
+      axes.set_title('beyond (hatched) ' + '; '.join(clipped), fontsize=7, loc='left')
     axes.set_ylabel('share', fontsize=8)
     axes.xaxis.set_major_locator(_ticker().MaxNLocator(4 if max(
         abs(b[1]) for split in splits.values() for b in split.buckets) >= 1e5 else 6))
     axes.xaxis.set_major_formatter(_ticker().FuncFormatter(lambda x, _: data_view.number(x)))
-    _style(axes, 'y')
+    style(axes, 'y')
   else:
     values = list(dict.fromkeys(v for split in splits.values() for v, _ in split.top_values))
     values = values[:10]
-    figure = _figure(4.2, 0.5 + 0.2 * len(values) * max(1, len(splits)) ** 0.5,
-                     left=_label_inches([_short(v) for v in values], 7), bottom=0.4)
+    figure = new_figure(4.2, 0.5 + 0.2 * len(values) * max(1, len(splits)) ** 0.5,
+                     left=label_inches([_short(v) for v in values], 7), bottom=0.4)
     axes = figure.add_subplot()
     height = 0.8 / len(splits)
     for index, (name, split) in enumerate(splits.items()):
@@ -127,7 +155,7 @@ def feature(view: FeatureView) -> Optional[str]:
                     [_short(value) for value in values], fontsize=7)
     axes.invert_yaxis()
     axes.set_xlabel('share of examples', fontsize=8)
-    _style(axes)
+    style(axes)
   return to_svg(figure)  # the split colours are explained once, above the figures
 
 
@@ -145,8 +173,8 @@ def drift(rows: Sequence[DriftRow]) -> Optional[str]:
   measured = [row for row in rows if row.distance is not None]
   if not measured:
     return None
-  figure = _figure(6.0, 0.7 + 0.35 * len(measured),
-                   left=_label_inches([r.feature for r in measured], 8), bottom=0.45)
+  figure = new_figure(6.0, 0.7 + 0.35 * len(measured),
+                   left=label_inches([r.feature for r in measured], 8), bottom=0.45)
   axes = figure.add_subplot()
   for index, row in enumerate(measured):
     axes.barh(index, row.distance, height=0.5,
@@ -158,14 +186,14 @@ def drift(rows: Sequence[DriftRow]) -> Optional[str]:
   axes.set_xlim(0, max(max(r.distance, r.threshold) for r in measured) * 1.6)
   axes.set_xlabel(f'{measured[0].comparator} distance from the baseline statistics', fontsize=8)
   axes.invert_yaxis()
-  _style(axes)
+  style(axes)
   return to_svg(figure)
 
 
 def metric_lines(name: str, series: List[Series], axis: str) -> str:
   """One training metric over epochs (or steps), train and eval; with one value per split
   (one epoch logged), bars: a line through one point shows nothing."""
-  figure = _figure(3.6, 2.2, left=0.55, bottom=0.4, top=0.25)
+  figure = new_figure(3.6, 2.2, left=0.55, bottom=0.4, top=0.25)
   axes = figure.add_subplot()
   if all(len(item.points) <= 1 for item in series):
     labels = [item.label for item in series if item.points]
@@ -173,7 +201,7 @@ def metric_lines(name: str, series: List[Series], axis: str) -> str:
     bars = axes.bar(labels, values, width=0.55, color=[COLORS.get(l) for l in labels])
     axes.bar_label(bars, fmt='%.4g', fontsize=7.5)
     axes.set_ylim(0, max(values, default=1.0) * 1.2 or 1.0)
-    _style(axes, 'y')
+    style(axes, 'y')
   else:
     for item in series:
       steps, values = zip(*item.points) if item.points else ((), ())
@@ -183,30 +211,31 @@ def metric_lines(name: str, series: List[Series], axis: str) -> str:
     if axis == 'epoch':
       axes.xaxis.get_major_locator().set_params(integer=True)
     axes.legend(fontsize=7, frameon=False)
-    _style(axes, 'both')
+    style(axes, 'both')
   axes.set_title(name, fontsize=9)
   return to_svg(figure)
 
 
-def wait_share(points: List[Tuple[int, float]], threshold: float) -> Optional[str]:
-  """The input monitor's share of step time spent waiting for data, per epoch."""
+def wait_share(points: List[Tuple[int, float]],
+               input_bound: Sequence[int] = ()) -> Optional[str]:
+  """The input monitor's step time minus compute, as a share of the step, per epoch: the most
+  that can be waiting for data; red where the monitor judged the epoch input-bound."""
   if not points:
     return None
-  figure = _figure(4.2, 2.0, left=0.65, bottom=0.4)
+  figure = new_figure(4.2, 2.0, left=0.65, bottom=0.4)
   axes = figure.add_subplot()
   epochs, shares = zip(*points)
   bars = axes.bar(epochs, shares, width=0.5,
-                  color=[COLORS['failed'] if s > threshold else COLORS['ran'] for s in shares])
+                  color=[COLORS['failed'] if e in input_bound else COLORS['ran'] for e in epochs])
   axes.bar_label(bars, labels=[f'{s:.0%}' for s in shares], fontsize=7.5)
-  axes.axhline(threshold, color='black', linewidth=1, linestyle='--')
-  axes.text(0.6, threshold, f'threshold {threshold:.0%}', fontsize=7, va='bottom')
-  axes.set_ylim(0, max(max(shares), threshold) * 1.3)
+  # No threshold line: the share is an upper bound on the wait; the verdict judges it.
+  axes.set_ylim(0, max(max(shares), 0.05) * 1.3)
   axes.set_xlim(0.5, max(epochs) + 0.5)
   axes.set_xticks(list(epochs))
   axes.set_xlabel('epoch', fontsize=8)
-  axes.set_ylabel('waiting for data', fontsize=8)
+  axes.set_ylabel('step - compute', fontsize=8)
   axes.yaxis.set_major_formatter(_percent())
-  _style(axes, 'y')
+  style(axes, 'y')
   return to_svg(figure)
 
 
@@ -217,7 +246,7 @@ def evaluation(rows: Sequence[MetricRow]) -> Optional[str]:
            and 'loss' not in row.name]
   if not shown:
     return None
-  figure = _figure(6.0, 0.7 + 0.5 * len(shown), left=_label_inches([r.name for r in shown], 8),
+  figure = new_figure(6.0, 0.7 + 0.5 * len(shown), left=label_inches([r.name for r in shown], 8),
                    bottom=0.45, right=0.2)
   axes = figure.add_subplot()
   for index, row in enumerate(shown):
@@ -240,7 +269,7 @@ def evaluation(rows: Sequence[MetricRow]) -> Optional[str]:
   axes.invert_yaxis()
   axes.set_xlabel('value (black tick: the lower bound to bless)', fontsize=8)
   axes.legend(fontsize=7, frameon=False, loc='upper right')
-  _style(axes)
+  style(axes)
   return to_svg(figure)
 
 

@@ -9,6 +9,7 @@ import dataclasses
 import html
 from typing import Dict, List, Optional, Sequence, Tuple
 
+from core import data_quality
 from runs.report.data_view import AnomalyRow, DriftRow, FeatureView
 from runs.report.figures import SPLIT_COLORS
 from runs.report.model_view import EvaluationView, TrainingView
@@ -60,6 +61,11 @@ class Page:
   tuner_trials: List[Dict[str, object]] = dataclasses.field(default_factory=list)
   evaluation: Optional[EvaluationView] = None
   evaluation_svg: Optional[str] = None
+  # The task's own figures (confusion matrix, ROC curve, predicted vs actual, residuals).
+  task_svgs: List[str] = dataclasses.field(default_factory=list)
+  task_notes: List[str] = dataclasses.field(default_factory=list)
+  # The ExampleGen's counts (core/data_quality.py property): rows, left out, missing cells.
+  data_quality: Optional[Dict[str, object]] = None
   problems: List[str] = dataclasses.field(default_factory=list)  # what could not be read
 
 
@@ -118,14 +124,68 @@ def _run(page: Page) -> str:
 
 
 def _data(page: Page) -> str:
+  quality = _rows_read(page.data_quality) if page.data_quality else ''
   if not page.features:
-    return '<p class="muted">No statistics: StatisticsGen did not run or wrote none.</p>'
+    return quality + ('<p class="muted">No statistics: StatisticsGen did not run or wrote '
+                      'none.</p>')
+  return quality + _statistics(page)
+
+
+def _rows_read(quality) -> str:
+  """The ExampleGen's exact counts: rows read and left out per split, and each column's
+  missing share per split (all-empty and mostly-empty columns flagged)."""
+  order = {'train': 0, 'eval': 1}
+  splits = dict(sorted(quality['splits'].items(), key=lambda item: (order.get(item[0], 2),
+                                                                     item[0])))
+  read = ', '.join(f'{_e(split)} {counts["rows"]:,}' for split, counts in splits.items())
+  total = sum(counts['rows'] for counts in splits.values())
+  left_out = sum(counts['rows_without_label'] for counts in splits.values())
+  label = ' or '.join(repr(name) for name in quality.get('label_columns') or []) or 'none'
+  text = (f'<p id="rows-read">The ExampleGen read {total:,} rows ({read}). '
+          + (f'<b>{left_out:,} had no label</b> (no {_e(label)}) and were left out of training, '
+             'tuning and evaluation: ' + ', '.join(
+                 f'{_e(split)} {counts["rows_without_label"]:,}'
+                 for split, counts in splits.items()) + '.'
+             if left_out else
+             f'No row was without a label (it needs {_e(label)} present).'
+             if quality.get('label_columns') else
+             'No row was left out: the label needs no column present (its expression counts '
+             'a missing input as 0, as its definition says).') + '</p>')
+  columns = sorted({name for counts in splits.values() for name in counts['missing']})
+  shares = {name: sum(counts['missing'].get(name, 0) for counts in splits.values()) / total
+            if total else 0.0 for name in columns}
+  missing = sorted((name for name in columns if shares[name] > 0),
+                   key=lambda name: (-shares[name], name))
+  rows = [[_e(name)] + [share(counts['missing'].get(name, 0) / counts['rows'])
+                        if counts['rows'] else '' for counts in splits.values()] +
+          [share(shares[name]), f'<span class="fail">{data_quality.flag(shares[name])}</span>'
+           if data_quality.flag(shares[name]) else ''] for name in missing]
+  table = (_table(['column', *splits, 'all rows', ''], rows,
+                  numeric=set(range(1, len(splits) + 2))) if rows else '')
+  others = len(columns) - len(missing)
+  return ('<h3>Rows read and missing values</h3>' + text +
+          '<p>Missing cells per column, as shares of the rows read in each split (exact '
+          'counts by the ExampleGen; an empty cell is missing).' +
+          (f' {others} other column(s) have no missing cell.' if missing and others else
+           ' No column has a missing cell.' if not missing else '') + '</p>' + table)
+
+
+def share(value: float) -> str:
+  """A share as a percentage that never rounds a few rows to 0% or all but a few to 100%."""
+  if 0 < value < 0.001:
+    return '&lt;0.1%'
+  if 0.999 < value < 1:
+    return '&gt;99.9%'
+  return f'{value:.1%}'
+
+
+def _statistics(page: Page) -> str:
   sizes = ', '.join(f'{_e(s)}: {n} examples' for s, n in page.split_sizes.items())
   legend = ' '.join(f'<span class="swatch" style="background:{color}"></span>{_e(split)}'
                     for split, color in zip(page.split_sizes, SPLIT_COLORS))
   cards = []
   for view in page.features:
-    rows = [(_e(split), str(f.count), f'{f.missing:.1%}', _e(f.summary))
+    rows = [(_e(split), str(f.count), share(f.missing), _e(f.summary))
             for split, f in view.splits.items()]
     cards.append(
         f'<div class="feature" id="feature-{_e(view.name)}"><h3>{_e(view.name)} '
@@ -169,7 +229,10 @@ def _training(page: Page) -> str:
           for name, all_series in view.metrics.items() for series in all_series]
   monitor = (f'<h3>Input pipeline</h3><p><b>{_e(view.verdict)}</b></p>' +
              (f'<p>last epoch: {_num(view.step_ms, 2)} ms per step, '
-              f'{_num(view.compute_ms, 2)} ms of it compute</p>' if view.step_ms else '') +
+              f'{_num(view.compute_ms, 2)} ms of it compute; input-bound when the input alone '
+              f'paces the step and waiting passes {view.threshold:.0%} of it (threshold '
+              f'{view.threshold:.0%}). The bars: step minus compute per epoch, the most that '
+              'can be waiting; red where judged input-bound.</p>' if view.step_ms else '') +
              (page.wait_svg or ''))
   logged = max((len(s.points) for all_series in view.metrics.values() for s in all_series),
                default=0)
@@ -223,4 +286,7 @@ def _evaluation(page: Page) -> str:
           (page.evaluation_svg or '') +
           (_table(['metric', 'candidate', 'baseline', 'diff', 'threshold', ''], rows,
                   numeric={1, 2, 3}) if rows else '<p class="muted">No metrics.</p>') +
+          (f'<div class="row" id="task-figures">{"".join(s for s in page.task_svgs if s)}</div>'
+           + ''.join(f'<p class="muted">{_e(n)}</p>' for n in page.task_notes)
+           if page.task_svgs else '') +
           f'<p class="muted">Slices configured: {_e(configured)}.</p>' + slices)

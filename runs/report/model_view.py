@@ -7,10 +7,13 @@ import json
 import re
 from typing import Any, Dict, List, Optional, Tuple
 
+from datadefs import tasks
 from runs.report import readers
 from runs.report.record import RunRecord, Step
+from trainer import input_verdict
 
 _WAIT_SHARE_TAG = 'input/wait_share'  # trainer/input_monitor.py
+_VERDICT_TAG = 'input/verdict'
 _EVAL_GROUPS = ('validation', 'eval')  # Keras' TensorBoard callback writes eval to validation/
 
 
@@ -45,6 +48,7 @@ class TrainingView:
   compute_ms: Optional[float]
   threshold: float
   verdict: str
+  input_bound_epochs: List[int] = dataclasses.field(default_factory=list)
   train_steps: Optional[int] = None  # the Trainer's train_args.num_steps
   eval_scope: str = ''  # which examples of the eval split the eval curve is over
 
@@ -81,18 +85,36 @@ def training(scalars: Dict[str, Dict[str, List[readers.Scalar]]],
   def last_ms(tag: str) -> Optional[float]:
     return monitor[tag][-1].value * 1e3 if monitor.get(tag) else None
 
+  verdicts = {s.step + 1: s.value for s in monitor.get(_VERDICT_TAG, [])}
   if not shares:
     verdict = 'not measured (no input/* scalars: the input monitor was off or saw no steps)'
-  elif shares[-1][1] > threshold:
-    verdict = (f'input-bound: {shares[-1][1]:.0%} of step time waiting for data (threshold '
-               f'{threshold:.0%}); see README.md "Input pipeline performance"')
+    input_bound = []
   else:
-    verdict = (f'not input-bound: {shares[-1][1]:.0%} of step time waiting for data '
-               f'(threshold {threshold:.0%})')
+    last = _input_report(monitor, threshold)
+    verdict = last.explain() if last else 'not measured (the input monitor\'s figures are incomplete)'
+    input_bound = [epoch for epoch, code in verdicts.items()
+                   if code == input_verdict.VERDICT_CODES[input_verdict.INPUT_BOUND]]
   return TrainingView(axis, metrics, shares, last_ms('input/step_seconds'),
-                      last_ms('input/compute_seconds'), threshold, verdict,
+                      last_ms('input/compute_seconds'), threshold, verdict, input_bound,
                       _num_steps(trainer_parameters, 'train_args'),
                       _eval_scope(config, _num_steps(trainer_parameters, 'eval_args')))
+
+
+def _input_report(monitor: Dict[str, List[readers.Scalar]],
+                  threshold: float) -> Optional[input_verdict.InputReport]:
+  """The last epoch's figures as the monitor measured them (the verdict's inputs); None when
+  one is missing. A run from before the input was timed alone has no input/input_seconds."""
+  def last(tag: str) -> Optional[readers.Scalar]:
+    return monitor[tag][-1] if monitor.get(tag) else None
+
+  step, compute = last('input/step_seconds'), last('input/compute_seconds')
+  if step is None or compute is None:
+    return None
+  alone = last('input/input_seconds')
+  return input_verdict.InputReport(
+      epoch=step.step, steps=0, step_seconds=step.value, compute_seconds=compute.value,
+      input_seconds=alone.value if alone and alone.step == step.step else None,
+      threshold=threshold)
 
 
 def _num_steps(trainer_parameters: Dict[str, Any], args: str) -> Optional[int]:
@@ -157,8 +179,12 @@ def evaluation(summary: dict, metrics: List[readers.Metric], config: dict,
       overall.setdefault((model, metric.is_diff), {})[metric.name] = metric.value
     elif model == 'candidate' and not metric.is_diff:
       slices.setdefault(metric.slice, {})[metric.name] = metric.value
-  candidate = overall.get(('candidate', False)) or {
-      k: v for k, v in (summary.get('metrics') or {}).items() if not k.endswith('_diff')}
+  summarized = {k: v for k, v in (summary.get('metrics') or {}).items()
+                if not k.endswith('_diff')}
+  candidate = overall.get(('candidate', False)) or summarized
+  # Metrics derived from the Evaluator's (a regression's RMSE: datadefs/tasks.py).
+  task = tasks.TASKS.get(summary.get('task'))
+  candidate = {**(task.derived_metrics(candidate) if task else {}), **candidate}
   baseline = overall.get(('baseline', False), {})
   diffs = overall.get(('candidate', True)) or {
       k[:-len('_diff')]: v for k, v in (summary.get('metrics') or {}).items()

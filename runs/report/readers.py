@@ -172,7 +172,7 @@ def eval_metrics(uri: str) -> List[Metric]:
   root = Path(uri)
   if not uri or not root.is_dir():  # Path('') would be the working directory
     return []
-  proto = _tfma_metrics_proto()
+  proto = tfma_proto()
   metrics = []
   for path in sorted(root.glob('metrics*')):
     for payload in records(path):
@@ -194,7 +194,7 @@ def slice_text(slice_key) -> str:
   return ', '.join(parts) or 'Overall'
 
 
-def _tfma_metrics_proto():
+def tfma_proto():
   """TFMA's metrics_for_slice_pb2, without importing TFMA (see the module docstring)."""
   real = sys.modules.get('tensorflow_model_analysis.proto.metrics_for_slice_pb2')
   if real is not None:

@@ -66,6 +66,17 @@ def test_a_folder_or_its_toml_file_loads(tmp_path):
     (dict(blessing_threshold=1.5), r'blessing_threshold: an accuracy is in \[0, 1\]'),
     (dict(colour='red'), 'colour: is not a known field'),
     (dict(columns={'x': {'type': 'float'}, 'y': 'int'}), 'no column has a role'),
+    (dict(columns={'x': {'type': 'float', 'role': 'date'}, 'y': 'int'}),
+     r'columns\.x\.role: "date" reads dates as text \(year first'),
+    (dict(columns={'x': {'type': 'string', 'role': 'date', 'hour': 'yes'}, 'y': 'int'}),
+     r"columns\.x\.hour: must be true or false, got 'yes'"),
+    (dict(columns={'x': {'type': 'float', 'role': 'numeric', 'hour': True}, 'y': 'int'}),
+     r'columns\.x\.hour: is not a known field'),
+    (dict(label={'column': 'y', 'missing_inputs': 'zero'}),
+     r"label\.missing_inputs: applies to an expression; a row whose label column 'y' is empty "
+     'has no label and is left out'),
+    (dict(label={'column': 'y', 'expression': 'y > x', 'missing_inputs': 'mean'}),
+     r"label\.missing_inputs: must be one of \['drop', 'zero'\], got 'mean'"),
 ])
 def test_bad_definitions_name_the_field(changes, message):
   with pytest.raises(DatasetError, match=message):
@@ -75,6 +86,22 @@ def test_bad_definitions_name_the_field(changes, message):
 def test_unknown_dataset_says_what_exists():
   with pytest.raises(DatasetError, match=r"no such bundled dataset \(penguins, taxi, taxi_fare\)"):
     datadefs.load('nope')
+
+
+@pytest.mark.parametrize('typed, meant', [('penguin', 'penguins'), ('taxi-fare', 'taxi_fare'),
+                                          ('texi', 'taxi')])
+def test_a_mistyped_dataset_gets_did_you_mean(typed, meant):
+  with pytest.raises(DatasetError, match=f"DATASET '{typed}': .* did you mean '{meant}'\\?"):
+    datadefs.load(typed)
+
+
+def test_a_row_needs_its_label_column_or_its_expressions_inputs():
+  label = lambda **values: parse(_with(label=values), 'dataset.toml').label  # noqa: E731
+  assert label(column='y').required_columns == ('y',)
+  assert label(column='y', expression='y > 2 * x').required_columns == ('x', 'y')
+  # A written choice: a missing input counts as 0 and the row stays (taxi's tips).
+  assert label(column='y', expression='y > 2 * x', missing_inputs='zero').required_columns == ()
+  assert datadefs.load('taxi').label.missing_inputs == 'zero'
 
 
 def test_bad_toml_names_the_file(tmp_path):

@@ -19,12 +19,14 @@ def test_types_roles_and_reasons():
   guess = inference.guess(header, rows, 'label')
   roles = {column.name: (column.type, column.role) for column in guess.columns}
   assert roles == {
-      'id': ('int', 'ignored'), 'when': ('string', 'ignored'),
+      'id': ('int', 'ignored'), 'when': ('string', 'date'),
       'colour': ('string', 'vocabulary'), 'grade': ('int', 'integer_id'),
       'year': ('int', 'vocabulary'), 'size': ('float', 'numeric'),
       'const': ('string', 'ignored'), 'label': ('int', 'ignored')}
   reasons = {column.name: column.reason for column in guess.columns}
-  assert 'an id' in reasons['id'] and 'date values: ignored' in reasons['when']
+  assert 'an id' in reasons['id']
+  assert reasons['when'] == ('date values (2024): the year as a number, month and day of week '
+                             'as categories')
   assert guess.task == 'binary' and guess.missing_values == ('NA',)
   assert guess.baseline == pytest.approx(0.5)
   assert guess.threshold > guess.baseline  # A model must beat the majority class.
@@ -49,11 +51,57 @@ def test_regression_threshold_is_under_the_mean_predictors_error():
 
 
 @pytest.mark.parametrize('label, message', [
-    ('nope', "label column 'nope' is not in the CSV header"),
+    ('nope', "the label column 'nope' is missing: the CSV header has \\['x', 'y'\\]"),
 ])
 def test_bad_label_is_named(label, message):
   with pytest.raises(ValueError, match=message):
     inference.guess(['x', 'y'], [['1', '2']], label)
+
+
+def test_init_names_the_file_and_the_label_it_lacks(tmp_path):
+  path = tmp_path / 'a.csv'
+  path.write_text('x,y\n1,2\n')
+  with pytest.raises(ValueError, match=f"{path}: the label column 'mpg' is missing"):
+    init.init_dataset(str(path), 'mpg', str(tmp_path / 'out'), say=lambda _: None)
+
+
+def test_dates_empty_columns_and_rows_without_a_label():
+  """vega_datasets' cars: Miles_per_Gallon empty in 8 of 406 rows, Year a date string."""
+  header = ['Name', 'mpg', 'Year', 'trip_start_timestamp', 'when', 'tract', 'sparse', 'hp']
+  rows = [[f'car {i}', '' if i % 10 == 0 else f'{20 + i % 7}.5', f'{1970 + i % 12}-01-01',
+           str(1420070400 + 3600 * i), f'2012/01/{i % 28 + 1:02d} {i % 24:02d}:30', '',
+           '7' if i == 3 else '', f'{100 + i % 60}.5'] for i in range(200)]
+  guess = inference.guess(header, rows, 'mpg')
+  columns = {column.name: column for column in guess.columns}
+  assert guess.rows_without_label == 20 and guess.task == 'regression'
+  year = columns['Year']
+  assert (year.type, year.role, year.options) == ('string', 'date', {})
+  assert year.reason == ('date values (1970-1981): the year as a number, month and day of week '
+                         'as categories')
+  stamp = columns['trip_start_timestamp']  # whole seconds since 1970, hourly
+  assert (stamp.type, stamp.role, stamp.options) == ('int', 'date', {'hour': True})
+  assert stamp.reason.startswith('whole seconds since 1970 (2015): the year as a number')
+  assert stamp.reason.endswith(', and the hour')
+  assert (columns['when'].role, columns['when'].options) == ('date', {'hour': True})
+  assert (columns['tract'].role, columns['tract'].reason) == (
+      'ignored', 'empty in all 200 sample rows: nothing to learn from')
+  assert (columns['sparse'].role, columns['sparse'].reason) == (
+      'ignored', 'empty in 199 of 200 sample rows: too few values to learn from')
+  assert columns['hp'].role == 'numeric'  # not named like a time: a number
+
+
+def test_init_says_how_many_sample_rows_lack_the_label(tmp_path):
+  path = tmp_path / 'cars.csv'
+  path.write_text('name,mpg,Year,hp\n' + ''.join(
+      f'car {i},{"" if i % 10 == 0 else 20 + i % 7},{1970 + i % 12}-01-01,{100 + i % 50}\n'
+      for i in range(60)))
+  said = []
+  init.init_dataset(str(path), 'mpg', str(tmp_path / 'cars'), say=said.append)
+  assert ("rows without a label: 6 of 60 sample rows have no 'mpg'; such rows are left out of "
+          'training and evaluation, and each run counts them') in said
+  text = (tmp_path / 'cars' / 'dataset.toml').read_text()
+  assert 'Year = { type = "string", role = "date" }  # date values (1970-1981)' in text
+  assert datadefs.load(str(tmp_path / 'cars')).model_inputs()['Year_year_xf'] == 0
 
 
 def test_ragged_rows_are_refused_with_the_line(tmp_path):

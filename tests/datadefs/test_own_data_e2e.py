@@ -2,6 +2,7 @@
 with DATASET=<that folder> trains, blesses and pushes with no code written (Palmer penguins:
 multiclass, string label, 'NA' cells); the bundled regression dataset (taxi fare) runs too."""
 
+import csv
 import json
 import shutil
 from pathlib import Path
@@ -9,12 +10,18 @@ from pathlib import Path
 import pytest
 
 import datadefs
-from tests.conftest import REPO_ROOT, read_last_run, run_cli
+from tests.conftest import REPO_ROOT, read_last_run, run_cli, write_csv
 
 pytestmark = pytest.mark.e2e
 
 # Measured here by `python -m bench.tfx_penguin` (TFX's own penguin example on the same rows).
 _TFX_PENGUIN = json.loads((REPO_ROOT / 'bench' / 'results' / 'tfx_penguin.json').read_text())
+
+
+def _rows(path):
+  with open(path, newline='') as f:
+    header, *rows = list(csv.reader(f))
+  return header, rows
 
 
 @pytest.fixture(scope='module')
@@ -56,6 +63,16 @@ def test_penguins_accuracy_at_least_tfx_penguin_example(penguins):
   assert accuracy >= _TFX_PENGUIN['eval_accuracy'], (accuracy, _TFX_PENGUIN)
 
 
+def test_multiclass_gets_a_confusion_matrix_by_class(penguins):
+  summary = penguins['summary']
+  confusion = summary['confusion_matrix']
+  assert confusion['classes'] == ['Adelie', 'Chinstrap', 'Gentoo']
+  assert confusion['threshold'] is None  # the top class
+  assert sum(map(sum, confusion['matrix'])) == summary['metrics']['example_count']
+  assert 'confusion matrix (whole eval split, the top class' in penguins['run'].stdout
+  assert 'confusion matrix (the top class)' in Path(summary['report']).read_text()
+
+
 def test_serving_signature_returns_a_probability_per_class(penguins):
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
   model = tf.saved_model.load(penguins['summary']['pushed_model'])
@@ -75,10 +92,33 @@ def test_serving_signature_returns_a_probability_per_class(penguins):
 
 def test_regression_dataset_with_the_tuner_trains_and_beats_the_mean_predictor(
     tmp_path, taxi_slice_root):
-  run = run_cli(['run'], tmp_path / 'home', data_root=taxi_slice_root, train_steps=400,
+  # Every 40th fare emptied: those rows have no label, and no example is made of them.
+  header, rows = _rows(taxi_slice_root / 'data.csv')
+  fare = header.index('fare')
+  for row in rows[::40]:
+    row[fare] = ''
+  write_csv(tmp_path / 'data' / 'data.csv', header, rows)
+  run = run_cli(['run'], tmp_path / 'home', data_root=tmp_path / 'data', train_steps=400,
                 extra_env={'DATASET': 'taxi_fare', 'TUNER_TRIALS': '2', 'TUNER_STEPS': '50'})
   assert run.returncode == 0, run.stdout + run.stderr
   summary = read_last_run(tmp_path / 'home')
+  left_out = len(rows[::40])
+  assert summary['data_quality']['rows_without_label'] == left_out
+  assert summary['data_quality']['rows'] == len(rows)
+  assert (f"left out {left_out} of {len(rows)} rows: no 'fare' (a row without a label is not "
+          'an example') in run.stdout
+  # The Evaluator scored the labelled rows only (it got examples, never a made-up 0 fare),
+  # and the report says what a regression needs: RMSE, predicted vs actual, residuals.
+  metrics = summary['metrics']
+  assert metrics['root_mean_squared_error'] == pytest.approx(
+      metrics['mean_squared_error'] ** 0.5)
+  assert metrics['example_count'] < len(rows) - left_out
+  assert 'root_mean_squared_error=' in run.stdout and 'mean_absolute_error=' in run.stdout
+  text = Path(summary['report']).read_text()
+  assert 'predicted vs actual (' in text and '>residuals<' in text
+  count = int(metrics['example_count'])  # fewer than 2,000: the plots show every one
+  assert f'all {count:,} examples of the eval split, predicted by the trained model' in text
+  assert f'<b>{left_out} had no label</b>' in text
   # The Tuner ran two trials; the Trainer trained with the best one's values; the report
   # lists the trials.
   assert [c['name'] for c in summary['components']].index('Tuner') < [

@@ -1,61 +1,60 @@
-"""trainer/input_monitor.py: a slow input makes the monitor warn, a fast one does not.
+"""trainer/input_monitor.py: the verdict is right on a deliberately input-bound case (a slow
+decode step) and on the default pipeline (the taxi model fed by the in-memory input at
+millisecond steps, which the old monitor called 20-70% input-bound); where it cannot tell, it
+says so.
 
-The monitor compares wall-clock step times, so the tests that judge a share are marked
-`timing`: `make test` runs them alone, after the parallel run, where no other test worker
-loads the host between an epoch and its calibration.
+The monitor compares wall-clock times, so the tests that judge a verdict are marked `timing`:
+`make test` runs them alone, after the parallel run.
 """
 
+import dataclasses
 import glob
 import logging
 import time
 
-import numpy as np
 import pytest
 import tensorflow as tf
 
 from trainer import input_monitor
+from trainer import input_pipeline
+from trainer import model as model_lib
+from trainer.config import TrainConfig
+from trainer.input_verdict import CANNOT_TELL, INPUT_BOUND, NOT_INPUT_BOUND, InputReport
+from tests import taxi
+from tests.trainer import synthetic
 
-_BATCH = 512
-_STEPS = 30
-# The fast input's check measures longer windows: over 30 steps and 20 calibration steps
-# (about 0.2 s each) the share drifted by up to 25 points on an idle host; over 100 and 50
-# it stayed under 11.
-_LONG_STEPS = 100
-_LONG_CALIBRATION_STEPS = 50
-
-
-def _model():
-  inputs = tf.keras.Input(shape=(64,))
-  hidden = tf.keras.layers.Dense(512, activation='relu')(inputs)
-  hidden = tf.keras.layers.Dense(512, activation='relu')(hidden)
-  model = tf.keras.Model(inputs, tf.keras.layers.Dense(1, activation='sigmoid')(hidden))
-  model.compile(optimizer=tf.keras.optimizers.Adam(0.001), loss='binary_crossentropy',
-                metrics=['accuracy'])
-  return model
+_STEPS = 40
 
 
-def _in_memory_batches():
-  rng = np.random.default_rng(0)
-  batch = (rng.normal(size=(_BATCH, 64)).astype(np.float32),
-           rng.integers(2, size=(_BATCH, 1)).astype(np.float32))
-  return tf.data.Dataset.from_tensors(batch).cache().repeat()
+@pytest.fixture(scope='module')
+def taxi_input(tmp_path_factory):
+  """The Trainer's own training input (in memory, as for the default run) over 4,000
+  synthetic transformed taxi examples, and its one-batch calibration input."""
+  folder = tmp_path_factory.mktemp('shards')
+  synthetic.write_shards(str(folder), num_files=4, rows_per_file=1000)
+  config = input_pipeline.input_config(TrainConfig(), taxi.TAXI, [str(folder / '*')], 128,
+                                       is_training=True)
+  spec = synthetic.feature_spec()
+  one_batch = dataclasses.replace(config, cache=False, in_memory=False)
+  return (input_pipeline.make_dataset(config, spec),
+          input_pipeline.make_dataset(one_batch, spec).take(1).cache().repeat())
 
 
-def _slow_batches(seconds_per_batch):
-  def sleep(x):
+def _slow_decode(dataset, seconds_per_batch):
+  """A decode step held up in Python: one batch at a time, the model cannot be kept busy."""
+  def decode(label):
     time.sleep(seconds_per_batch)
-    return x
-  # One batch at a time, each held up in Python: the input cannot keep up with the model.
-  return _in_memory_batches().map(
-      lambda x, y: (tf.numpy_function(sleep, [x], tf.float32, stateful=True), y),
-      num_parallel_calls=1).map(lambda x, y: (tf.ensure_shape(x, (_BATCH, 64)), y)).prefetch(1)
+    return label
+  return dataset.map(
+      lambda features, label: (features, tf.ensure_shape(tf.numpy_function(
+          decode, [label], label.dtype, stateful=True), label.shape)),
+      num_parallel_calls=1).prefetch(1)
 
 
-def _fit(dataset, log_dir, epochs=1, steps=_STEPS, calibration_steps=20):
-  model = _model()
-  monitor = input_monitor.InputMonitor(
-      _in_memory_batches(), str(log_dir), calibration_steps=calibration_steps)
-  model.fit(dataset, epochs=epochs, steps_per_epoch=steps, callbacks=[monitor], verbose=0)
+def _fit(train, calibration, log_dir, epochs=2):
+  model = model_lib.build(taxi.TAXI)
+  monitor = input_monitor.InputMonitor(calibration, str(log_dir), input_data=train)
+  model.fit(train, epochs=epochs, steps_per_epoch=_STEPS, callbacks=[monitor], verbose=0)
   return monitor
 
 
@@ -64,53 +63,71 @@ def _warnings(caplog):
 
 
 @pytest.mark.timing
-def test_slow_input_is_reported_input_bound(tmp_path, caplog):
+def test_slow_decode_is_input_bound(taxi_input, tmp_path, caplog):
+  train, calibration = taxi_input
   with caplog.at_level(logging.INFO):
-    monitor = _fit(_slow_batches(0.1), tmp_path)
-  [report] = monitor.reports
-  assert report.steps == _STEPS - 2  # The warm-up steps are left out.
-  assert report.wait_share > 0.5, report
-  [warning] = _warnings(caplog)
-  assert f'input-bound: {report.wait_share:.0%} of step time waiting for data; see ' in warning
+    monitor = _fit(_slow_decode(train, 0.02), calibration, tmp_path)
+  for report in monitor.reports:
+    assert report.steps == _STEPS - (2 if report.epoch == 0 else 0)  # warm-up left out
+    assert report.verdict == INPUT_BOUND, report.explain()
+    assert report.input_seconds >= 0.02 and report.wait_share > 0.5, report
+  warning = _warnings(caplog)[-1]
+  assert f'input-bound: {monitor.reports[-1].wait_share:.0%} of step time waiting' in warning
   assert 'cycle_length' in warning and 'cache' in warning and 'NUM_SHARDS' in warning
 
 
 @pytest.mark.timing
-def test_fast_in_memory_input_is_not_input_bound(tmp_path, caplog):
+def test_default_in_memory_input_is_not_input_bound(taxi_input, tmp_path, caplog):
+  train, calibration = taxi_input
   with caplog.at_level(logging.INFO):
-    monitor = _fit(_in_memory_batches(), tmp_path, epochs=3, steps=_LONG_STEPS,
-                   calibration_steps=_LONG_CALIBRATION_STEPS)
+    monitor = _fit(train, calibration, tmp_path, epochs=3)
   assert [report.epoch for report in monitor.reports] == [0, 1, 2]
-  assert all(report.wait_share < 0.2 for report in monitor.reports), monitor.reports
+  # Millisecond steps: the old monitor's step-minus-compute swung between 0% and 71% here.
+  assert all(report.step_seconds < 0.05 for report in monitor.reports), monitor.reports
+  assert all(report.verdict == NOT_INPUT_BOUND for report in monitor.reports), [
+      report.explain() for report in monitor.reports]
   assert not _warnings(caplog)
 
 
-def test_measurements_are_written_to_tensorboard(tmp_path):
-  monitor = _fit(_slow_batches(0.01), tmp_path, epochs=2)
+def test_figures_and_verdict_are_written_to_tensorboard(taxi_input, tmp_path):
+  train, calibration = taxi_input
+  monitor = _fit(_slow_decode(train, 0.005), calibration, tmp_path, epochs=1)
   values = {}
   for path in glob.glob(str(tmp_path / 'events.out.tfevents.*')):
     for event in tf.compat.v1.train.summary_iterator(path):
       for value in event.summary.value:
         values[(value.tag, event.step)] = float(tf.make_ndarray(value.tensor))
-  for report in monitor.reports:
-    assert values[('input/wait_share', report.epoch)] == pytest.approx(report.wait_share)
-    assert values[('input/step_seconds', report.epoch)] == pytest.approx(report.step_seconds)
-    assert ('input/compute_seconds', report.epoch) in values
-    assert ('input/wait_seconds', report.epoch) in values
+  [report] = monitor.reports
+  assert values[('input/wait_share', 0)] == pytest.approx(report.wait_share)
+  assert values[('input/step_seconds', 0)] == pytest.approx(report.step_seconds)
+  assert values[('input/input_seconds', 0)] == pytest.approx(report.input_seconds)
+  assert values[('input/verdict', 0)] == input_monitor.VERDICT_CODES[report.verdict]
+  assert ('input/compute_seconds', 0) in values and ('input/wait_seconds', 0) in values
 
 
-def test_report_arithmetic():
-  report = input_monitor.InputReport(epoch=0, steps=10, step_seconds=0.1, compute_seconds=0.063)
-  assert report.wait_seconds == pytest.approx(0.037)
-  assert report.wait_share == pytest.approx(0.37)
-  # Noise can make the input look faster than free: the wait is then zero, not negative.
-  assert input_monitor.InputReport(0, 10, 0.05, 0.06).wait_share == 0.0
+@pytest.mark.parametrize('input_ms, compute_ms, verdict, says', [
+    (0.4, 3.0, NOT_INPUT_BOUND, 'the input alone delivers a batch in under half a step'),
+    (9.0, 2.0, INPUT_BOUND, 'input-bound: about 80% of step time waiting for data'),
+    # Too close to tell at a 10 ms step: the input alone takes 60% of it.
+    (6.0, 5.0, CANNOT_TELL, 'between half a step and most of one'),
+    # The input alone paces the step, yet the step is within the threshold of the compute.
+    (9.0, 9.5, CANNOT_TELL, 'the step is within 20% of the compute'),
+    (None, 2.0, CANNOT_TELL, 'the input alone was not measured'),
+])
+def test_verdict_from_the_figures(input_ms, compute_ms, verdict, says):
+  report = InputReport(0, 10, 0.010, compute_ms / 1e3,
+                       None if input_ms is None else input_ms / 1e3)
+  assert report.verdict == verdict
+  assert says in report.explain()
+  # Noise can make the step look faster than the compute: the wait is zero, not negative.
+  assert InputReport(0, 10, 0.05, 0.06).wait_share == 0.0
 
 
 @pytest.mark.parametrize('kwargs, message', [
     (dict(threshold=0.0), 'threshold must be in \\(0, 1\\], got 0.0'),
     (dict(calibration_steps=0), 'calibration_steps must be >= 1, got 0'),
     (dict(warmup_steps=-1), 'warmup_steps must be >= 0, got -1'),
+    (dict(input_batches=0), 'input_batches must be >= 1, got 0'),
 ])
 def test_bad_settings_are_rejected(kwargs, message):
   with pytest.raises(ValueError, match=message):

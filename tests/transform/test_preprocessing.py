@@ -122,8 +122,9 @@ def _small(task, label):
   return parse(values, 'test')
 
 
-def _run_small(dataset):
-  rows = [{key: np.array(value) for key, value in row.items()} for row in _ROLE_ROWS]
+def _run_small(dataset, without=None):
+  rows = [{key: np.array(value) for key, value in row.items()}
+          for index, row in enumerate(_ROLE_ROWS) if index != without]
   metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(_SPEC))
   return _transform(rows, dataset, metadata)
 
@@ -154,13 +155,21 @@ def test_multiclass_label_is_the_index_in_classes():
   assert [row['kind_xf'] for row in rows] == [1, 0, 1, 2]
 
 
-def test_regression_label_is_the_value_and_missing_is_zero():
-  rows = _run_small(_small('regression', {'column': 'price'}))
-  assert [row['price_xf'] for row in rows] == pytest.approx([2.5, 7.5, 0.0, 4.0])
+def test_regression_label_is_the_value():
+  rows = _run_small(_small('regression', {'column': 'price'}), without=2)
+  assert [row['price_xf'] for row in rows] == pytest.approx([2.5, 7.5, 4.0])
 
 
-def test_label_expression_over_columns():
-  rows = _run_small(_small('binary', {'column': 'price', 'expression': 'price > 2 * size'}))
+def test_a_missing_label_is_never_made_up():
+  # It was 0. The ExampleGen leaves such a row out; one that did not come through it fails.
+  with pytest.raises(ValueError, match="label column .{1,3}price.{1,3} is missing in some rows: a row "
+                     'without a label is no example'):
+    _run_small(_small('regression', {'column': 'price'}))
+
+
+def test_label_expression_over_columns_counting_missing_inputs_as_zero():
+  rows = _run_small(_small('binary', {'column': 'price', 'expression': 'price > 2 * size',
+                                      'missing_inputs': 'zero'}))
   # 2.5 > 2; 7.5 > 6; missing price and size count as 0 (0 > 0 is false); 4 > 4 is false.
   assert [row['price_xf'] for row in rows] == [1, 1, 0, 0]
 
@@ -200,3 +209,36 @@ def test_the_data_is_analyzed_in_one_pass():
             for transform in pipeline.to_runner_api().components.transforms.values()]
   assert any('[Phase0]' in label for label in labels)
   assert not any('[Phase1]' in label for label in labels)
+
+
+def test_date_role_year_month_weekday_and_hour_from_text_and_epoch_seconds():
+  dataset = parse({'name': 'dated', 'task': 'binary', 'blessing_threshold': 0.5,
+                   'label': {'column': 'y'}, 'columns': {
+                       'when': {'type': 'string', 'role': 'date', 'hour': True},
+                       'stamp': {'type': 'int', 'role': 'date'}, 'y': 'int'}}, 'test')
+  spec = {'when': tf.io.VarLenFeature(tf.string), 'stamp': tf.io.VarLenFeature(tf.int64),
+          'y': tf.io.FixedLenFeature([], tf.int64)}
+  # 1970-01-01 was a Thursday (ISO 4), 2024-05-31 a Friday (5), 2000-02-29 a Tuesday (2),
+  # 1969-12-31 a Wednesday (3); the third row has no date.
+  rows = [dict(when=[b'1970-01-01'], stamp=[0], y=[0]),
+          dict(when=[b'2024-05-31 13:45:00 UTC'], stamp=[1717163100], y=[1]),
+          dict(when=[], stamp=[], y=[0]),
+          dict(when=[b'2000/02/29T23:59'], stamp=[951868740], y=[1]),
+          dict(when=[b'not a date'], stamp=[-3600], y=[0])]
+  metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(spec))
+  out = _transform([{k: np.array(v) for k, v in row.items()} for row in rows], dataset, metadata)
+  assert set(out[0]) == {'when_year_xf', 'when_month_xf', 'when_weekday_xf', 'when_hour_xf',
+                         'stamp_year_xf', 'stamp_month_xf', 'stamp_weekday_xf', 'y_xf'}
+  assert dataset.model_inputs() == {'when_year_xf': 0, 'when_month_xf': 13,
+                                    'when_weekday_xf': 8, 'when_hour_xf': 25, 'stamp_year_xf': 0,
+                                    'stamp_month_xf': 13, 'stamp_weekday_xf': 8}
+  assert [row['when_month_xf'] for row in out] == [1, 5, 0, 2, 0]
+  assert [row['when_weekday_xf'] for row in out] == [4, 5, 0, 2, 0]
+  assert [row['when_hour_xf'] for row in out] == [1, 14, 0, 24, 0]  # the hour, plus 1
+  assert [row['stamp_month_xf'] for row in out] == [1, 5, 0, 2, 12]
+  assert [row['stamp_weekday_xf'] for row in out] == [4, 5, 0, 2, 3]
+  years = [row['when_year_xf'] for row in out]
+  # A number: z-scored over the dates present; a missing or unreadable date scores 0.
+  assert years[2] == years[4] == 0.0 and years[0] < years[3] < years[1]
+  stamps = [row['stamp_year_xf'] for row in out]
+  assert stamps[2] == 0.0 and stamps[4] < stamps[0] < stamps[3] < stamps[1]

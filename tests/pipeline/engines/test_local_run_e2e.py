@@ -43,6 +43,29 @@ def test_console_shows_components_and_summary_not_tf_noise(default_run):
   assert 'Component Trainer is finished.' in log_text
 
 
+def test_what_the_run_says_about_its_rows_task_and_input_is_true(default_run):
+  summary, out = default_run['first_summary'], default_run['first'].stdout
+  # Exact counts over every row the ExampleGen read: none without a label (taxi counts a
+  # missing tip as 0, in writing); company 34% empty, pickup_census_tract all but one row.
+  quality = summary['data_quality']
+  assert (quality['rows'], quality['rows_without_label']) == (15002, 0)
+  assert quality['missing_share']['company'] == pytest.approx(5140 / 15002, abs=1e-6)
+  assert quality['missing_share']['pickup_census_tract'] == pytest.approx(15001 / 15002)
+  assert 'left out' not in out
+  # Binary: the confusion matrix at 0.5 over the whole eval split, printed and recorded.
+  confusion = summary['confusion_matrix']
+  assert confusion['classes'] == ['0', '1'] and confusion['threshold'] == 0.5
+  assert sum(map(sum, confusion['matrix'])) == summary['metrics']['example_count']
+  assert 'confusion matrix (whole eval split, threshold 0.5; rows: actual' in out
+  report = Path(summary['report']).read_text()
+  assert 'ROC curve (AUC ' in report and 'confusion matrix (threshold 0.5)' in report
+  assert '<span class="fail">mostly empty</span>' in report  # pickup_census_tract
+  assert 'beyond (hatched)' in report  # fare, trip_miles, trip_seconds: long tails
+  # The in-memory input keeps ahead of the model: never called input-bound.
+  verdict = report[report.index('<h3>Input pipeline</h3>'):][:400]
+  assert '<b>input-bound' not in verdict, verdict
+
+
 def test_second_run_with_nothing_new_does_nothing_and_says_so(default_run):
   run, summary = default_run['second'], default_run['second_summary']
   first = default_run['first_summary']

@@ -287,8 +287,9 @@ def test_dataset_and_tuner_are_compiled_into_the_spec(tmp_path):
   assert 'gs://acme-taxi/data/penguins' in text
   assert '/app/datadefs/penguins/schema.pbtxt' in text
   metrics = _parameter(spec, 'Evaluator', 'eval_config')['metrics_specs'][0]['metrics']
-  assert [metric['class_name'] for metric in metrics] == ['ExampleCount',
-                                                          'SparseCategoricalAccuracy']
+  # The multiclass task's confusion matrix (datadefs/tasks.py) is compiled in too.
+  assert [metric['class_name'] for metric in metrics] == [
+      'ExampleCount', 'SparseCategoricalAccuracy', 'MultiClassConfusionMatrixPlot']
   label_gate = spec.root.dag.tasks['LabelGate'].inputs.parameters
   assert label_gate['task'].runtime_value.constant_value.string_value == 'multiclass'
   tuner = _parameter(spec, 'Tuner', 'custom_config')

@@ -9,7 +9,7 @@ LocalDagRunner lays them out.
 import json
 import shutil
 from pathlib import Path
-from typing import Dict
+from typing import Dict, Optional
 
 from tensorflow_metadata.proto.v0 import anomalies_pb2
 from tensorflow_metadata.proto.v0 import statistics_pb2
@@ -32,6 +32,8 @@ def feature_stats(num_examples: int, companies: Dict[str, int], fares=(1.0, 5.0,
   fare.path.step.append('fare')
   fare.num_stats.common_stats.num_non_missing = num_examples - 1
   fare.num_stats.common_stats.num_missing = 1
+  fare.num_stats.common_stats.max_num_values = 1
+  fare.num_stats.common_stats.tot_num_values = num_examples - 1
   fare.num_stats.mean, fare.num_stats.min, fare.num_stats.max = 5.0, fares[0], fares[-1]
   histogram = fare.num_stats.histograms.add(type=statistics_pb2.Histogram.STANDARD)
   for low, high in zip(fares, fares[1:]):
@@ -39,6 +41,8 @@ def feature_stats(num_examples: int, companies: Dict[str, int], fares=(1.0, 5.0,
   company = dataset.features.add(type=statistics_pb2.FeatureNameStatistics.STRING)
   company.path.step.append('company')
   company.string_stats.common_stats.num_non_missing = num_examples
+  company.string_stats.common_stats.max_num_values = 1
+  company.string_stats.common_stats.tot_num_values = num_examples
   company.string_stats.unique = len(companies)
   for rank, (value, count) in enumerate(sorted(companies.items(), key=lambda i: -i[1])):
     company.string_stats.top_values.add(value=value, frequency=count)
@@ -71,9 +75,13 @@ def write_anomalies(uri: Path, unexpected: bool) -> Path:
   return uri
 
 
-def write_events(run_dir: Path, wait_share: float = 0.05) -> Path:
-  """Keras' TensorBoard layout (train/, validation/) and the input monitor's input/."""
+def write_events(run_dir: Path, wait_share: float = 0.05,
+                 input_share: Optional[float] = 0.1) -> Path:
+  """Keras' TensorBoard layout (train/, validation/) and the input monitor's input/
+  (`input_share`: the input alone's time per batch as a share of a step; None: a run from
+  before the monitor timed it)."""
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  from trainer import input_verdict  # pylint: disable=import-outside-toplevel
   for group, losses in (('train', (0.6, 0.4)), ('validation', (0.65, 0.5))):
     with tf.summary.create_file_writer(str(run_dir / group)).as_default():
       for epoch, loss in enumerate(losses):
@@ -84,13 +92,19 @@ def write_events(run_dir: Path, wait_share: float = 0.05) -> Path:
       tf.summary.scalar('input/wait_share', wait_share, step=epoch)
       tf.summary.scalar('input/step_seconds', 0.004, step=epoch)
       tf.summary.scalar('input/compute_seconds', 0.004 * (1 - wait_share), step=epoch)
+      if input_share is not None:
+        tf.summary.scalar('input/input_seconds', 0.004 * input_share, step=epoch)
+        report = input_verdict.InputReport(epoch, 10, 0.004, 0.004 * (1 - wait_share),
+                                           0.004 * input_share)
+        tf.summary.scalar('input/verdict', input_verdict.VERDICT_CODES[report.verdict],
+                          step=epoch)
   return run_dir
 
 
 def write_evaluation(uri: Path, with_baseline: bool = True, accuracy: float = 0.8) -> Path:
   """TFMA's metrics records (overall slice and one trip_start_hour slice) and eval_config."""
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
-  proto = readers._tfma_metrics_proto()  # pylint: disable=protected-access
+  proto = readers.tfma_proto()
   uri.mkdir(parents=True, exist_ok=True)
   with tf.io.TFRecordWriter(str(uri / 'metrics-00000-of-00001.tfrecord')) as writer:
     for hour in (None, 8):
@@ -106,7 +120,23 @@ def write_evaluation(uri: Path, with_baseline: bool = True, accuracy: float = 0.
         item = for_slice.metric_keys_and_values.add()
         item.key.name, item.key.model_name, item.key.is_diff = name, model, is_diff
         item.value.double_value.value = value
+      if hour is None:  # ConfusionMatrixAtThresholds at 0.5, over the whole split
+        item = for_slice.metric_keys_and_values.add()
+        item.key.name = 'confusion_matrix_at_thresholds'
+        item.key.model_name = 'candidate' if with_baseline else ''
+        item.value.confusion_matrix_at_thresholds.matrices.add(
+            threshold=0.5, true_negatives=70, false_positives=10, false_negatives=10,
+            true_positives=10)
       writer.write(for_slice.SerializeToString())
+  with tf.io.TFRecordWriter(str(uri / 'plots-00000-of-00001.tfrecord')) as writer:
+    plots = proto.PlotsForSlice()  # ConfusionMatrixPlot: the ROC curve's points
+    item = plots.plot_keys_and_values.add()
+    item.key.name, item.key.model_name = 'confusion_matrix_plot', ('candidate' if with_baseline
+                                                                    else '')
+    for threshold, fpr, tpr in ((0.0, 1.0, 1.0), (0.5, 0.125, 0.5), (1.0, 0.0, 0.0)):
+      item.value.confusion_matrix_at_thresholds.matrices.add(
+          threshold=threshold, false_positive_rate=fpr, recall=tpr)
+    writer.write(plots.SerializeToString())
   threshold = {'valueThreshold': {'lowerBound': 0.6}}
   if with_baseline:
     threshold['changeThreshold'] = {'direction': 'HIGHER_IS_BETTER', 'absolute': -1e-10}
@@ -131,7 +161,9 @@ def artifacts(root: Path) -> Dict[str, Path]:
       'evaluation': write_evaluation(root / 'Evaluator' / 'evaluation' / '11'),
       'blessing': root / 'Evaluator' / 'blessing' / '11',
       'pushed_model': root / 'Pusher' / 'pushed_model' / '12',
+      'examples': root / 'CsvExampleGen' / 'examples' / '4',
   }
+  uris['examples'].mkdir(parents=True)
   uris['schema'].mkdir(parents=True)
   shutil.copy(TAXI_SCHEMA, uris['schema'] / readers.SCHEMA_FILE)
   uris['blessing'].mkdir(parents=True)
@@ -140,7 +172,14 @@ def artifacts(root: Path) -> Dict[str, Path]:
 
 
 # (producer, output key, artifact type, artifacts() key, properties)
+# The ExampleGen's counts (core/data_quality.py): 2 of 152 rows without a label.
+DATA_QUALITY = json.dumps({'label_columns': ['tips'], 'splits': {
+    'train': {'rows': 101, 'rows_without_label': 1,
+              'missing': {'tips': 1, 'company': 40, 'pickup_census_tract': 101, 'fare': 0}},
+    'eval': {'rows': 51, 'rows_without_label': 1,
+             'missing': {'tips': 1, 'company': 20, 'pickup_census_tract': 51, 'fare': 0}}}})
 OUTPUTS = [
+    ('CsvExampleGen', 'examples', 'Examples', 'examples', {'data_quality': DATA_QUALITY}),
     ('ImportSchemaGen', 'schema', 'Schema', 'schema', {}),
     ('StatisticsGen', 'statistics', 'ExampleStatistics', 'statistics', {}),
     ('ExampleValidator', 'anomalies', 'ExampleAnomalies', 'anomalies', {}),

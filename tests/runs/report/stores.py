@@ -56,8 +56,8 @@ def mlmd_home(home: PipelineHome, uris: Dict[str, Path], run_id: str = 'run-2',
   pipeline, run = context('pipeline', pipeline_name), context('pipeline_run', run_id)
   store.put_parent_contexts([pb.ParentContext(child_id=run.id, parent_id=pipeline.id)])
   [baseline_id] = store.put_artifacts([artifact('ExampleStatistics', uris['baseline'], {})])
-  nodes = ['ImportSchemaGen', 'latest_validated_statistics_resolver', 'StatisticsGen',
-           'ExampleValidator', 'AnomaliesGate', 'Trainer', 'Evaluator', 'Pusher']
+  nodes = ['CsvExampleGen', 'ImportSchemaGen', 'latest_validated_statistics_resolver',
+           'StatisticsGen', 'ExampleValidator', 'AnomaliesGate', 'Trainer', 'Evaluator', 'Pusher']
   for node in nodes:
     kind = _RESOLVER_TYPE if node.endswith('resolver') else f'tfx.components.{node}'
     execution = pb.Execution(type_id=store.put_execution_type(pb.ExecutionType(name=kind)),

@@ -33,6 +33,27 @@ def test_features_show_each_split_with_the_schemas_expectation():
   assert 'not in SERVING' in views['tips'].expectation
 
 
+def test_missing_shares_come_from_the_value_counts():
+  """The ExampleGen writes a missing cell as an empty list, which TFDV counts as present (its
+  num_missing is 0): the share is from the values counted (the taxi sample's company is 34%
+  empty, pickup_census_tract all empty: shown as 0.0% missing, "mean 0, std 0" before)."""
+  stats = _stats({'A': 3, 'B': 1})
+  for feature in stats.features:
+    if feature.path.step[0] == 'company':  # 1 of 4 examples holds an empty list
+      feature.string_stats.common_stats.tot_num_values = 3
+      feature.string_stats.common_stats.min_num_values = 0
+    if feature.path.step[0] == 'pickup_census_tract':  # every example an empty list
+      common = feature.num_stats.common_stats
+      common.num_non_missing, common.tot_num_values, common.max_num_values = 4, 0, 0
+      feature.num_stats.mean = feature.num_stats.std_dev = 0.0
+  views = {v.name: v for v in data_view.features({'train': stats}, None)}
+  company = views['company'].splits['train']
+  assert (company.count, company.missing) == (3, 0.25)
+  tract = views['pickup_census_tract']
+  assert tract.kind == 'no values' and tract.splits['train'].missing == 1.0
+  assert tract.splits['train'].summary == 'no values'
+
+
 def test_a_feature_the_schema_does_not_know_says_so():
   assert data_view.expectation(None, readers.load_schema(fixtures.TAXI_SCHEMA)) == [
       'not in the curated schema']

@@ -31,7 +31,7 @@ def test_every_figure_is_an_inline_svg_without_links():
                                     Series('eval', [(1, 0.6), (2, 0.5)])], 'epoch'),
       figures.metric_lines('loss', [Series('train', [(1, 0.5)]), Series('eval', [(1, 0.6)])],
                            'epoch'),
-      figures.wait_share([(1, 0.05), (2, 0.3)], 0.2),
+      figures.wait_share([(1, 0.05), (2, 0.3)], [2]),
   ]
   for svg in svgs:
     _check_inline_svg(svg)
@@ -49,4 +49,4 @@ def test_nothing_to_plot_gives_no_figure():
   assert figures.timeline([]) is None
   assert figures.feature(_views()['pickup_census_tract']) is None
   assert figures.drift([data_view.DriftRow('company', None, 0.2, 'L-infinity', '')]) is None
-  assert figures.wait_share([], 0.2) is None
+  assert figures.wait_share([]) is None

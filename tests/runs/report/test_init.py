@@ -26,11 +26,32 @@ def test_local_run_report_shows_every_section_from_mlmd(home, uris):
   assert _sections(text) == ['run', 'data', 'validation', 'training', 'evaluation']
   assert text.count('<svg') >= 6
   for expected in ('run-2', 'Taxi Affiliation Services', 'drift L-infinity &lt;= 0.2',
-                   '0.3000', 'not input-bound: 5%', '(threshold 30%)', '&gt;= 0.6; no worse '
+                   '0.3000', 'not input-bound: the input alone delivers', '(threshold 30%)', '&gt;= 0.6; no worse '
                    'than the baseline', 'trip_start_hour=8', '/serving/chicago-taxi/1795988073',
                    'Eval: at most the first 50,000 examples of the eval split'):
     assert expected in text, expected
   assert 'not shown:' not in text
+
+
+def test_report_shows_rows_left_out_missing_shares_and_the_tasks_figures(home, uris):
+  stores.mlmd_home(home, uris)
+  text = stores.write_report(fixtures.summary(), home).read_text()
+  data = text[text.index('<section id="data">'):text.index('<section id="validation">')]
+  # The ExampleGen's exact counts: rows left out without a label, missing shares per split.
+  assert ("The ExampleGen read 152 rows (train 101, eval 51). <b>2 had no label</b> (no "
+          "&#x27;tips&#x27;) and were left out of training, tuning and evaluation: train 1, "
+          "eval 1." in data)
+  rows = re.findall(r'<tr><td>(\w+)</td><td class="num">([\d.]+%)</td><td class="num">'
+                    r'([\d.]+%)</td><td class="num">([\d.]+%)</td><td>(.*?)</td></tr>', data)
+  assert rows == [
+      ('pickup_census_tract', '100.0%', '100.0%', '100.0%', '<span class="fail">all empty</span>'),
+      ('company', '39.6%', '39.2%', '39.5%', ''), ('tips', '1.0%', '2.0%', '1.3%', '')]
+  assert '1 other column(s) have no missing cell' in data
+  evaluation = text[text.index('<section id="evaluation">'):]
+  # Binary: the confusion matrix at 0.5 and the ROC curve, over the whole eval split.
+  assert 'id="task-figures"' in evaluation and 'confusion matrix (threshold 0.5)' in evaluation
+  assert 'ROC curve (AUC 0.9000)' in evaluation
+  assert 'Computed by the Evaluator over the whole eval split.' in evaluation
 
 
 def test_vertex_local_run_report_names_spec_profile_and_data(home, uris):

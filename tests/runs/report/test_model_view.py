@@ -24,7 +24,10 @@ def test_training_per_epoch_with_the_input_monitors_verdict(uris):
   assert view.axis == 'epoch' and view.train_steps == 200
   assert [(s.label, [(e, round(v, 3)) for e, v in s.points]) for s in view.metrics['loss']] == [
       ('train', [(1, 0.6), (2, 0.4)]), ('eval', [(1, 0.65), (2, 0.5)])]
-  assert view.threshold == 0.3 and view.verdict.startswith('not input-bound: 5% ')
+  assert view.threshold == 0.3 and view.verdict.startswith(
+      'not input-bound: the input alone delivers a batch in under half a step')
+  assert '(a step takes 4 ms, the model\'s compute 3.8 ms, the input alone 0.4 ms per batch ' \
+         '(10% of a step))' in view.verdict and view.input_bound_epochs == []
   assert round(view.step_ms, 3) == 4.0
   assert view.eval_scope.startswith('eval: at most the first 50,000 examples of the eval split')
 
@@ -43,10 +46,22 @@ def test_training_says_which_eval_examples_the_curve_is_over(uris, train_config,
 
 
 def test_training_flags_an_input_bound_run_against_the_default_threshold(tmp_path):
-  events = fixtures.write_events(tmp_path / 'model_run', wait_share=0.45)
+  events = fixtures.write_events(tmp_path / 'model_run', wait_share=0.45, input_share=0.9)
   view = model_view.training(readers.scalars(str(events)), {})
   assert view.threshold == 0.2  # trainer/config.py's default
-  assert view.verdict.startswith('input-bound: 45% of step time waiting for data')
+  assert view.verdict.startswith('input-bound: about 45% of step time waiting for data')
+  assert view.input_bound_epochs == [1, 2]
+
+
+@pytest.mark.parametrize('input_share, reason', [
+    (0.6, 'the input alone takes between half a step and most of one'),
+    (None, 'the input alone was not measured'),  # a run from before it was
+])
+def test_training_says_when_it_cannot_tell(tmp_path, input_share, reason):
+  events = fixtures.write_events(tmp_path / 'model_run', wait_share=0.45, input_share=input_share)
+  view = model_view.training(readers.scalars(str(events)), {})
+  assert view.verdict.startswith(f'cannot tell whether the input is the bottleneck: {reason}')
+  assert view.input_bound_epochs == []
 
 
 def test_training_per_step_when_keras_logged_batches():

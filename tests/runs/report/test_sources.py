@@ -30,8 +30,8 @@ def test_mlmd_run_lists_steps_and_artifacts_by_node_and_type(home, uris):
   assert [run_id for run_id, _ in source.run_ids()] == ['run-1']
   record = source.run()
   assert record.run_id == 'run-1' and record.engine == 'local'
-  assert [s.name for s in record.steps][:3] == [
-      'ImportSchemaGen', 'latest_validated_statistics_resolver', 'StatisticsGen']
+  assert [s.name for s in record.steps][:4] == [
+      'CsvExampleGen', 'ImportSchemaGen', 'latest_validated_statistics_resolver', 'StatisticsGen']
   assert record.status == 'succeeded' and record.error is None
   assert record.output('StatisticsGen', 'ExampleStatistics').uri == str(uris['statistics'])
   assert record.output('Evaluator', 'ModelBlessing').properties['blessed'] == 1

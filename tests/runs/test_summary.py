@@ -1,0 +1,74 @@
+"""runs/summary.py and core/data_quality.py: what the console and last_run.json say about the
+rows read and the task's metrics."""
+
+import json
+
+import datadefs
+from core import data_quality
+from runs import summary as summary_lib
+from runs.report import readers
+from runs.summary import RunSummary
+
+_QUALITY = data_quality.to_property({
+    'train': data_quality.split_counts(270, 6, {'Miles_per_Gallon': 6, 'Horsepower': 4}),
+    'eval': data_quality.split_counts(136, 2, {'Miles_per_Gallon': 2, 'Horsepower': 2}),
+}, ['Miles_per_Gallon'], ['Name', 'Miles_per_Gallon', 'Horsepower'])
+
+
+def test_last_run_gets_the_rows_read_and_left_out_and_the_console_says_so():
+  summary = RunSummary(status='succeeded', log_file=None)
+  summary_lib.record_data_quality(summary, _QUALITY)
+  assert summary.details['data_quality'] == {
+      'rows': 406, 'rows_without_label': 8, 'label_columns': ['Miles_per_Gallon'],
+      'missing_share': {'Horsepower': round(6 / 406, 6), 'Miles_per_Gallon': round(8 / 406, 6),
+                        'Name': 0.0}}
+  lines = []
+  summary_lib._print_outcome(summary, lines.append)  # pylint: disable=protected-access
+  assert lines[0] == ("left out 8 of 406 rows: no 'Miles_per_Gallon' (a row without a label is "
+                      'not an example: not trained, tuned or evaluated on)')
+  summary_lib.record_data_quality(summary, None)  # an older artifact: nothing to add
+  assert summary.details['data_quality']['rows'] == 406
+  assert data_quality.flag(1.0) == 'all empty' and data_quality.flag(0.6) == 'mostly empty'
+  assert data_quality.flag(0.34) == ''
+
+
+def _evaluation(tmp_path, matrix_entries):
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  proto = readers.tfma_proto()
+  plots = proto.PlotsForSlice()
+  item = plots.plot_keys_and_values.add()
+  item.key.name = 'multi_class_confusion_matrix_plot'
+  matrix = item.value.multi_class_confusion_matrix_at_thresholds.matrices.add(threshold=0.0)
+  for actual, predicted, count in matrix_entries:
+    matrix.entries.add(actual_class_id=actual, predicted_class_id=predicted,
+                       num_weighted_examples=count)
+  with tf.io.TFRecordWriter(str(tmp_path / 'plots-00000-of-00001.tfrecord')) as writer:
+    writer.write(plots.SerializeToString())
+  return str(tmp_path)
+
+
+def test_multiclass_confusion_matrix_by_class_name_printed_and_in_last_run(tmp_path):
+  summary = RunSummary(status='succeeded', log_file=None, metrics={
+      'sparse_categorical_accuracy': 0.96})
+  summary.evaluation_uri = _evaluation(tmp_path, [(0, 0, 60), (0, 1, 2), (1, 1, 25), (2, 2, 50),
+                                                  (2, 0, 3)])
+  summary_lib.add_task_metrics(summary, datadefs.load('penguins'))
+  assert summary.details['confusion_matrix'] == {
+      'classes': ['Adelie', 'Chinstrap', 'Gentoo'], 'threshold': None,
+      'matrix': [[60, 2, 0], [0, 25, 0], [3, 0, 50]]}
+  lines = []
+  summary_lib._print_outcome(summary, lines.append)  # pylint: disable=protected-access
+  at = lines.index('confusion matrix (whole eval split, the top class; rows: actual, columns: '
+                   'predicted):')
+  assert [line.split() for line in lines[at + 1:at + 5]] == [
+      ['Adelie', 'Chinstrap', 'Gentoo'], ['Adelie', '60', '2', '0'],
+      ['Chinstrap', '0', '25', '0'], ['Gentoo', '3', '0', '50']]
+  json.dumps(summary.to_json())  # last_run.json stays JSON
+
+
+def test_regression_gets_rmse_from_the_evaluators_mean_squared_error():
+  summary = RunSummary(status='succeeded', log_file=None, metrics={
+      'mean_absolute_error': 2.0, 'mean_squared_error': 9.0})
+  summary_lib.add_task_metrics(summary, datadefs.load('taxi_fare'))
+  assert summary.metrics['root_mean_squared_error'] == 3.0
+  assert 'confusion_matrix' not in summary.details
