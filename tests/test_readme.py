@@ -53,9 +53,11 @@ def test_every_local_link_resolves():
 
 
 def _fresh_shell(home: Path, **env) -> dict:
-  """The environment of a new shell: the venv not activated, no Python setting inherited."""
+  """The environment of a new shell: the venv not activated, no Python or make setting
+  inherited (CI runs the tests under make, whose level would show in make's messages)."""
   base = {key: value for key, value in os.environ.items()
-          if key not in ('VIRTUAL_ENV', 'PYTHONPATH', 'DATASET', 'DATA_ROOT', 'PIPELINE_HOME')}
+          if key not in ('VIRTUAL_ENV', 'PYTHONPATH', 'DATASET', 'DATA_ROOT', 'PIPELINE_HOME',
+                         'MAKELEVEL', 'MAKEFLAGS', 'MFLAGS', 'MAKEOVERRIDES')}
   base['PATH'] = os.pathsep.join(part for part in base.get('PATH', '').split(os.pathsep)
                                  if '.venv' not in part)
   return {**base, 'PIPELINE_HOME': str(home), **env}
