@@ -50,7 +50,10 @@ def _parser() -> argparse.ArgumentParser:
                    './pipeline_home)')
   run.add_argument('--train-steps', type=int, help="training steps (default: $TRAIN_STEPS, "
                    "the dataset's train_steps, else from the row count)")
+  run.add_argument('--no-cache', action='store_true', help='run every step, taking nothing '
+                   'from the step cache (default: $CACHE=0 does the same)')
   vertex_commands.add_profile_argument(run)
+  vertex_commands.add_run_arguments(run)
   for engine in engines.ENGINES.values():
     engine.add_arguments(run)
   vertex_commands.add_arguments(commands)
@@ -92,7 +95,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         num_shards=getattr(args, 'num_shards', None),
         example_compression=getattr(args, 'compression', None),
         train_steps=getattr(args, 'train_steps', None),
-        pipeline_home=getattr(args, 'pipeline_home', None))
+        pipeline_home=getattr(args, 'pipeline_home', None),
+        cache=False if getattr(args, 'no_cache', False) else None)
     home = PipelineHome.at(environment.pipeline_home)
     if args.command in ('report', 'runs'):
       return report_commands.run(args, home, engines.sources(home))
@@ -123,7 +127,7 @@ def _run(args, settings, environment, home: PipelineHome) -> int:
   except lock.PipelineBusyError as error:
     print(f'error: {error}', file=sys.stderr)
     return 3
-  except ValueError as error:  # A profile or spec refused before the run started.
+  except ValueError as error:  # A profile, spec or parameter refused before the run started.
     print(f'error: {error}', file=sys.stderr)
     return 2
   return 0 if summary.status in ('succeeded', 'submitted') else 1

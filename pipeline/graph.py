@@ -97,8 +97,12 @@ def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
   evaluate, push (pipeline/settings.py says what each setting does)."""
   dataset, vertex, data, training = (settings.dataset, settings.vertex, settings.run.data,
                                      settings.training)
+  data_root = settings.data_root
+  if settings.data_root_parameter and data_root:
+    data_root = tfx.dsl.experimental.RuntimeParameter(
+        name=settings.data_root_parameter, ptype=str, default=data_root)
   example_gen = sources.example_gen(
-      data.source, settings.data_root, settings.input_pattern, data.bigquery_query,
+      data.source, data_root, settings.input_pattern, data.bigquery_query,
       example_gen_output_config(), data.example_files, dataset)
   statistics_gen = direct_runner.ScaledStatisticsGen(
       examples=example_gen.outputs['examples']).with_id('StatisticsGen')

@@ -92,6 +92,9 @@ class RunSettings:
   """What every engine runs."""
   data: DataSettings
   training: TrainingSettings = TrainingSettings()
+  # False (CACHE=0, --no-cache): every step runs. True: steps may come from the cache as the
+  # pipeline compiled them (LocalDagRunner: every step; a Vertex spec: each task's
+  # cachingOptions).
   enable_cache: bool = True
 
   @property
@@ -120,7 +123,8 @@ def run_settings(env: Environment) -> RunSettings:
       train_steps=(env.train_steps if env.train_steps is not None else
                    dataset.train_steps or None),
       tuner_trials=env.tuner_trials or 0, tuner_steps=env.tuner_steps)
-  return RunSettings(data=data, training=training)
+  return RunSettings(data=data, training=training,
+                     enable_cache=env.cache if env.cache is not None else True)
 
 
 def _named(variable: str, make: Callable[[], _T]) -> _T:
@@ -161,6 +165,10 @@ class PipelineSettings:
   schema_path: str
   # The ExampleGen's input folder as the engine sees it (a gs:// path on Vertex).
   data_root: Optional[str] = None
+  # Compiled specs: the name of the pipeline parameter the ExampleGen reads its folder from
+  # (default: data_root), so a run of the same spec can read another folder
+  # (`--param data_root=gs://...`); None: the folder is a constant (LocalDagRunner).
+  data_root_parameter: Optional[str] = None
   input_pattern: Optional[str] = None
   beam_pipeline_args: Tuple[str, ...] = LOCAL_BEAM_ARGS
   metadata_connection_config: Any = None  # LocalDagRunner's MLMD store

@@ -14,8 +14,8 @@ from datadefs.definition import Dataset
 from pipeline.environment import Environment
 from pipeline.settings import RunSettings, TrainingSettings
 from pipeline.vertex import profile_files
-from pipeline.vertex.accelerators import (GPU_MACHINE_COUNTS, GPU_MACHINE_PREFIXES, N1_GPU_COUNTS,
-                                          TPU_MACHINES, UNSUPPORTED_ACCELERATORS)
+from core.accelerators import (GPU_MACHINE_COUNTS, GPU_MACHINE_PREFIXES, N1_GPU_COUNTS, TPU_MACHINES,
+                               UNSUPPORTED_ACCELERATORS, known_machine_type, similar_machine_types)
 from pipeline.vertex.settings import InvalidSettingError, check_field
 
 # The image name a `local` profile spec carries (the local engine stands the venv in for it).
@@ -61,6 +61,10 @@ class WorkerPool:
     if self.replica_count < 1:
       found.append(f'{where}.replica_count must be >= 1, got {self.replica_count}')
     if kind is None:
+      if not known_machine_type(self.machine_type):
+        found.append(f'{where}.machine_type: {self.machine_type!r} is not a Vertex AI training '
+                     f'machine type; known of its kind: '
+                     f'{list(similar_machine_types(self.machine_type))}')
       if self.accelerator_count:
         found.append(f'{where}.accelerator_count is {self.accelerator_count} with no '
                      'accelerator_type')

@@ -102,7 +102,7 @@ def test_multi_worker_pools_count_replicas():
   assert profile.replicas == 4
 
 
-# Each accelerator of the catalogue (pipeline/vertex/accelerators.py) on a machine type it comes on.
+# Each accelerator of the catalogue (core/accelerators.py) on a machine type it comes on.
 ACCEPTED = [
     WorkerPool('n1-standard-8', 'NVIDIA_TESLA_V100', 8),
     WorkerPool('n1-highmem-16', 'NVIDIA_TESLA_P100', 4),
