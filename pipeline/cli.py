@@ -6,6 +6,7 @@
   compile                 compile the KFP v2 spec of a profile for Vertex AI (offline)
   submit                  submit a run of a profile to Vertex AI Pipelines
   schedule create|list|pause|resume|delete    scheduled retraining on Vertex AI
+  vertex-local serve      a local Vertex AI that runs the jobs submitted to it (and schedules)
   dataset init            write a dataset definition and curated schema from a sample of a CSV
   report                  rebuild a run's report.html from the store (--run-id; default latest)
   runs                    list past runs: id, time, status, blessed, key metric, pushed model
@@ -30,6 +31,7 @@ from core.home import PipelineHome
 from pipeline import environment as environment_lib
 from pipeline import engines
 from pipeline import report_commands
+from pipeline import serve_command
 from pipeline import settings as settings_lib
 from pipeline.vertex import commands as vertex_commands
 from runs import lock
@@ -60,6 +62,7 @@ def _parser() -> argparse.ArgumentParser:
   for name in ('compile', 'submit'):
     _data_arguments(commands.choices[name])
   report_commands.add_arguments(commands)
+  serve_command.add_arguments(commands)
   dataset = commands.add_parser('dataset', help='dataset definitions').add_subparsers(
       dest='dataset_command', required=True)
   init = dataset.add_parser('init', help='a definition and schema from a sample of a CSV')
@@ -100,6 +103,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     home = PipelineHome.at(environment.pipeline_home)
     if args.command in ('report', 'runs'):
       return report_commands.run(args, home, engines.sources(home))
+    if args.command == 'vertex-local':
+      return serve_command.run(args, environment, home)
     settings = settings_lib.run_settings(environment)
   except ValueError as error:  # SettingsError, DatasetError: named bad values
     print(f'error: {error}', file=sys.stderr)

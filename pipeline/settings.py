@@ -144,9 +144,11 @@ class VertexTargets:
   """Where the Trainer and Pusher act on Vertex AI.
 
   `training_args` (a Vertex CustomJob: project, job_spec.worker_pool_specs, ...) runs the
-  Trainer as its own custom job on those machines; `serving` ({'image': ..., 'args':
-  {project_id, endpoint_name, ...}}) makes the Pusher upload to Vertex Model Registry and deploy
-  to the endpoint.
+  Trainer as its own custom job on those machines; `serving` ({'container': the serving
+  container (pipeline/vertex/serving.py), 'args': {project_id, endpoint_name, machine_type},
+  'model_name': the registry model, 'challengers': bool}) makes the Pusher upload a version to
+  the Vertex Model Registry and deploy the champion to the endpoint
+  (components/vertex_pusher.py).
   """
   region: str
   training_args: Optional[Dict[str, Any]] = None
@@ -173,6 +175,8 @@ class PipelineSettings:
   beam_pipeline_args: Tuple[str, ...] = LOCAL_BEAM_ARGS
   metadata_connection_config: Any = None  # LocalDagRunner's MLMD store
   vertex: Optional[VertexTargets] = None
+  # After the Pusher: TFX's BulkInferrer predicts the eval split with the blessed model.
+  bulk_inference: bool = False
   # Per-component container limits, by component id (Vertex): ResourceSpec protos.
   resources: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 

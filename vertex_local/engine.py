@@ -95,7 +95,8 @@ def run(settings: EngineSettings, summary: RunSummary, print_line: PrintLine,
   preview.preview(job, substitutions)
   context = tasks_lib.RunContext(
       job=job, run_id=run_id, store=store, substitutions=substitutions, produced={},
-      environment=task_environment(package_root, settings), contexts=contexts,
+      environment=task_environment(package_root, settings.python, settings.engine_dir),
+      contexts=contexts,
       task_log_dir=settings.home.logs / 'tasks' / run_id, log=log,
       cancelled=cancelled or threading.Event())
   if api is None:
@@ -218,15 +219,15 @@ def installed_package_root(python: str) -> Path:
   return Path(result.stdout.strip())
 
 
-def task_environment(package_root: Path, settings: EngineSettings) -> Dict[str, str]:
+def task_environment(package_root: Path, python: str, engine_dir: Path) -> Dict[str, str]:
   """A container's environment: the image's ENV (infra/Dockerfile's runtime stage), with the
   venv for /opt/venv and a fresh home for the image user's."""
   dockerfile = package_root / 'infra' / 'Dockerfile'
   if not dockerfile.exists():
     raise EngineError(f'{dockerfile} not found: the local engine takes the image environment '
                       'from infra/Dockerfile; run it from a checkout of this project')
-  venv = Path(settings.python).parent.parent
-  home = settings.engine_dir / 'container_home'
+  venv = Path(python).parent.parent
+  home = engine_dir / 'container_home'
   home.mkdir(parents=True, exist_ok=True)
   environment = dockerfile_env(dockerfile)
   environment.update(PATH=f'{venv}/bin:/usr/local/bin:/usr/bin:/bin', VIRTUAL_ENV=str(venv),

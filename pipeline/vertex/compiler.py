@@ -19,6 +19,7 @@ from datadefs.definition import Dataset
 from pipeline import graph
 from pipeline.settings import PipelineSettings, RunSettings, VertexTargets
 from pipeline.vertex import scoped_resolvers
+from pipeline.vertex import serving as serving_lib
 from pipeline.vertex.profiles import Profile
 
 ResourceSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
@@ -27,8 +28,6 @@ ResourceSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.
 # the curated schema from there, so no path of the compiling machine reaches the spec.
 IMAGE_SOURCE_DIR = '/app'
 _REPO_ROOT = Path(__file__).resolve().parents[2]
-# Serving image for models pushed to Vertex AI (prebuilt TF CPU prediction container).
-SERVING_IMAGE = 'us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-16:latest'
 # The pipeline parameter holding the ExampleGen's data folder: `submit --param data_root=...`
 # (and `run --engine vertex-local --param ...`) reads another folder with the same spec.
 DATA_ROOT_PARAMETER = 'data_root'
@@ -82,9 +81,11 @@ def build(profile: Profile, run: RunSettings,
   if profile.on_vertex:  # The `local` profile trains and pushes in its own task, as `make run`.
     serving = None
     if profile.endpoint_name:
-      serving = {'image': SERVING_IMAGE, 'args': {
-          'project_id': profile.project, 'endpoint_name': profile.endpoint_name,
-          'machine_type': profile.serving_machine_type}}
+      serving = {'container': serving_lib.serving_container(profile, run.dataset).to_config(),
+                 'args': {'project_id': profile.project, 'endpoint_name': profile.endpoint_name,
+                          'machine_type': profile.serving_machine_type},
+                 'model_name': profile.pipeline_name(run.dataset),
+                 'challengers': profile.challengers}
     vertex = VertexTargets(region=profile.region, training_args=vertex_training_args(profile),
                            serving=serving)
   # On Vertex the TPU is local to the trainer's machine (a TPU VM).
@@ -105,6 +106,7 @@ def build(profile: Profile, run: RunSettings,
       # data folder holds what the user uploaded: the pattern they set, or every file.
       input_pattern=run.data.input_pattern if profile.on_vertex else run.data.files_pattern,
       beam_pipeline_args=tuple(beam_pipeline_args(profile)),
+      bulk_inference=profile.bulk_inference,
       vertex=vertex,
       resources={name: ResourceSpec(cpu_limit=r.cpu, memory_limit=r.memory_gib)
                  for name, r in profile.resources.items()}))

@@ -1,4 +1,5 @@
-"""Deployment profiles: `local`, `vertex-cpu`, `vertex-gpu`, `vertex-tpu`, each a small override
+"""Deployment profiles: `local`, `vertex-cpu`, `vertex-gpu`, `vertex-tpu`, `vertex-multiworker`,
+each a small override
 of one default: the Vertex engine's own settings (pipeline/settings.py holds what every engine
 shares). The deployment identity (project, bucket, image, service account, ...) comes from the
 environment at the edge (`load_profile`); everything is validated when the profile loads, with
@@ -160,6 +161,11 @@ class Profile:
   # Pusher: to Vertex Model Registry (and an endpoint) when set; otherwise to the bucket.
   endpoint_name: Optional[str] = None
   serving_machine_type: str = 'n1-standard-4'
+  # Push a model the Evaluator did not bless too, as the registry model's `challenger` version
+  # (not deployed): components/vertex_pusher.py. Needs endpoint_name.
+  challengers: bool = False
+  # After the Pusher, TFX's BulkInferrer predicts the eval split with the blessed model.
+  bulk_inference: bool = False
 
   def __post_init__(self):
     problems = []
@@ -184,6 +190,16 @@ class Profile:
       problems.append(f'strategy must be one of {STRATEGIES}, got {self.strategy!r}')
     if not self.trainer_pools or len(self.trainer_pools) > 2:
       problems.append(f'trainer_pools needs 1 or 2 pools, got {len(self.trainer_pools)}')
+    elif self.trainer_pools[0].replica_count != 1:
+      problems.append('trainer_pools[0] is the chief: Vertex AI runs exactly 1 replica of it '
+                      f'(got {self.trainer_pools[0].replica_count}); put more workers in a '
+                      'second pool')
+    if self.replicas > 1 and self.strategy not in ('auto', 'multi_worker'):
+      problems.append(f'strategy {self.strategy!r} cannot train on {self.replicas} replicas: use '
+                      '"multi_worker" (or "auto")')
+    if self.challengers and not self.endpoint_name:
+      problems.append('challengers needs endpoint_name (VERTEX_ENDPOINT_NAME): challengers are '
+                      'versions in the Vertex Model Registry, where the Pusher pushes then')
     for i, pool in enumerate(self.trainer_pools):
       problems += pool.problems(f'trainer_pools[{i}]')
     if any(p.accelerator == 'tpu' for p in self.trainer_pools) and self.strategy not in (
@@ -274,6 +290,10 @@ _PROFILE_OVERRIDES: Dict[str, dict] = {
         WorkerPool('n1-standard-16', 'NVIDIA_TESLA_T4', 2),)},
     'vertex-tpu': {'on_vertex': True, 'strategy': 'tpu', 'trainer_pools': (
         WorkerPool('cloud-tpu', 'TPU_V3', 8),)},
+    # Two machines train together (MultiWorkerMirroredStrategy): the chief's pool (Vertex runs
+    # exactly one replica of pool 0) and a workers' pool of one; each gets TF_CONFIG.
+    'vertex-multiworker': {'on_vertex': True, 'strategy': 'multi_worker', 'trainer_pools': (
+        WorkerPool('n1-standard-8'), WorkerPool('n1-standard-8', replica_count=1))},
 }
 PROFILE_NAMES = tuple(_PROFILE_OVERRIDES)
 
