@@ -114,9 +114,10 @@ def deploy_champion(model, serving_args: Dict[str, Any], labels: Dict[str, str])
   model.deploy(endpoint=endpoint, traffic_percentage=100,
                machine_type=serving_args.get('machine_type'))
   for deployed in endpoint.list_models():
-    version = aiplatform.Model(f'{deployed.model}@{deployed.model_version_id}')
+    model_name = deployed.model.partition('@')[0]  # the client may have sent '<model>@<id>'
+    version = aiplatform.Model(f'{model_name}@{deployed.model_version_id}')
     if not version.version_aliases:
-      logging.info('Undeploying %s version %s: no alias points to it', deployed.model,
+      logging.info('Undeploying %s version %s: no alias points to it', model_name,
                    deployed.model_version_id)
       endpoint.undeploy(deployed_model_id=deployed.id)
 
