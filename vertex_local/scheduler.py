@@ -105,6 +105,8 @@ def run_dag(tasks: Mapping[str, spec_lib.Task], run_task: RunTask, *, fail_fast:
             result = execute(task)
             failed = failed or result.state == FAILED
             finish(result)
+            if running:  # the running containers' live status, after the line
+              on_start(sorted(running.values()))
       if stop and not running:
         for name in sorted(pending):
           finish(TaskResult(name, CANCELLED if cancelled.is_set() else NOT_TRIGGERED,

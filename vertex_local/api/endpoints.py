@@ -17,6 +17,7 @@ from typing import Dict, List, Tuple
 import grpc
 from google.cloud.aiplatform_v1.types import deployed_model_ref, endpoint_service, operation
 from google.cloud.aiplatform_v1.types import prediction_service
+from google.protobuf import json_format
 
 from core import accelerators
 from vertex_local.api import listing
@@ -186,9 +187,12 @@ class EndpointService:
     instances = [_plain(value) for value in request.instances]
     parameters = _plain(request.parameters) if 'parameters' in request else None
     predictions = self._servers.predict(chosen, name, model_dir, instances, parameters)
-    return prediction_service.PredictResponse(
-        predictions=predictions, deployed_model_id=chosen, model=name.partition('@')[0],
-        model_version_id=version, model_display_name=display_name)
+    response = prediction_service.PredictResponse.pb(prediction_service.PredictResponse(
+        deployed_model_id=chosen, model=name.partition('@')[0], model_version_id=version,
+        model_display_name=display_name))
+    for prediction in predictions:  # google.protobuf.Values, from the server's JSON
+      json_format.ParseDict(prediction, response.predictions.add())
+    return prediction_service.PredictResponse.wrap(response)
 
 
 def _plain(value):
