@@ -99,6 +99,9 @@ def predict_files(model: model_lib.ServedModel, paths: Sequence[str], instances_
   predicted = failed = 0
   with tf.io.gfile.GFile(f'{output_dir}/{RESULTS}', 'w') as results, \
       tf.io.gfile.GFile(f'{output_dir}/{ERRORS}', 'w') as errors:
+    # TensorFlow creates a file on its first write: both files exist even when empty.
+    results.write('')
+    errors.write('')
     chunk: List[Tuple[Any, Any]] = []
 
     def flush() -> None:
