@@ -1,6 +1,7 @@
 # The project's commands. Each target sets up .venv first when needed (tools/setup-venv.sh).
 # Environment (every variable: pipeline/environment.py): DATASET (bundled name or folder; default
-# taxi), DATA_ROOT (data folder), PIPELINE_HOME (run outputs), ENGINE, PROFILE, TRAIN_STEPS, PYTHON.
+# taxi), DATA_ROOT (data folder), PIPELINE_HOME (run outputs), ENGINE, PROFILE, TRAIN_STEPS, CACHE,
+# PYTHON.
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -14,6 +15,8 @@ export PYTHON
 export DATASET
 export PROFILES_FILE
 export PROFILE ?= vertex-cpu
+# CACHE=0: run every step, taking nothing from the step cache (pipeline/environment.py).
+export CACHE
 
 .PHONY: setup run runs report dataset-init test test-fast bench bench-e2e bench-scale compile lock \
   lock-gpu check-image-env clean

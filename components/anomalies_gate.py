@@ -14,7 +14,9 @@ from typing import List, Tuple
 import tensorflow as tf
 import tensorflow_data_validation as tfdv
 from tensorflow_metadata.proto.v0 import anomalies_pb2
-from tfx import v1 as tfx
+from tfx.dsl.component.experimental import annotations
+from tfx.dsl.component.experimental import decorators
+from tfx.types import standard_artifacts
 from tfx.types import artifact_utils
 
 from components import pipeline_scope as scope_lib
@@ -22,7 +24,7 @@ from core.names import SCHEMA_DIFF_FILE, SCHEMA_FILE, STATS_FILE
 
 _DRIFT_SPLIT = 'train'
 
-Statistics = tfx.types.standard_artifacts.ExampleStatistics
+Statistics = standard_artifacts.ExampleStatistics
 
 
 class DataAnomaliesError(ValueError):
@@ -98,14 +100,14 @@ def drift_rows(statistics_dir: str, baseline_dir: str, schema) -> List[Tuple[str
           if 'DRIFT' in row[2] or 'COMPARATOR' in row[2]]
 
 
-@tfx.dsl.components.component
+@decorators.component
 def AnomaliesGate(  # pylint: disable=invalid-name
-    anomalies: tfx.dsl.components.InputArtifact[tfx.types.standard_artifacts.ExampleAnomalies],
-    statistics: tfx.dsl.components.InputArtifact[Statistics],
-    schema: tfx.dsl.components.InputArtifact[tfx.types.standard_artifacts.Schema],
-    validated_statistics: tfx.dsl.components.OutputArtifact[Statistics],
-    baseline_statistics: tfx.dsl.components.InputArtifact[Statistics] = None,  # First run: none.
-    pipeline_scope: tfx.dsl.components.Parameter[str] = '',
+    anomalies: annotations.InputArtifact[standard_artifacts.ExampleAnomalies],
+    statistics: annotations.InputArtifact[Statistics],
+    schema: annotations.InputArtifact[standard_artifacts.Schema],
+    validated_statistics: annotations.OutputArtifact[Statistics],
+    baseline_statistics: annotations.InputArtifact[Statistics] = None,  # First run: none.
+    pipeline_scope: annotations.Parameter[str] = '',
 ) -> None:
   """Raises DataAnomaliesError listing (split, feature, kind, description) for each anomaly.
 

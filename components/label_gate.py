@@ -12,7 +12,9 @@ import os
 
 import tensorflow as tf
 from tensorflow_metadata.proto.v0 import statistics_pb2
-from tfx import v1 as tfx
+from tfx.dsl.component.experimental import annotations
+from tfx.dsl.component.experimental import decorators
+from tfx.types import standard_artifacts
 
 from core.names import STATS_FILE
 from datadefs import tasks
@@ -38,14 +40,14 @@ def check_label(stats: statistics_pb2.DatasetFeatureStatisticsList, label: str,
                                           min_fraction)
 
 
-@tfx.dsl.components.component
+@decorators.component
 def LabelGate(  # pylint: disable=invalid-name
-    statistics: tfx.dsl.components.InputArtifact[
-        tfx.types.standard_artifacts.ExampleStatistics],
-    label_key: tfx.dsl.components.Parameter[str],
-    task: tfx.dsl.components.Parameter[str] = 'binary',
-    label_column: tfx.dsl.components.Parameter[str] = '',
-    min_minority_fraction: tfx.dsl.components.Parameter[float] = 0.01,
+    statistics: annotations.InputArtifact[
+        standard_artifacts.ExampleStatistics],
+    label_key: annotations.Parameter[str],
+    task: annotations.Parameter[str] = 'binary',
+    label_column: annotations.Parameter[str] = '',
+    min_minority_fraction: annotations.Parameter[float] = 0.01,
 ) -> None:
   """Raises LabelError when label `label_key` cannot teach a model (see check_label)."""
   with tf.io.gfile.GFile(os.path.join(statistics.uri, STATS_FILE), 'rb') as f:

@@ -19,8 +19,6 @@ from tfx.components.pusher import component as pusher_component
 from tfx.components.pusher import executor as pusher_executor
 from tfx.dsl.components.base import executor_spec
 from tfx.dsl.io import fileio
-from tfx.extensions.google_cloud_ai_platform.pusher import component as vertex_pusher_component
-from tfx.extensions.google_cloud_ai_platform.pusher import executor as vertex_pusher_executor
 from tfx.types import artifact_utils
 from tfx.types import standard_component_specs
 
@@ -64,7 +62,7 @@ def bless_unchanged(input_dict: Dict[str, List[types.Artifact]],
   logging.info('The candidate model %s is the blessed baseline: nothing to evaluate', model.uri)
 
 
-class _SkipUnchanged:
+class SkipUnchanged:
   """Pusher executor mixin: a blessing marked unchanged_model pushes nothing."""
 
   def Do(self, input_dict: Dict[str, List[types.Artifact]],
@@ -81,17 +79,10 @@ class _SkipUnchanged:
     super().Do(input_dict, output_dict, exec_properties)  # pylint: disable=no-member
 
 
-class PusherExecutor(_SkipUnchanged, pusher_executor.Executor):
-  """TFX's Pusher (to a folder), skipping an unchanged model."""
-
-
-class VertexPusherExecutor(_SkipUnchanged, vertex_pusher_executor.Executor):
-  """TFX's Vertex AI Pusher (Model Registry + endpoint), skipping an unchanged model."""
+class PusherExecutor(SkipUnchanged, pusher_executor.Executor):
+  """TFX's Pusher (to a folder), skipping an unchanged model. The Vertex AI Pusher (Model
+  Registry + endpoint) is components/vertex_pusher.py."""
 
 
 class Pusher(pusher_component.Pusher):
   EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(PusherExecutor)
-
-
-class VertexPusher(vertex_pusher_component.Pusher):
-  EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(VertexPusherExecutor)

@@ -23,6 +23,10 @@ SERVING_SIGNATURE = 'serving_default'  # serialized raw tf.Examples -> predictio
 FEATURES_SIGNATURE = 'transform_features'  # serialized raw tf.Examples -> transformed features
 LABEL_SIGNATURE = 'transform_label'  # serialized raw tf.Examples -> the transformed label
 
+# The dataset definition (Dataset.to_dict()) a trained model carries inside its SavedModel folder,
+# so a server turns raw rows into the tf.Examples its serving signature parses (serving/).
+MODEL_DATASET_FILE = 'assets.extra/dataset.json'
+
 # Files TFX 1.16's components write inside their artifacts.
 STATS_FILE = 'FeatureStats.pb'  # StatisticsGen, AnomaliesGate, Transform
 SCHEMA_DIFF_FILE = 'SchemaDiff.pb'  # ExampleValidator

@@ -6,6 +6,7 @@
   compile                 compile the KFP v2 spec of a profile for Vertex AI (offline)
   submit                  submit a run of a profile to Vertex AI Pipelines
   schedule create|list|pause|resume|delete    scheduled retraining on Vertex AI
+  vertex-local serve      a local Vertex AI that runs the jobs submitted to it (and schedules)
   dataset init            write a dataset definition and curated schema from a sample of a CSV
   report                  rebuild a run's report.html from the store (--run-id; default latest)
   runs                    list every run (failed ones too): time, engine, pipeline, status,
@@ -31,6 +32,7 @@ from core.home import PipelineHome
 from pipeline import environment as environment_lib
 from pipeline import engines
 from pipeline import report_commands
+from pipeline import serve_command
 from pipeline import settings as settings_lib
 from pipeline.vertex import commands as vertex_commands
 from runs import lock
@@ -51,13 +53,17 @@ def _parser() -> argparse.ArgumentParser:
                    './pipeline_home)')
   run.add_argument('--train-steps', type=int, help="training steps (default: $TRAIN_STEPS, "
                    "the dataset's train_steps, else from the row count)")
+  run.add_argument('--no-cache', action='store_true', help='run every step, taking nothing '
+                   'from the step cache (default: $CACHE=0 does the same)')
   vertex_commands.add_profile_argument(run)
+  vertex_commands.add_run_arguments(run)
   for engine in engines.ENGINES.values():
     engine.add_arguments(run)
   vertex_commands.add_arguments(commands)
   for name in ('compile', 'submit'):
     _data_arguments(commands.choices[name])
   report_commands.add_arguments(commands)
+  serve_command.add_arguments(commands)
   dataset = commands.add_parser('dataset', help='dataset definitions').add_subparsers(
       dest='dataset_command', required=True)
   init = dataset.add_parser('init', help='a definition and schema from a sample of a CSV')
@@ -93,10 +99,13 @@ def main(argv: Optional[List[str]] = None) -> int:
         num_shards=getattr(args, 'num_shards', None),
         example_compression=getattr(args, 'compression', None),
         train_steps=getattr(args, 'train_steps', None),
-        pipeline_home=getattr(args, 'pipeline_home', None))
+        pipeline_home=getattr(args, 'pipeline_home', None),
+        cache=False if getattr(args, 'no_cache', False) else None)
     home = PipelineHome.at(environment.pipeline_home)
     if args.command in ('report', 'runs'):
       return report_commands.run(args, home, engines.sources(home))
+    if args.command == 'vertex-local':
+      return serve_command.run(args, environment, home)
     settings = settings_lib.run_settings(environment)
   except ValueError as error:  # SettingsError, DatasetError: named bad values
     print(f'error: {error}', file=sys.stderr)
@@ -124,7 +133,7 @@ def _run(args, settings, environment, home: PipelineHome) -> int:
   except lock.PipelineBusyError as error:
     print(f'error: {error}', file=sys.stderr)
     return 3
-  except ValueError as error:  # A profile or spec refused before the run started.
+  except ValueError as error:  # A profile, spec or parameter refused before the run started.
     print(f'error: {error}', file=sys.stderr)
     return 2
   return 0 if summary.status in ('succeeded', 'submitted') else 1

@@ -45,6 +45,8 @@ class Environment(pydantic.BaseModel):
       'trials of the Tuner before the Trainer (0: no Tuner)'))
   tuner_steps: Optional[int] = Field(None, alias='TUNER_STEPS', description=(
       'training steps per Tuner trial; default sized from the row count'))
+  cache: Optional[bool] = Field(None, alias='CACHE', description=(
+      '0: run every step, taking nothing from the step cache (default 1); the flag --no-cache'))
   # Where a local run writes.
   pipeline_home: Optional[str] = Field(None, alias='PIPELINE_HOME', description=(
       'where runs write (default ./pipeline_home)'))

@@ -15,6 +15,7 @@ from tfx.extensions.google_cloud_ai_platform.tuner import executor as vertex_tun
 from components import direct_runner
 from components import sharded_executors
 from components import unchanged_model
+from components import vertex_pusher
 from components.anomalies_gate import AnomaliesGate
 from components.label_gate import LabelGate
 from components.scoped_evaluator import ScopedEvaluator
@@ -100,8 +101,12 @@ def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
   evaluate, push (pipeline/settings.py says what each setting does)."""
   dataset, vertex, data, training = (settings.dataset, settings.vertex, settings.run.data,
                                      settings.training)
+  data_root = settings.data_root
+  if settings.data_root_parameter and data_root:
+    data_root = tfx.dsl.experimental.RuntimeParameter(
+        name=settings.data_root_parameter, ptype=str, default=data_root)
   example_gen = sources.example_gen(
-      data.source, settings.data_root, settings.input_pattern, data.bigquery_query,
+      data.source, data_root, settings.input_pattern, data.bigquery_query,
       example_gen_output_config(), data.example_files, dataset)
   statistics_gen = direct_runner.ScaledStatisticsGen(
       examples=example_gen.outputs['examples'],
@@ -195,14 +200,17 @@ def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
 
   # Both pushers skip a model that is the blessed baseline itself (nothing new: nothing pushed).
   if vertex and vertex.serving:
-    pusher = unchanged_model.VertexPusher(
+    pusher = vertex_pusher.Pusher(
         model=trainer.outputs['model'],
         model_blessing=evaluator.outputs['blessing'],
         custom_config={
             vertex_constants.ENABLE_VERTEX_KEY: True,
             vertex_constants.VERTEX_REGION_KEY: vertex.region,
-            vertex_constants.VERTEX_CONTAINER_IMAGE_URI_KEY: vertex.serving['image'],
+            vertex_constants.VERTEX_CONTAINER_IMAGE_URI_KEY: vertex.serving['container']['image'],
             vertex_constants.SERVING_ARGS_KEY: vertex.serving['args'],
+            vertex_pusher.SERVING_CONTAINER_KEY: vertex.serving['container'],
+            vertex_pusher.MODEL_NAME_KEY: vertex.serving['model_name'],
+            vertex_pusher.CHALLENGER_KEY: vertex.serving['challengers'],
         })
   else:
     pusher = unchanged_model.Pusher(
@@ -218,6 +226,16 @@ def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
       anomalies_gate, transform, label_gate, *([tuner] if tuner else []), trainer,
       model_resolver, evaluator, pusher,
   ]
+  if settings.bulk_inference:
+    # The eval split's predictions by the model the Evaluator blessed (nothing when it did
+    # not), after the push: InferenceResult PredictionLogs (TFX's BulkInferrer).
+    bulk_inferrer = tfx.components.BulkInferrer(
+        examples=example_gen.outputs['examples'], model=trainer.outputs['model'],
+        model_blessing=evaluator.outputs['blessing'],
+        data_spec=tfx.proto.DataSpec(example_splits=['eval']),
+        model_spec=tfx.proto.ModelSpec(model_signature_name=[SERVING_SIGNATURE]))
+    bulk_inferrer.add_upstream_node(pusher)
+    components.append(bulk_inferrer)
   for component in components:
     if component.id in settings.resources:
       component.with_platform_config(settings.resources[component.id])

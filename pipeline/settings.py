@@ -92,6 +92,9 @@ class RunSettings:
   """What every engine runs."""
   data: DataSettings
   training: TrainingSettings = TrainingSettings()
+  # False (CACHE=0, --no-cache): every step runs. True: steps may come from the cache as the
+  # pipeline compiled them (LocalDagRunner: every step; a Vertex spec: each task's
+  # cachingOptions).
   enable_cache: bool = True
 
   @property
@@ -120,7 +123,8 @@ def run_settings(env: Environment) -> RunSettings:
       train_steps=(env.train_steps if env.train_steps is not None else
                    dataset.train_steps or None),
       tuner_trials=env.tuner_trials or 0, tuner_steps=env.tuner_steps)
-  return RunSettings(data=data, training=training)
+  return RunSettings(data=data, training=training,
+                     enable_cache=env.cache if env.cache is not None else True)
 
 
 def _named(variable: str, make: Callable[[], _T]) -> _T:
@@ -140,9 +144,11 @@ class VertexTargets:
   """Where the Trainer and Pusher act on Vertex AI.
 
   `training_args` (a Vertex CustomJob: project, job_spec.worker_pool_specs, ...) runs the
-  Trainer as its own custom job on those machines; `serving` ({'image': ..., 'args':
-  {project_id, endpoint_name, ...}}) makes the Pusher upload to Vertex Model Registry and deploy
-  to the endpoint.
+  Trainer as its own custom job on those machines; `serving` ({'container': the serving
+  container (pipeline/vertex/serving.py), 'args': {project_id, endpoint_name, machine_type},
+  'model_name': the registry model, 'challengers': bool}) makes the Pusher upload a version to
+  the Vertex Model Registry and deploy the champion to the endpoint
+  (components/vertex_pusher.py).
   """
   region: str
   training_args: Optional[Dict[str, Any]] = None
@@ -161,10 +167,16 @@ class PipelineSettings:
   schema_path: str
   # The ExampleGen's input folder as the engine sees it (a gs:// path on Vertex).
   data_root: Optional[str] = None
+  # Compiled specs: the name of the pipeline parameter the ExampleGen reads its folder from
+  # (default: data_root), so a run of the same spec can read another folder
+  # (`--param data_root=gs://...`); None: the folder is a constant (LocalDagRunner).
+  data_root_parameter: Optional[str] = None
   input_pattern: Optional[str] = None
   beam_pipeline_args: Tuple[str, ...] = LOCAL_BEAM_ARGS
   metadata_connection_config: Any = None  # LocalDagRunner's MLMD store
   vertex: Optional[VertexTargets] = None
+  # After the Pusher: TFX's BulkInferrer predicts the eval split with the blessed model.
+  bulk_inference: bool = False
   # Per-component container limits, by component id (Vertex): ResourceSpec protos.
   resources: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 

@@ -20,17 +20,30 @@ from runs import history
 from runs.console import PrintLine
 
 
+# Vertex AI's task states (PipelineTaskDetail.State) of the console's statuses.
+STATES = {'ran': 'SUCCEEDED', 'cached': 'SKIPPED', 'failed': 'FAILED',
+          'not run': 'NOT_TRIGGERED', 'cancelled': 'CANCELLED'}
+
+
 @dataclasses.dataclass
 class ComponentRun:
   name: str
   seconds: float
   cached: bool
-  status: str  # 'ran', 'cached' or 'failed'
+  # 'ran', 'cached', 'failed', 'not run' (an upstream task failed, or the run failed fast) or
+  # 'cancelled'.
+  status: str
+  state: Optional[str] = None  # Vertex's name of `status` (STATES); None: STATES[status]
+  error: Optional[str] = None  # why it failed or did not run
+
+  def __post_init__(self):
+    if self.state is None:
+      self.state = STATES.get(self.status)
 
 
 @dataclasses.dataclass
 class RunSummary:
-  status: str  # 'succeeded' or 'failed'
+  status: str  # 'succeeded', 'failed' or 'cancelled'
   log_file: Optional[str]
   components: List[ComponentRun] = dataclasses.field(default_factory=list)
   pushed_model: Optional[str] = None
@@ -50,7 +63,9 @@ class RunSummary:
         'pushed_model': self.pushed_model,
         'blessed': self.blessed,
         'metrics': self.metrics,
-        'components': [{'name': c.name, 'seconds': round(c.seconds, 3), 'cached': c.cached}
+        'components': [{'name': c.name, 'seconds': round(c.seconds, 3), 'cached': c.cached,
+                        'status': c.status, 'state': c.state,
+                        **({'error': c.error} if c.error else {})}
                        for c in self.components],
         'log_file': self.log_file,
         'error': self.error,

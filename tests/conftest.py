@@ -171,8 +171,9 @@ def default_run(tmp_path_factory):
 def vertex(tmp_path_factory):
   """The local Vertex AI (vertex_local.api: gRPC over TLS on 127.0.0.1), shared by the whole
   session: gRPC reads its TLS roots once per process, so every test must trust the same CA.
-  Clients reach it through `api_endpoint`; its Cloud Storage refuses every request, which keeps
-  PipelineJob.submit() from its bucket checks."""
+  Clients reach it through `api_endpoint`, with the credentials it issued (its key file in
+  GOOGLE_APPLICATION_CREDENTIALS for child processes, `server.credentials()` here); its Cloud
+  Storage refuses every request, which keeps PipelineJob.submit() from its bucket checks."""
   from vertex_local.api import LocalVertexAI  # pylint: disable=import-outside-toplevel
   home = tmp_path_factory.mktemp('local_vertex')
   server = LocalVertexAI(home / 'state', home / 'gcs', refuse_storage=True).start()
@@ -180,6 +181,7 @@ def vertex(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
       patch.setenv('GRPC_DEFAULT_SSL_ROOTS_FILE_PATH', server.roots_path)
       patch.setenv('STORAGE_EMULATOR_HOST', server.storage_emulator_host)
+      patch.setenv('GOOGLE_APPLICATION_CREDENTIALS', server.credentials_path)
       server.check_client_trust()
       yield server
   finally:

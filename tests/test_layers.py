@@ -21,6 +21,7 @@ LAYERS: Tuple[Tuple[str, ...], ...] = (
     ('components',),    # TFX components
     ('transform',),     # the preprocessing_fn
     ('trainer',),       # the model, its input and run_fn
+    ('serving',),       # a pushed model loaded, answering predictions (image and local engine)
     ('runs',),          # what every engine does around a run: lock, console, summary, report
     ('vertex_local',),  # the local Vertex engine and its Vertex AI API
     ('pipeline',),      # the graph, the settings, the engines, Vertex, the command line

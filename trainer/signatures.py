@@ -1,11 +1,22 @@
 """Serving signatures that embed the Transform graph, so serving computes training's features."""
 
+import json
+import posixpath
+
 import tensorflow as tf
 import tensorflow_transform as tft
 
-from core.names import FEATURES_SIGNATURE, LABEL_SIGNATURE, SERVING_SIGNATURE
+from core.names import FEATURES_SIGNATURE, LABEL_SIGNATURE, MODEL_DATASET_FILE, SERVING_SIGNATURE
 from datadefs.definition import Dataset
 
+
+def write_dataset_definition(model_dir: str, dataset: Dataset) -> None:
+  """Writes the dataset definition into the SavedModel folder (`assets.extra/`, which TF Serving
+  leaves alone), so a server can turn raw rows into the tf.Examples serving_default parses."""
+  path = posixpath.join(model_dir, MODEL_DATASET_FILE)
+  tf.io.gfile.makedirs(posixpath.dirname(path))
+  with tf.io.gfile.GFile(path, 'w') as file:
+    file.write(json.dumps(dataset.to_dict(), indent=1, sort_keys=True))
 
 
 

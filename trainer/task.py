@@ -61,6 +61,8 @@ def run_fn(fn_args: FnArgs):
                 log_dir=fn_args.model_run_dir)
   save_model(distribution, model, fn_args.serving_model_dir,
              signatures.serving_signatures(model, tf_transform_output, dataset))
+  if distribution.is_chief:
+    signatures.write_dataset_definition(fn_args.serving_model_dir, dataset)
 
 
 def _stand_ins() -> strategy_lib.StandIns:

@@ -1,12 +1,15 @@
 """Vertex step caching, emulated: a task whose cache key matches a finished execution reuses
 that execution's outputs instead of running.
 
-The key covers what Vertex's covers: the component's interface (input and output definitions),
-the input artifacts (by name: a re-run upstream task makes new names, a cached one keeps them),
-the input parameters after the ExampleGen driver merged span and fingerprint in (so new data is
-a new key), and the container spec, image string included. The image is hashed as written, so a
-mutable tag (`:latest`, or no tag) hides a rebuilt image from the cache: `mutable_image_warning`
-says so.
+The key covers what Vertex's covers ("Configure execution caching": the step's inputs, its
+output definitions and the component's specification): the component's interface (input and
+output definitions), the input artifacts (by name: a re-run upstream task makes new names, a
+cached one keeps them), the input parameters after the ExampleGen driver merged span and
+fingerprint in (so new data is a new key), and the container spec: image string, command,
+arguments and environment variables. "Only the pipelines with the same pipeline name will share
+the cache": the pipeline name is part of the key, so another pipeline's execution is never a
+hit. The image is hashed as written, so a mutable tag (`:latest`, or no tag) hides a rebuilt
+image from the cache: `mutable_image_warning` says so.
 """
 
 import hashlib
@@ -19,12 +22,13 @@ from vertex_local.store import StoredArtifact
 _DIGEST = re.compile(r'@sha256:[0-9a-f]{64}$')
 
 
-def cache_key(component: Mapping[str, Any], container: Mapping[str, Any],
+def cache_key(pipeline_name: str, component: Mapping[str, Any], container: Mapping[str, Any],
               parameters: Mapping[str, Any], inputs: Mapping[str, List[StoredArtifact]]) -> str:
   material = {
+      'pipeline': pipeline_name,
       'inputDefinitions': component.get('inputDefinitions', {}),
       'outputDefinitions': component.get('outputDefinitions', {}),
-      'container': {key: container.get(key) for key in ('image', 'command', 'args')},
+      'container': {key: container.get(key) for key in ('image', 'command', 'args', 'env')},
       'parameters': parameters,
       'inputs': {key: [a.name for a in artifacts] for key, artifacts in inputs.items()},
   }

@@ -1,22 +1,25 @@
-"""The local engine: runs a compiled Vertex PipelineJob JSON on this machine, task by task, as
-Vertex AI Pipelines would, so the exact spec a user submits is executed before any cloud spend.
+"""The local engine: runs a compiled Vertex PipelineJob JSON on this machine as Vertex AI
+Pipelines would, so the exact spec a user submits is executed before any cloud spend.
 
-What is faithful and what is substituted is documented in README.md ("Run the exact spec
-before spending on the cloud"); every substitution a run used is printed and listed in
-last_run.json. Tasks run in one topological order of the DAG (spec.py); the first failure stops
-the run, as Vertex fails the pipeline.
+What is faithful and what is substituted is documented in docs/vertex-local.md; every
+substitution a run uses is printed before the first task starts and listed in last_run.json.
+Tasks run as their upstream tasks allow, independent ones in parallel, failing slow unless the
+job's failure policy says fast (scheduler.py); a cache hit is scoped to the pipeline
+(caching.py). A run either starts its own local Vertex AI API or, for a job submitted to a
+running one (service.py), uses that one.
 """
 
 import dataclasses
 import datetime
+import functools
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import time
+import threading
 from pathlib import Path
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, Mapping, Optional, Tuple
 
 from core import data_quality
 from core.home import PipelineHome
@@ -25,6 +28,8 @@ from runs.console import PrintLine
 from runs.summary import ComponentRun, RunSummary, eval_metrics, record_data_quality
 from vertex_local import ENGINE_NAME
 from vertex_local import caching
+from vertex_local import preview
+from vertex_local import scheduler
 from vertex_local import spec as spec_lib
 from vertex_local import tasks as tasks_lib
 from vertex_local.store import STORE_PREFIX, ArtifactStore
@@ -32,8 +37,10 @@ from vertex_local.substitutions import Substitutions, dockerfile_env
 
 # Passed through from this machine: older OpenBLAS builds crash on some CPUs without them.
 _MACHINE_ENV = ('OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE', 'TMPDIR')
-# Where a Vertex pipeline's trainer keeps its custom-config training args (TFX's Vertex Trainer).
-_TRAINING_ARGS_KEY = 'ai_platform_training_args'
+# The console's word for each task state (runs/summary.py keeps both).
+STATUS_OF_STATE = {scheduler.SUCCEEDED: 'ran', scheduler.SKIPPED: 'cached',
+                   scheduler.FAILED: 'failed', scheduler.NOT_TRIGGERED: 'not run',
+                   scheduler.CANCELLED: 'cancelled'}
 
 
 class EngineError(RuntimeError):
@@ -46,74 +53,114 @@ class EngineSettings:
   home: PipelineHome
   data_root: str  # DATA_ROOT: stands in for the spec's ExampleGen input_base
   python: str = sys.executable  # the venv standing in for the image
+  # As aiplatform's PipelineJob(enable_caching=..., parameter_values=..., failure_policy=...):
+  # None keeps each task's compiled cachingOptions; False runs every step.
+  enable_cache: Optional[bool] = None
+  parameter_values: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+  failure_policy: Optional[str] = None  # 'slow' or 'fast'; None: the spec's
+  parallelism: int = dataclasses.field(default_factory=scheduler.default_parallelism)
 
   @property
   def engine_dir(self) -> Path:
     return self.home.vertex_local
 
 
+def load_job(settings: EngineSettings) -> spec_lib.CompiledJob:
+  return spec_lib.load(settings.spec_path, settings.parameter_values, settings.enable_cache,
+                       settings.failure_policy)
+
+
 def run(settings: EngineSettings, summary: RunSummary, print_line: PrintLine,
-        log: Callable[[str], None]) -> None:
-  """Runs the spec, filling `summary` (status, components, model, metrics, details)."""
-  job = spec_lib.load(settings.spec_path)
+        log: Callable[[str], None], api: Any = None,
+        cancelled: Optional[threading.Event] = None,
+        on_task: Callable[[scheduler.TaskResult], None] = lambda result: None) -> None:
+  """Runs the spec, filling `summary` (status, components, model, metrics, details).
+
+  `api`: a started vertex_local.api.LocalVertexAI to use (a submitted job's); None starts one
+  for the run. `cancelled`: set it to stop the run. `on_task`: called as each task ends.
+  """
+  job = load_job(settings)
   package_root = installed_package_root(settings.python)
   substitutions = Substitutions(settings.engine_dir / 'gcs', package_root,
-                                _data_root_mapping(job, settings.data_root), settings.python)
+                                _data_root_mapping(settings), settings.python)
   run_id = f'{job.pipeline_name}-{datetime.datetime.now():%Y%m%d%H%M%S%f}'
   store = ArtifactStore(settings.engine_dir / 'metadata.json')
   contexts = [f'{STORE_PREFIX}/contexts/{job.pipeline_name}', f'{STORE_PREFIX}/contexts/{run_id}']
-  summary.details.update(engine=ENGINE_NAME, spec=str(settings.spec_path), run_id=run_id)
+  summary.details.update(engine=ENGINE_NAME, spec=str(settings.spec_path), run_id=run_id,
+                         parameters=dict(job.parameter_values),
+                         failure_policy=job.failure_policy)
   for image in job.images():
     warning = caching.mutable_image_warning(image)
     if warning:
       print_line(f'  warning: {warning}')
-  _preview_substitutions(job, substitutions)
+  preview.preview(job, substitutions)
   context = tasks_lib.RunContext(
       job=job, run_id=run_id, store=store, substitutions=substitutions, produced={},
-      environment=task_environment(package_root, settings), contexts=contexts,
-      task_log_dir=settings.home.logs / 'tasks' / run_id, log=log)
-  from vertex_local.api import LocalVertexAI  # pylint: disable=import-outside-toplevel
-  api = LocalVertexAI(state_dir=settings.engine_dir / 'api', gcs_root=substitutions.gcs_root,
-                      launch_replica=lambda replica: _launch_replica(replica, context))
-  with api:
-    context.environment.update(api.client_environment())
-    substitutions.use('cloud_api', 'Vertex AI, Cloud Storage', f'local API at {api.endpoint}',
-                      'TFX\'s own Vertex clients reach it over the wire (proxy + local CA)')
-    for item in substitutions.used.values():
-      print_line(f'  substitution {item.line()}')
-    _run_tasks(job, context, summary, print_line)
-    summary.details['model_registry'] = [
-        json.loads(json.dumps(dataclasses.asdict(model), default=str))
-        for model in api.models.values()]
+      environment=task_environment(package_root, settings.python, settings.engine_dir),
+      contexts=contexts,
+      task_log_dir=settings.home.logs / 'tasks' / run_id, log=log,
+      cancelled=cancelled or threading.Event())
+  if api is None:
+    from vertex_local.api import LocalVertexAI  # pylint: disable=import-outside-toplevel
+    launcher = functools.partial(launch_replica, substitutions=substitutions,
+                                 environment=context.environment)
+    with LocalVertexAI(state_dir=settings.engine_dir / 'api', gcs_root=substitutions.gcs_root,
+                       launch_replica=launcher) as own_api:
+      _run_with_api(job, context, own_api, summary, print_line, on_task, settings.parallelism)
+  else:
+    _run_with_api(job, context, api, summary, print_line, on_task, settings.parallelism)
   summary.details['substitutions'] = substitutions.listing()
   summary.details['resolved'] = context.resolved
   _fill_results(summary, context)
 
 
-def _run_tasks(job, context, summary: RunSummary, print_line: PrintLine) -> None:
+def _run_with_api(job, context, api, summary, print_line, on_task, parallelism) -> None:
+  context.environment.update(api.client_environment())
+  context.substitutions.use('cloud_api', 'Vertex AI, Cloud Storage',
+                            f'local API at {api.endpoint}', "TFX's own Vertex clients reach it "
+                            'over the wire (proxy + local CA)')
+  for item in context.substitutions.used.values():
+    print_line(f'  substitution {item.line()}')
+  _run_tasks(job, context, summary, print_line, on_task, parallelism)
+  summary.details['model_registry'] = [
+      json.loads(json.dumps(dataclasses.asdict(model), default=str))
+      for model in api.models.values()]
+
+
+def _run_tasks(job: spec_lib.CompiledJob, context: tasks_lib.RunContext, summary: RunSummary,
+               print_line: PrintLine, on_task, parallelism: int) -> None:
   runners = {'container': tasks_lib.run_container, 'resolver': tasks_lib.run_resolver,
              'importer': tasks_lib.run_importer}
   live = getattr(print_line, 'live', None)  # The console's elapsed-time line, if any.
-  for name in job.order:
-    task = job.tasks[name]
-    started = time.monotonic()
+
+  def started(running):
     if live is not None:
-      live.start(name)
-    try:
-      status = runners[task.kind](task, context) or 'ran'
-    except (tasks_lib.TaskFailed, spec_lib.SpecError, ValueError) as error:
-      summary.components.append(ComponentRun(name, time.monotonic() - started, False, 'failed'))
-      print_line(_line(summary.components[-1]))
-      summary.error = str(error) if str(error).startswith(name) else f'{name} failed: {error}'
-      return
-    run = ComponentRun(name, time.monotonic() - started, status == 'cached', status)
+      live.start(', '.join(running))
+
+  def ended(result: scheduler.TaskResult) -> None:
+    run = ComponentRun(result.name, result.seconds, result.state == scheduler.SKIPPED,
+                       STATUS_OF_STATE[result.state], state=result.state, error=result.error)
     summary.components.append(run)
-    print_line(_line(run))
-  summary.status = 'succeeded'
+    line = f'  {run.name:<38} {run.status:<7} {run.seconds:7.1f}s'
+    if live is not None:
+      live.finish(line)
+    else:
+      print_line(line)
+    on_task(result)
 
-
-def _line(run: ComponentRun) -> str:
-  return f'  {run.name:<38} {run.status:<7} {run.seconds:7.1f}s'
+  results = scheduler.run_dag(
+      job.tasks, lambda task: runners[task.kind](task, context), fail_fast=job.fail_fast,
+      parallelism=parallelism, cancelled=context.cancelled,
+      on_start=started, on_end=ended)
+  failed = sorted((r for r in results.values() if r.state in (scheduler.FAILED,
+                                                              scheduler.CANCELLED)),
+                  key=lambda r: r.order)
+  if not failed:
+    summary.status = 'succeeded'
+  elif failed[0].state == scheduler.CANCELLED:
+    summary.status, summary.error = 'cancelled', 'the run was cancelled'
+  else:
+    summary.error = '\n'.join(r.error or f'{r.name} failed' for r in failed)
 
 
 def _fill_results(summary: RunSummary, context: tasks_lib.RunContext) -> None:
@@ -135,34 +182,31 @@ def _fill_results(summary: RunSummary, context: tasks_lib.RunContext) -> None:
         record_data_quality(summary, artifact.metadata[data_quality.PROPERTY])
 
 
-def _data_root_mapping(job: spec_lib.CompiledJob, data_root: str):
-  bases = {spec_lib.constant_parameter(task, 'input_base', job)
-           for task in job.tasks.values() if 'input_base' in task.parameters}
+def input_bases(job: spec_lib.CompiledJob) -> Tuple[str, ...]:
+  """The folders the spec's ExampleGens read (their `input_base`), as the job resolves them."""
+  return tuple(sorted({spec_lib.constant_parameter(task, 'input_base', job)
+                       for task in job.tasks.values() if 'input_base' in task.parameters}))
+
+
+def _data_root_mapping(settings: EngineSettings):
+  """(the spec's own data folder, DATA_ROOT): DATA_ROOT stands in for the folder the spec was
+  compiled with. A run given another folder (`--param data_root=...`) reads that one."""
+  bases = input_bases(spec_lib.load(settings.spec_path))
   if len(bases) > 1:
-    raise EngineError(f'the spec reads data from several places {sorted(bases)}; DATA_ROOT '
+    raise EngineError(f'the spec reads data from several places {list(bases)}; DATA_ROOT '
                       'can stand in for one')
-  return (bases.pop(), data_root) if bases else None
+  return (bases[0], settings.data_root) if bases else None
 
 
-def _preview_substitutions(job: spec_lib.CompiledJob, substitutions: Substitutions) -> None:
-  """Records the substitutions the tasks will use, so they are printed before anything runs."""
-  substitutions.local_path(job.pipeline_root)
-  for task in job.tasks.values():
-    if task.kind != 'container':
-      continue
-    container = task.executor['container']
-    substitutions.command(container['image'], container.get('command', []),
-                          container.get('args', []))
-    for key in task.parameters:
-      value = spec_lib.constant_parameter(task, key, job)
-      if isinstance(value, str):
-        substitutions.text(value)
-        if _TRAINING_ARGS_KEY in value:
-          config = json.loads(value)
-          pools = config.get(_TRAINING_ARGS_KEY, {}).get('job_spec', {}).get(
-              'worker_pool_specs', [])
-          for pool in pools:
-            substitutions.accelerator_env(pool.get('machine_spec', {}))
+def local_input_base(settings: EngineSettings) -> str:
+  """The folder this run's ExampleGen reads, on this machine: DATA_ROOT, unless the run's
+  parameters name another folder (a gs:// one is read from the local Cloud Storage)."""
+  mapping = _data_root_mapping(settings)
+  bases = input_bases(load_job(settings))
+  if not mapping or not bases or bases[0] == mapping[0]:
+    return settings.data_root
+  return Substitutions(settings.engine_dir / 'gcs', Path('/app'), None, settings.python).text(
+      bases[0])
 
 
 def installed_package_root(python: str) -> Path:
@@ -179,15 +223,15 @@ def installed_package_root(python: str) -> Path:
   return Path(result.stdout.strip())
 
 
-def task_environment(package_root: Path, settings: EngineSettings) -> Dict[str, str]:
+def task_environment(package_root: Path, python: str, engine_dir: Path) -> Dict[str, str]:
   """A container's environment: the image's ENV (infra/Dockerfile's runtime stage), with the
   venv for /opt/venv and a fresh home for the image user's."""
   dockerfile = package_root / 'infra' / 'Dockerfile'
   if not dockerfile.exists():
     raise EngineError(f'{dockerfile} not found: the local engine takes the image environment '
                       'from infra/Dockerfile; run it from a checkout of this project')
-  venv = Path(settings.python).parent.parent
-  home = settings.engine_dir / 'container_home'
+  venv = Path(python).parent.parent
+  home = engine_dir / 'container_home'
   home.mkdir(parents=True, exist_ok=True)
   environment = dockerfile_env(dockerfile)
   environment.update(PATH=f'{venv}/bin:/usr/local/bin:/usr/bin:/bin', VIRTUAL_ENV=str(venv),
@@ -196,19 +240,20 @@ def task_environment(package_root: Path, settings: EngineSettings) -> Dict[str, 
   return environment
 
 
-def _launch_replica(replica: Any, context: tasks_lib.RunContext) -> subprocess.Popen:
+def launch_replica(replica: Any, substitutions: Substitutions,
+                   environment: Mapping[str, str]) -> subprocess.Popen:
   """Starts one replica of a CustomJob worker pool (vertex_local.api.workers.ReplicaSpec) as a
   local process: the local Vertex AI API calls this for each replica of a job the Vertex Trainer
   created. Same substitutions as a pipeline task, plus CPU stand-ins for the pool's
-  accelerators."""
+  accelerators. Its own process group, so stopping the job stops what it started."""
   container = replica.container_spec
-  argv = context.substitutions.command(container.get('image_uri', ''),
-                                       container.get('command', []), container.get('args', []))
-  environment = dict(context.environment)
-  environment.update(replica.env)
-  environment.update(context.substitutions.accelerator_env(replica.machine_spec))
+  argv = substitutions.command(container.get('image_uri', ''), container.get('command', []),
+                               container.get('args', []))
+  env = dict(environment)
+  env.update({key: substitutions.text(value) for key, value in replica.env.items()})
+  env.update(substitutions.accelerator_env(replica.machine_spec))
   Path(replica.log_path).parent.mkdir(parents=True, exist_ok=True)
   workdir = tempfile.mkdtemp(prefix='vertex-local-replica-')
   with open(replica.log_path, 'w') as log:
-    return subprocess.Popen(argv, cwd=workdir, env=environment, stdout=log,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    return subprocess.Popen(argv, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)

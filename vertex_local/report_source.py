@@ -50,9 +50,10 @@ class VertexLocalSource:
       record.outputs.setdefault((item['producer_task'], _type(item)), []).append(_artifact(item))
     summary = summary if summary and summary.get('run_id') == run_id else {}
     for component in summary.get('components', []):
-      status = 'cached' if component.get('cached') else 'ran'
+      status = component.get('status') or ('cached' if component.get('cached') else 'ran')
       record.steps.append(Step(component['name'], status, component.get('seconds'),
-                               resolver='resolver' in component['name']))
+                               component.get('error'), resolver='resolver' in component['name'],
+                               state=component.get('state')))
       if status == 'cached':
         self._add_cached_outputs(record, component['name'])
     if not summary:

@@ -2,7 +2,8 @@
 reports a run (runs/: lock, console, log file, data pre-check, summary, history, report)."""
 
 import json
-from typing import Optional
+import threading
+from typing import Any, Callable, Optional
 
 import datadefs
 from core.names import DATASET_KEY
@@ -17,31 +18,38 @@ from vertex_local import spec as spec_lib
 
 
 def run_and_report(settings: engine.EngineSettings, print_line: console.PrintLine,
-                   write_report: Optional[ReportWriter] = None) -> RunSummary:
+                   write_report: Optional[ReportWriter] = None, api: Any = None,
+                   cancelled: Optional[threading.Event] = None,
+                   on_task: Callable[[Any], None] = lambda result: None) -> RunSummary:
   """Runs the compiled spec; never raises for a failed run: the summary says what failed.
 
-  Raises lock.PipelineBusyError (and writes nothing) when another run uses the same home.
+  `api`, `cancelled`, `on_task`: as engine.run's (a job submitted to the local API runs with
+  that API). Raises lock.PipelineBusyError (and writes nothing) when another run uses the same
+  home.
   """
   home = settings.home
   with lock.exclusive_run(home):
     log_file = home.new_log_file()
     summary = RunSummary(status='failed', log_file=str(log_file), details={
         'engine': ENGINE_NAME, 'spec': str(settings.spec_path), 'data_root': settings.data_root})
-    print_line(f'pipeline spec {settings.spec_path} on the local Vertex engine: data '
-               f'{settings.data_root}')
+    print_line(f'pipeline spec {settings.spec_path} on the local Vertex engine')
     print_line(f'  home {home.root}; TF/Beam logs in {log_file}')
     with console.output_to_log_file(log_file) as print_progress:
       try:
-        job = spec_lib.load(settings.spec_path)
+        job = engine.load_job(settings)
         dataset = dataset_of_spec(job) or datadefs.load()
         summary.details.update(pipeline=job.pipeline_name, dataset=dataset.name,
                                task=dataset.task)
         if dataset.schema_path:  # Known when the spec's dataset is loaded here, not from the spec.
           summary.details['schema'] = dataset.schema_path
         # The same files the spec's ExampleGen reads, checked against the spec's dataset.
-        precheck.check_data_root(settings.data_root, dataset,
+        data_root = engine.local_input_base(settings)
+        summary.details['data_root'] = data_root
+        print_progress(f'  data {data_root}')
+        precheck.check_data_root(data_root, dataset,
                                  input_pattern=input_pattern_of_spec(job), source='csv')
-        engine.run(settings, summary, print_progress, log=_log)
+        engine.run(settings, summary, print_progress, log=_log, api=api, cancelled=cancelled,
+                   on_task=on_task)
         add_task_metrics(summary, dataset)
       except (precheck.DataCheckError, engine.EngineError, spec_lib.SpecError) as error:
         summary.error = str(error)

@@ -11,9 +11,12 @@ back into the store.
 
 import dataclasses
 import json
+import os
 import re
+import signal
 import subprocess
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
@@ -46,6 +49,12 @@ class RunContext:
   contexts: List[str]
   resolved: List[Dict[str, Any]] = dataclasses.field(default_factory=list)
   log: Callable[[str], None] = print
+  # Set to cancel the run: running task processes are stopped, no new task starts.
+  cancelled: threading.Event = dataclasses.field(default_factory=threading.Event)
+
+
+class TaskCancelled(TaskFailed):
+  """The run was cancelled while this task ran; its process was stopped."""
 
 
 def inputs_of(task: spec_lib.Task, run: RunContext) -> Dict[str, List[StoredArtifact]]:
@@ -116,8 +125,8 @@ def run_container(task: spec_lib.Task, run: RunContext) -> str:
     _execute(task, run, 'driver', container['image'], driver.get('command', []),
              driver.get('args', []), parameters, inputs, outputs, output_file)
     _merge_driver_output(output_file, parameters, outputs)
-  key = caching.cache_key(task.component, container, parameters, inputs)
-  hit = run.store.cached(key) if task.enable_cache else None
+  key = caching.cache_key(run.job.pipeline_name, task.component, container, parameters, inputs)
+  hit = run.store.cached(key, run.job.pipeline_name) if task.enable_cache else None
   if hit is not None:
     for output_key, names in hit.outputs.items():
       run.produced[(task.name, output_key)] = [run.store.artifacts[n] for n in names]
@@ -127,7 +136,8 @@ def run_container(task: spec_lib.Task, run: RunContext) -> str:
   recorded = _record_outputs(task, run, outputs, output_file)
   run.store.record_execution(CachedExecution(
       cache_key=key, task=task.name, pipeline_run=run.run_id,
-      outputs={k: [a.name for a in v] for k, v in recorded.items()}))
+      outputs={k: [a.name for a in v] for k, v in recorded.items()},
+      pipeline=run.job.pipeline_name))
   run.store.save()
   return 'ran'
 
@@ -159,17 +169,41 @@ def _execute(task, run, role: str, image: str, command, args, parameters, inputs
   output_file.parent.mkdir(parents=True, exist_ok=True)
   log_path = run.task_log_dir / f'{task.name}.{role}.log'
   log_path.parent.mkdir(parents=True, exist_ok=True)
+  environment = dict(run.environment)
+  environment.update({item['name']: run.substitutions.text(item.get('value', ''))
+                      for item in task.executor['container'].get('env', [])})
   with tempfile.TemporaryDirectory(prefix='vertex-local-task-') as workdir, \
       log_path.open('w') as log:
     # A fresh working directory outside the checkout: only the installed package imports.
-    code = subprocess.run(argv, cwd=workdir, env=run.environment, stdout=log,
-                          stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                          check=False).returncode
+    process = subprocess.Popen(argv, cwd=workdir, env=environment, stdout=log,
+                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                               start_new_session=True)
+    code = _wait(process, run.cancelled)
   text = log_path.read_text(errors='replace')
   run.log(f'===== {where}: exit {code}, log {log_path}\n{text}')
+  if run.cancelled.is_set():
+    raise TaskCancelled(f'{task.name} was cancelled (its process was stopped)')
   if code != 0:
     raise TaskFailed(f'{task.name} failed: {error_from_log(text) or f"exit code {code}"} '
                      f'(log: {log_path})')
+
+
+def _wait(process: subprocess.Popen, cancelled: threading.Event) -> int:
+  """The process's exit code; on cancel, its whole process group is stopped first."""
+  while True:
+    try:
+      return process.wait(timeout=0.2)
+    except subprocess.TimeoutExpired:
+      if cancelled.is_set():
+        for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, None)):
+          try:
+            os.killpg(process.pid, sig)
+          except ProcessLookupError:
+            break
+          try:
+            return process.wait(timeout=grace)
+          except subprocess.TimeoutExpired:
+            continue
 
 
 def error_from_log(text: str) -> str:

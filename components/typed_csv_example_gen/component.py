@@ -24,7 +24,8 @@ class TypedCsvExampleGen(example_gen_component.FileBasedExampleGen):
   None); the column declaration is merged into it here.
 
   Args:
-    input_base: the folder holding the CSV files (or span folders).
+    input_base: the folder holding the CSV files (or span folders), or a str RuntimeParameter
+      whose value is that folder (compiled specs: pipeline parameter `data_root`).
     column_types: {column: 'int' | 'float' | 'string'}, every column of every file: a file
       with a missing or an undeclared column is refused. 'int' -> int64_list, 'float' ->
       float_list, 'string' -> bytes_list (UTF-8); an empty cell is a missing value (an empty
@@ -43,7 +44,7 @@ class TypedCsvExampleGen(example_gen_component.FileBasedExampleGen):
 
   def __init__(
       self,
-      input_base: str,
+      input_base: Union[str, data_types.RuntimeParameter],
       column_types: Mapping[str, str],
       missing_values: Sequence[str] = (),
       label_column: Optional[str] = None,
@@ -54,7 +55,11 @@ class TypedCsvExampleGen(example_gen_component.FileBasedExampleGen):
       custom_config: Optional[example_gen_pb2.CustomConfig] = None,
       range_config: Optional[Union[range_config_pb2.RangeConfig,
                                    data_types.RuntimeParameter]] = None):
-    if not input_base or not isinstance(input_base, str):
+    if isinstance(input_base, data_types.RuntimeParameter):
+      if input_base.ptype is not str:
+        raise ValueError(f'input_base runtime parameter {input_base.name!r} must be a str '
+                         f'parameter, got {input_base.ptype!r}')
+    elif not input_base or not isinstance(input_base, str):
       raise ValueError(f'input_base must be the folder holding the CSV files, got {input_base!r}')
     super().__init__(
         input_base=input_base, input_config=input_config, output_config=output_config,

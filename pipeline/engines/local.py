@@ -83,6 +83,10 @@ class LocalEngine:
     """
     del environment  # A local run needs nothing beyond the settings and the home.
     check_local(settings)  # Before the lock: a refused setting writes nothing.
+    for flag in ('param', 'failure_policy'):
+      if getattr(args, flag, None):
+        raise SettingsError(f'--{flag.replace("_", "-")} applies to a compiled Vertex spec '
+                            '(--engine vertex-local or vertex), not to LocalDagRunner')
     pipeline = settings.dataset.pipeline_name
     with lock.exclusive_run(home):
       details = {'engine': NAME, 'pipeline': pipeline, 'dataset': settings.dataset.name,
@@ -91,7 +95,9 @@ class LocalEngine:
                  'input_fingerprint': _fingerprint(settings)}
       print_line(f'pipeline {pipeline} (dataset {settings.dataset.name}, '
                  f'{settings.dataset.task}): data {settings.data.data_root}')
-      previous = None if getattr(args, 'force', False) else fingerprint.last_success_if_unchanged(
+      # --no-cache asks for every step to run: never "nothing new".
+      forced = getattr(args, 'force', False) or not settings.enable_cache
+      previous = None if forced else fingerprint.last_success_if_unchanged(
           home, pipeline, details['input_fingerprint'])
       if previous is not None:
         return _nothing_new(previous, details, home, print_line, write_report)

@@ -20,7 +20,9 @@ class VertexEngine:
   help = 'submit the compiled spec to Vertex AI Pipelines (GCP_PROJECT, GCS_BUCKET, ...)'
 
   def add_arguments(self, parser: argparse.ArgumentParser) -> None:
-    pass  # --spec and --profile serve it too; submit's own flags are under `submit`.
+    # --spec, --profile, --param, --failure-policy and --no-cache serve it too.
+    parser.add_argument('--api-endpoint', help='vertex: the Vertex AI API host:port to submit '
+                        'to (e.g. the local one: `python -m pipeline vertex-local serve`)')
 
   def run_source(self, home: PipelineHome):
     return None  # The runs are in Vertex AI, not in this home.
@@ -35,8 +37,12 @@ class VertexEngine:
       summary = RunSummary(status='failed', log_file=None, details={
           'engine': NAME, 'pipeline': None, 'dataset': settings.dataset.name})
       try:
-        submitted, pipeline = commands.submit_run(args.profile, settings, environment, home,
-                                                  spec=args.spec, print_line=print_line)
+        submitted, pipeline = commands.submit_run(
+            args.profile, settings, environment, home, spec=args.spec,
+            no_cache=not settings.enable_cache,
+            parameters=commands.parameters(getattr(args, 'param', [])),
+            remote={'api_endpoint': getattr(args, 'api_endpoint', None)},
+            print_line=print_line, failure_policy=getattr(args, 'failure_policy', None))
       except (jobs.VertexJobError, ValueError) as error:
         summary.error = str(error)
       else:

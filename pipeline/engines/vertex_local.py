@@ -35,9 +35,14 @@ class VertexLocalEngine:
     from pipeline.vertex import commands
     from vertex_local import engine
     from vertex_local import run as vertex_local_run
+    parameters = commands.parameters(getattr(args, 'param', []))
     spec = args.spec or commands.compile_profile(args.profile, settings, environment, home)
-    engine_settings = engine.EngineSettings(spec_path=Path(spec).resolve(), home=home,
-                                            data_root=settings.data.local_data_root())
+    engine_settings = engine.EngineSettings(
+        spec_path=Path(spec).resolve(), home=home, data_root=settings.data.local_data_root(),
+        # As aiplatform's PipelineJob(enable_caching=False) for CACHE=0 / --no-cache; else
+        # each task's compiled cachingOptions.
+        enable_cache=None if settings.enable_cache else False, parameter_values=parameters,
+        failure_policy=getattr(args, 'failure_policy', None))
     return vertex_local_run.run_and_report(engine_settings, print_line, write_report)
 
 

@@ -14,6 +14,7 @@ from pipeline.environment import Environment
 from pipeline.settings import RunSettings
 from pipeline.vertex import jobs as vertex_jobs
 from pipeline.vertex import profiles
+from pipeline.vertex.settings import InvalidSettingError
 from pipeline.vertex.profiles import Profile
 from runs.console import PrintLine
 
@@ -28,9 +29,9 @@ def add_arguments(commands: argparse._SubParsersAction) -> None:  # pylint: disa
   _common(submit)
   _remote(submit)
   submit.add_argument('--spec', help='compiled spec (default: compile the profile now)')
-  submit.add_argument('--no-cache', action='store_true', help='disable step caching')
-  submit.add_argument('--param', action='append', default=[], metavar='NAME=VALUE',
-                      help='runtime parameter value (repeatable)')
+  submit.add_argument('--no-cache', action='store_true',
+                      help='disable step caching (default: $CACHE=0 does the same)')
+  add_run_arguments(submit)
 
   schedule = commands.add_parser('schedule', help='scheduled retraining on Vertex AI')
   actions = schedule.add_subparsers(dest='action', required=True)
@@ -53,6 +54,27 @@ def add_arguments(commands: argparse._SubParsersAction) -> None:  # pylint: disa
 
 def _common(parser):
   add_profile_argument(parser)
+
+
+def add_run_arguments(parser) -> None:
+  """What a run of a compiled spec takes, on Vertex AI or the local engine."""
+  parser.add_argument('--param', action='append', default=[], metavar='NAME=VALUE',
+                      help='a pipeline parameter of the compiled spec (repeatable), typed as the '
+                      'spec declares it, e.g. --param data_root=gs://bucket/data/2025-01')
+  parser.add_argument('--failure-policy', choices=('slow', 'fast'),
+                      help="after a failed step: 'slow' (Vertex's default) runs every step that "
+                      "does not depend on it, 'fast' starts no more steps")
+
+
+def parameters(items) -> Dict[str, str]:
+  """{name: value} of --param NAME=VALUE items; ValueError naming a malformed one."""
+  values = {}
+  for item in items or []:
+    name, sep, value = item.partition('=')
+    if not sep or not name:
+      raise InvalidSettingError('--param', item, 'expected NAME=VALUE')
+    values[name] = value
+  return values
 
 
 def add_profile_argument(parser) -> None:
@@ -105,7 +127,8 @@ def compile_profile(profile_name: Optional[str], settings: RunSettings,
 def submit_run(profile_name: Optional[str], settings: RunSettings, environment: Environment,
                home: PipelineHome, spec: Optional[str] = None, no_cache: bool = False,
                parameters: Optional[Dict[str, str]] = None, remote: Optional[dict] = None,
-               print_line: PrintLine = print) -> Tuple[vertex_jobs.SubmittedRun, str]:
+               print_line: PrintLine = print, failure_policy: Optional[str] = None
+               ) -> Tuple[vertex_jobs.SubmittedRun, str]:
   """Submits one run of the profile (compiling it unless `spec` names one); returns the
   submitted run and the pipeline's name."""
   profile = load(profile_name, environment)
@@ -113,8 +136,8 @@ def submit_run(profile_name: Optional[str], settings: RunSettings, environment: 
   remote = remote or {}
   spec = spec or _compile(profile, run, default_spec_path(profile.name), home)
   _stage_schema(profile, run, remote.get('credentials'), print_line)
-  submitted = vertex_jobs.submit(spec, _job_settings(profile, no_cache, parameters or {}),
-                                 **remote)
+  submitted = vertex_jobs.submit(spec, _job_settings(profile, no_cache, parameters or {},
+                                                    failure_policy), **remote)
   print_line(f'submitted {submitted.resource_name}')
   print_line(f'console: {submitted.console_link}')
   return submitted, profile.pipeline_name(run.dataset)
@@ -131,7 +154,8 @@ def run(args: argparse.Namespace, settings: RunSettings, environment: Environmen
   try:
     if args.command == 'submit':
       submit_run(args.profile, settings, environment, home, spec=args.spec,
-                 no_cache=args.no_cache, parameters=_parameters(args.param), remote=remote)
+                 no_cache=not settings.enable_cache, parameters=parameters(args.param),
+                 remote=remote, failure_policy=args.failure_policy)
       return 0
     if args.action == 'create':
       run_settings = profile.run_settings(settings, environment)
@@ -183,22 +207,14 @@ def _credentials(args):
   return credentials.AnonymousCredentials()
 
 
-def _job_settings(profile: Profile, no_cache: bool, parameters: Dict[str, str]):
+def _job_settings(profile: Profile, no_cache: bool, parameters: Dict[str, str],
+                  failure_policy: Optional[str] = None):
   return vertex_jobs.JobSettings(
       project=profile.project, region=profile.region, pipeline_root=profile.pipeline_root(),
       service_account=profile.service_account, network=profile.network,
       labels=dict(profile.labels), encryption_key=profile.cmek_key,
-      enable_caching=False if no_cache else None, parameter_values=parameters)
-
-
-def _parameters(items) -> Dict[str, str]:
-  values = {}
-  for item in items or []:
-    name, sep, value = item.partition('=')
-    if not sep or not name:
-      raise vertex_jobs.VertexJobError(f'--param {item!r} is not NAME=VALUE')
-    values[name] = value
-  return values
+      enable_caching=False if no_cache else None, parameter_values=parameters,
+      failure_policy=failure_policy)
 
 
 def _print_schedule(info: Optional[vertex_jobs.ScheduleInfo]) -> None:

@@ -19,6 +19,7 @@ from datadefs.definition import Dataset
 from pipeline import graph
 from pipeline.settings import PipelineSettings, RunSettings, VertexTargets
 from pipeline.vertex import scoped_resolvers
+from pipeline.vertex import serving as serving_lib
 from pipeline.vertex.profiles import Profile
 
 ResourceSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.ResourceSpec
@@ -27,8 +28,9 @@ ResourceSpec = pipeline_spec_pb2.PipelineDeploymentConfig.PipelineContainerSpec.
 # the curated schema from there, so no path of the compiling machine reaches the spec.
 IMAGE_SOURCE_DIR = '/app'
 _REPO_ROOT = Path(__file__).resolve().parents[2]
-# Serving image for models pushed to Vertex AI (prebuilt TF CPU prediction container).
-SERVING_IMAGE = 'us-docker.pkg.dev/vertex-ai/prediction/tf2-cpu.2-16:latest'
+# The pipeline parameter holding the ExampleGen's data folder: `submit --param data_root=...`
+# (and `run --engine vertex-local --param ...`) reads another folder with the same spec.
+DATA_ROOT_PARAMETER = 'data_root'
 
 
 def beam_pipeline_args(profile: Profile) -> List[str]:
@@ -79,9 +81,11 @@ def build(profile: Profile, run: RunSettings,
   if profile.on_vertex:  # The `local` profile trains and pushes in its own task, as `make run`.
     serving = None
     if profile.endpoint_name:
-      serving = {'image': SERVING_IMAGE, 'args': {
-          'project_id': profile.project, 'endpoint_name': profile.endpoint_name,
-          'machine_type': profile.serving_machine_type}}
+      serving = {'container': serving_lib.serving_container(profile, run.dataset).to_config(),
+                 'args': {'project_id': profile.project, 'endpoint_name': profile.endpoint_name,
+                          'machine_type': profile.serving_machine_type},
+                 'model_name': profile.pipeline_name(run.dataset),
+                 'challengers': profile.challengers}
     vertex = VertexTargets(region=profile.region, training_args=vertex_training_args(profile),
                            serving=serving)
   # On Vertex the TPU is local to the trainer's machine (a TPU VM).
@@ -97,10 +101,12 @@ def build(profile: Profile, run: RunSettings,
       serving_model_dir=profile.serving_model_dir(home),
       schema_path=schema_path(profile, run.dataset),
       data_root=profile.data_root(run),
+      data_root_parameter=DATA_ROOT_PARAMETER,
       # Locally the dataset's own data may be read by its own pattern; on Vertex the bucket's
       # data folder holds what the user uploaded: the pattern they set, or every file.
       input_pattern=run.data.input_pattern if profile.on_vertex else run.data.files_pattern,
       beam_pipeline_args=tuple(beam_pipeline_args(profile)),
+      bulk_inference=profile.bulk_inference,
       vertex=vertex,
       resources={name: ResourceSpec(cpu_limit=r.cpu, memory_limit=r.memory_gib)
                  for name, r in profile.resources.items()}))
@@ -131,7 +137,11 @@ def compile_spec(profile: Profile, run: RunSettings, output_path: str,
       output_dir=str(output.parent),
       output_filename=output.name)
   # Compiled without writing, so the resolver queries are scoped before anything is written.
-  job = runner.run(build(profile, run, home), write_out=False)
+  # The data folder's pipeline parameter gets its value in runtimeConfig (TFX writes no
+  # defaultValue for a RuntimeParameter).
+  data_root = profile.data_root(run)
+  job = runner.run(build(profile, run, home), write_out=False,
+                   parameter_values={DATA_ROOT_PARAMETER: data_root} if data_root else None)
   scoped_resolvers.scope_resolver_queries(job, profile.pipeline_name(run.dataset))
   # `tfx pipeline create` patches run() to redirect the runner's output folder and file name
   # (tfx/tools/cli/handler/kubeflow_v2_dag_runner_patcher.py), so write where the runner says.

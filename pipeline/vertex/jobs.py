@@ -22,6 +22,7 @@ from google.auth import exceptions as auth_exceptions
 
 from pipeline.vertex.settings import (  # pylint: disable=unused-import; re-exported API
     InvalidSettingError, JobSettings, VertexJobError, check_field, utc_timestamp, validate_cron)
+from vertex_local import parameters as parameters_lib
 
 Credentials = Optional[auth_credentials.Credentials]  # None: Application Default Credentials
 _CONSOLE = 'https://console.cloud.google.com/vertex-ai/locations'
@@ -172,6 +173,17 @@ def _pipeline_name(spec: Mapping[str, Any]) -> str:
   return spec.get('displayName') or spec.get('pipelineSpec', spec)['pipelineInfo']['name']
 
 
+def typed_parameters(spec: Mapping[str, Any], values: Mapping[str, Any]) -> Dict[str, Any]:
+  """`values` (e.g. the text of --param NAME=VALUE) typed as the spec's root declares them;
+  a name the spec does not declare is left for aiplatform to refuse."""
+  declared = parameters_lib.declared(spec.get('pipelineSpec', spec).get('root', {}))
+  try:
+    return {name: parameters_lib.coerce(name, value, parameters_lib.kind_of(declared[name]))
+            if name in declared else value for name, value in values.items()}
+  except parameters_lib.ParameterError as error:
+    raise InvalidSettingError('parameter_values', dict(values), str(error)) from None
+
+
 def _pipeline_job(spec_path: str, spec: Mapping[str, Any], settings: JobSettings,
                   credentials: Credentials, job_id: Optional[str]):
   """aiplatform.PipelineJob for the spec; its own checks (parameters, region) fail here."""
@@ -179,8 +191,9 @@ def _pipeline_job(spec_path: str, spec: Mapping[str, Any], settings: JobSettings
     return _aiplatform().PipelineJob(
         display_name=settings.display_name or _pipeline_name(spec), template_path=str(spec_path),
         job_id=job_id, pipeline_root=settings.pipeline_root,
-        parameter_values=settings.parameter_values or None,
+        parameter_values=typed_parameters(spec, settings.parameter_values) or None,
         enable_caching=settings.enable_caching, encryption_spec_key_name=settings.encryption_key,
+        failure_policy=settings.failure_policy,
         labels=settings.labels or None, credentials=credentials, project=settings.project,
         location=settings.region)
   except (ValueError, TypeError) as error:

@@ -1,4 +1,5 @@
-"""Deployment profiles: `local`, `vertex-cpu`, `vertex-gpu`, `vertex-tpu`, each a small override
+"""Deployment profiles: `local`, `vertex-cpu`, `vertex-gpu`, `vertex-tpu`, `vertex-multiworker`,
+each a small override
 of one default: the Vertex engine's own settings (pipeline/settings.py holds what every engine
 shares). The deployment identity (project, bucket, image, service account, ...) comes from the
 environment at the edge (`load_profile`); everything is validated when the profile loads, with
@@ -14,8 +15,8 @@ from datadefs.definition import Dataset
 from pipeline.environment import Environment
 from pipeline.settings import RunSettings, TrainingSettings
 from pipeline.vertex import profile_files
-from pipeline.vertex.accelerators import (GPU_MACHINE_COUNTS, GPU_MACHINE_PREFIXES, N1_GPU_COUNTS,
-                                          TPU_MACHINES, UNSUPPORTED_ACCELERATORS)
+from core.accelerators import (GPU_MACHINE_COUNTS, GPU_MACHINE_PREFIXES, N1_GPU_COUNTS, TPU_MACHINES,
+                               UNSUPPORTED_ACCELERATORS, known_machine_type, similar_machine_types)
 from pipeline.vertex.settings import InvalidSettingError, check_field
 
 # The image name a `local` profile spec carries (the local engine stands the venv in for it).
@@ -61,6 +62,10 @@ class WorkerPool:
     if self.replica_count < 1:
       found.append(f'{where}.replica_count must be >= 1, got {self.replica_count}')
     if kind is None:
+      if not known_machine_type(self.machine_type):
+        found.append(f'{where}.machine_type: {self.machine_type!r} is not a Vertex AI training '
+                     f'machine type; known of its kind: '
+                     f'{list(similar_machine_types(self.machine_type))}')
       if self.accelerator_count:
         found.append(f'{where}.accelerator_count is {self.accelerator_count} with no '
                      'accelerator_type')
@@ -156,6 +161,11 @@ class Profile:
   # Pusher: to Vertex Model Registry (and an endpoint) when set; otherwise to the bucket.
   endpoint_name: Optional[str] = None
   serving_machine_type: str = 'n1-standard-4'
+  # Push a model the Evaluator did not bless too, as the registry model's `challenger` version
+  # (not deployed): components/vertex_pusher.py. Needs endpoint_name.
+  challengers: bool = False
+  # After the Pusher, TFX's BulkInferrer predicts the eval split with the blessed model.
+  bulk_inference: bool = False
 
   def __post_init__(self):
     problems = []
@@ -180,6 +190,16 @@ class Profile:
       problems.append(f'strategy must be one of {STRATEGIES}, got {self.strategy!r}')
     if not self.trainer_pools or len(self.trainer_pools) > 2:
       problems.append(f'trainer_pools needs 1 or 2 pools, got {len(self.trainer_pools)}')
+    elif self.trainer_pools[0].replica_count != 1:
+      problems.append('trainer_pools[0] is the chief: Vertex AI runs exactly 1 replica of it '
+                      f'(got {self.trainer_pools[0].replica_count}); put more workers in a '
+                      'second pool')
+    if self.replicas > 1 and self.strategy not in ('auto', 'multi_worker'):
+      problems.append(f'strategy {self.strategy!r} cannot train on {self.replicas} replicas: use '
+                      '"multi_worker" (or "auto")')
+    if self.challengers and not self.endpoint_name:
+      problems.append('challengers needs endpoint_name (VERTEX_ENDPOINT_NAME): challengers are '
+                      'versions in the Vertex Model Registry, where the Pusher pushes then')
     for i, pool in enumerate(self.trainer_pools):
       problems += pool.problems(f'trainer_pools[{i}]')
     if any(p.accelerator == 'tpu' for p in self.trainer_pools) and self.strategy not in (
@@ -270,6 +290,10 @@ _PROFILE_OVERRIDES: Dict[str, dict] = {
         WorkerPool('n1-standard-16', 'NVIDIA_TESLA_T4', 2),)},
     'vertex-tpu': {'on_vertex': True, 'strategy': 'tpu', 'trainer_pools': (
         WorkerPool('cloud-tpu', 'TPU_V3', 8),)},
+    # Two machines train together (MultiWorkerMirroredStrategy): the chief's pool (Vertex runs
+    # exactly one replica of pool 0) and a workers' pool of one; each gets TF_CONFIG.
+    'vertex-multiworker': {'on_vertex': True, 'strategy': 'multi_worker', 'trainer_pools': (
+        WorkerPool('n1-standard-8'), WorkerPool('n1-standard-8', replica_count=1))},
 }
 PROFILE_NAMES = tuple(_PROFILE_OVERRIDES)
 

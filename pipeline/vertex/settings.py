@@ -3,10 +3,10 @@ JobSettings, cron strings, times. Errors name the field and the bad value."""
 
 import dataclasses
 import datetime
-import functools
 import re
-import zoneinfo
 from typing import Any, Mapping, Optional
+
+from vertex_local import cron as cron_lib
 
 _RULES = {  # field: (pattern, what a valid value looks like)
     'project': (r'([a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]|[0-9]{1,20}',
@@ -28,11 +28,6 @@ _RULES = {  # field: (pattern, what a valid value looks like)
     'schedule': (r'projects/[^/]+/locations/(?P<location>[^/]+)/schedules/[^/]+',
                  'a schedule ID or projects/<p>/locations/<region>/schedules/<id>'),
 }
-_CRON_TZ = re.compile(r'(CRON_TZ|TZ)=(?P<zone>\S*)')
-_MONTHS = dict(zip('JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC'.split(), range(1, 13)))
-_WEEKDAYS = dict(zip('SUN MON TUE WED THU FRI SAT'.split(), range(7)))
-_CRON_FIELDS = (('minute', 0, 59, {}), ('hour', 0, 23, {}), ('day-of-month', 1, 31, {}),
-                ('month', 1, 12, _MONTHS), ('day-of-week', 0, 7, _WEEKDAYS))
 
 
 class VertexJobError(Exception):
@@ -66,6 +61,7 @@ class JobSettings:
   encryption_key: Optional[str] = None
   enable_caching: Optional[bool] = None
   parameter_values: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+  failure_policy: Optional[str] = None  # 'slow' or 'fast'; None: Vertex's default (slow)
 
   def __post_init__(self):
     for field in ('project', 'region', 'pipeline_root', 'display_name', 'service_account',
@@ -77,6 +73,8 @@ class JobSettings:
     if key_region and key_region != self.region:
       raise InvalidSettingError('encryption_key', self.encryption_key,
                                 f'the key is in {key_region}, it must be in {self.region}')
+    if self.failure_policy not in (None, 'slow', 'fast'):
+      raise InvalidSettingError('failure_policy', self.failure_policy, "expected 'slow' or 'fast'")
     if not (self.enable_caching is None or isinstance(self.enable_caching, bool)):
       raise InvalidSettingError('enable_caching', self.enable_caching, 'expected True/False/None')
     labels, parameters = dict(self.labels), dict(self.parameter_values)
@@ -97,21 +95,12 @@ class JobSettings:
 
 def validate_cron(cron: str) -> str:
   """Checks a 5-field unix cron, optionally prefixed by TZ=<IANA zone> or CRON_TZ=<zone>
-  (without one Vertex AI uses UTC). Returns it with single spaces."""
-  parts = cron.split() if isinstance(cron, str) else []
-  prefix = parts[:1] if parts and _CRON_TZ.fullmatch(parts[0]) else []
-  if prefix and _CRON_TZ.fullmatch(prefix[0])['zone'] not in _time_zones():
-    raise InvalidSettingError('cron', cron, f'unknown time zone in {prefix[0]!r}; expected an '
-                              'IANA name like TZ=America/Chicago')
-  fields = parts[len(prefix):]
-  if len(fields) != 5:
-    raise InvalidSettingError('cron', cron, 'expected 5 fields (minute hour day-of-month month '
-                              'day-of-week) after an optional TZ=<zone>')
-  for (label, low, high, names), text in zip(_CRON_FIELDS, fields):
-    if not all(_cron_item_ok(item, low, high, names) for item in text.split(',')):
-      raise InvalidSettingError('cron', cron, f'bad {label} field {text!r}: expected *, numbers '
-                                f'{low}-{high}, ranges a-b, lists a,b and steps */n or a-b/n')
-  return ' '.join(prefix + fields)
+  (without one Vertex AI uses UTC), with cronsim (vertex_local/cron.py). Returns it with single
+  spaces."""
+  try:
+    return cron_lib.parse(cron).text
+  except cron_lib.CronError as error:
+    raise InvalidSettingError('cron', cron, str(error)) from None
 
 
 def check_field(field: str, value: Any) -> 're.Match[str]':
@@ -119,23 +108,6 @@ def check_field(field: str, value: Any) -> 're.Match[str]':
   if not match:
     raise InvalidSettingError(field, value, f'expected {_RULES[field][1]}')
   return match
-
-
-def _cron_item_ok(item: str, low: int, high: int, names: Mapping[str, int]) -> bool:
-  base, slash, step = item.partition('/')
-  if slash and not (step.isascii() and step.isdigit() and int(step) > 0):
-    return False
-  if base == '*':
-    return True
-  values = [int(b) if b.isascii() and b.isdigit() else names.get(b.upper())
-            for b in base.split('-')]
-  return (len(values) <= 2 and all(v is not None and low <= v <= high for v in values)
-          and values == sorted(values))
-
-
-@functools.lru_cache(maxsize=1)
-def _time_zones() -> frozenset:
-  return frozenset(zoneinfo.available_timezones())
 
 
 def utc_timestamp(field: str, value: Optional[datetime.datetime]) -> Optional[str]:

@@ -18,7 +18,8 @@ from runs.report.data_view import DriftRow, FeatureView
 from runs.report.model_view import MetricRow, Series
 from runs.report.record import Step
 
-COLORS = {'ran': '#2f6fb0', 'cached': '#9aa5b1', 'failed': '#c0392b', 'train': '#2f6fb0',
+COLORS = {'ran': '#2f6fb0', 'cached': '#9aa5b1', 'failed': '#c0392b', 'not run': '#e0e0e0',
+          'cancelled': '#e0a800', 'train': '#2f6fb0',
           'eval': '#e07b39', 'baseline': '#6c757d'}
 SPLIT_COLORS = ['#2f6fb0', '#e07b39', '#3a9d5d', '#8e5ea2']
 _counter = itertools.count()

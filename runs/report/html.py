@@ -116,11 +116,12 @@ def _run(page: Page) -> str:
   facts = _table([], [(f'<b>{_e(k)}</b>', _e(v)) for k, v in page.facts])
   if not page.steps:
     return facts + '<p class="muted">No component ran.</p>'
-  rows = [(_e(s.name), _e(s.status), '' if s.seconds is None else f'{s.seconds:.1f}')
+  rows = [(_e(s.name), _e(s.status + (f' ({s.state})' if s.state else '')),
+           '' if s.seconds is None else f'{s.seconds:.1f}', _e(s.error or ''))
           for s in page.steps]
   return (facts + '<h3>Timeline</h3>' + (page.timeline_svg or '') +
           '<details><summary>as a table</summary>' +
-          _table(['component', 'status', 'seconds'], rows, numeric={2}) + '</details>')
+          _table(['component', 'status', 'seconds', 'why'], rows, numeric={2}) + '</details>')
 
 
 def _data(page: Page) -> str:

@@ -25,8 +25,10 @@ def timeline(summary: dict, record: Optional[RunRecord]) -> List[Step]:
     return []  # nothing ran; the figures come from an earlier run, which the page names
   if not components:
     return list(record.steps) if record else []
-  steps = [Step(c['name'], 'cached' if c.get('cached') else 'ran', c.get('seconds'),
-                resolver='resolver' in c['name']) for c in components]
+  steps = [Step(c['name'], c.get('status') or ('cached' if c.get('cached') else 'ran'),
+                c.get('seconds'), c.get('error'), resolver='resolver' in c['name'],
+                state=c.get('state'))
+           for c in components]
   error = summary.get('error') or ''
   if summary.get('status') == 'failed' and steps and error.startswith(steps[-1].name):
     steps[-1].status = 'failed'

@@ -24,6 +24,7 @@ class Step:
   seconds: Optional[float]
   error: Optional[str] = None
   resolver: bool = False
+  state: Optional[str] = None  # Vertex's task state (SUCCEEDED, SKIPPED, NOT_TRIGGERED, ...)
 
 
 @dataclasses.dataclass

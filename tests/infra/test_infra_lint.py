@@ -169,18 +169,34 @@ def _dockerfile_instructions():
   return instructions
 
 
+def _lock_version(name: str) -> str:
+  return re.search(rf'^{re.escape(name)}==(\S+)$', (REPO_ROOT / 'requirements.lock').read_text(),
+                   flags=re.M).group(1)
+
+
 def test_dockerfile_contract():
+  """The image contract, for each way Vertex AI starts the one image: a pipeline task (the
+  spec's command, TFX's launcher), a Dataflow worker (no command: the Beam SDK's boot
+  ENTRYPOINT, from Beam's SDK image of the locked Beam and this Python) and a prediction server
+  (the model's command `python -m serving`, importable in the image)."""
   instructions = _dockerfile_instructions()
-  keywords = [keyword for keyword, _ in instructions]
   runs = [args for keyword, args in instructions if keyword == 'RUN']
   froms = [args for keyword, args in instructions if keyword == 'FROM']
 
-  assert froms and all(re.match(r'python:3\.10-slim[\w.-]*(@sha256:\w+)?( AS \w+)?$', f)
-                       for f in froms), froms
+  beam = f'apache/beam_python3.10_sdk:{_lock_version("apache-beam")}'
+  assert froms[0] == f'{beam} AS beam', froms
+  assert all(re.match(r'python:3\.10-slim[\w.-]*(@sha256:\w+)?( AS \w+)?$', f)
+             for f in froms[1:]), froms
+  last_stage = instructions[max(i for i, (k, _) in enumerate(instructions) if k == 'FROM'):]
+  assert ('COPY', '--from=beam /opt/apache/beam /opt/apache/beam') in last_stage
+  entrypoints = [args for keyword, args in instructions if keyword == 'ENTRYPOINT']
+  assert entrypoints == ['["/opt/apache/beam/boot"]'], entrypoints  # exec form, last stage
+  assert instructions[-1] == ('ENTRYPOINT', '["/opt/apache/beam/boot"]')
   envs = ' '.join(args for keyword, args in instructions if keyword == 'ENV')
-  assert 'TF_USE_LEGACY_KERAS=1' in envs
-  # The compiled spec gives the command: an ENTRYPOINT would be prepended to it.
-  assert 'ENTRYPOINT' not in keywords
+  assert 'TF_USE_LEGACY_KERAS=1' in envs and 'PATH=/opt/venv/bin:$PATH' in envs
+  # The task command and the serving command both import in the image's venv.
+  assert any('tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor' in run and
+             'serving.http_server' in run for run in runs)
   assert any('--no-deps -r /tmp/requirements.lock' in run and '--no-cache-dir' in run
              for run in runs)
   assert any('--no-deps' in run and '/app' in run and 'pip install' in run for run in runs)
@@ -193,6 +209,29 @@ def test_dockerfile_contract():
   # The last USER is an unprivileged numeric id.
   user = [args for keyword, args in instructions if keyword == 'USER'][-1]
   assert re.match(r'[1-9]\d*(:\d+)?$', user) and not user.startswith('0'), user
+
+
+def test_the_commands_vertex_starts_the_image_with_are_what_the_image_runs():
+  """Each task of a compiled spec runs `python -m <TFX launcher>` (replacing the ENTRYPOINT),
+  and the serving container is this image with `python -m serving`, which the package
+  installs (pyproject.toml) and which serves by Vertex AI's custom-container contract."""
+  import tomli  # pylint: disable=import-outside-toplevel
+  from pipeline import environment  # pylint: disable=import-outside-toplevel
+  from pipeline.vertex import profiles  # pylint: disable=import-outside-toplevel
+  from pipeline.vertex import serving  # pylint: disable=import-outside-toplevel
+  import datadefs  # pylint: disable=import-outside-toplevel
+  profile = profiles.load_profile('vertex-cpu', environment.read(
+      {'GCP_PROJECT': 'p', 'GCS_BUCKET': 'acme-taxi', 'PIPELINE_IMAGE': 'r/p/taxi:v1'}))
+  container = serving.serving_container(profile, datadefs.load('taxi'))
+  assert container.image == profile.pipeline_image  # the image cloudbuild builds and pushes
+  assert container.command == ('python', '-m', 'serving')
+  include = tomli.loads((REPO_ROOT / 'pyproject.toml').read_text())['tool']['setuptools'][
+      'packages']['find']['include']
+  assert 'serving*' in include
+  assert (REPO_ROOT / 'serving' / '__main__.py').is_file()
+  http = (REPO_ROOT / 'serving' / 'http_server.py').read_text()
+  for variable in ('AIP_HTTP_PORT', 'AIP_PREDICT_ROUTE', 'AIP_HEALTH_ROUTE', 'AIP_STORAGE_URI'):
+    assert variable in http, variable
 
 
 def test_dockerfile_accelerator_images():

@@ -78,8 +78,21 @@ def test_bad_values_are_named(env, message):
 def test_every_variable_is_declared_once():
   assert len(environment.VARIABLES) == len(set(environment.VARIABLES))
   for name in ('DATASET', 'DATA_ROOT', 'PIPELINE_HOME', 'PROFILE', 'TRAIN_STEPS', 'NUM_SHARDS',
-               'EXAMPLE_COMPRESSION', 'INPUT_PATTERN', 'DATA_SOURCE'):
+               'EXAMPLE_COMPRESSION', 'INPUT_PATTERN', 'DATA_SOURCE', 'CACHE'):
     assert name in environment.VARIABLES
+
+
+@pytest.mark.parametrize('env, flags, enabled', [
+    ({}, {}, True), ({'CACHE': '0'}, {}, False), ({'CACHE': '1'}, {}, True),
+    ({'CACHE': 'true'}, {'cache': False}, False),  # --no-cache wins over CACHE
+])
+def test_cache_zero_or_no_cache_runs_every_step(env, flags, enabled):
+  assert _settings(env, **flags).enable_cache is enabled
+
+
+def test_a_bad_cache_value_is_named():
+  with pytest.raises(ValueError, match="CACHE: .*got 'sometimes'"):
+    _settings({'CACHE': 'sometimes'})
 
 
 @pytest.mark.integration  # CLI subprocesses.

@@ -6,7 +6,7 @@ import pytest
 
 from core.beam_args import LOCAL_BEAM_ARGS
 from vertex_local import caching
-from vertex_local.store import StoredArtifact
+from vertex_local.store import ArtifactStore, CachedExecution, StoredArtifact
 from vertex_local.substitutions import Substitutions, dockerfile_env, split_beam_args
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -73,16 +73,33 @@ def test_dockerfile_env_is_the_runtime_stage():
   assert 'PIP_NO_CACHE_DIR' in env
 
 
-def test_cache_key_covers_image_parameters_and_inputs():
+def test_cache_key_covers_pipeline_image_env_parameters_and_inputs():
   component = {'inputDefinitions': {}, 'outputDefinitions': {}}
   container = {'image': 'img:1', 'command': ['python'], 'args': ['a']}
   inputs = {'examples': [StoredArtifact('n/1', 'tfx.Examples', '/u', {})]}
-  key = caching.cache_key(component, container, {'p': 1}, inputs)
-  assert key == caching.cache_key(component, dict(container), {'p': 1}, dict(inputs))
-  assert key != caching.cache_key(component, dict(container, image='img:2'), {'p': 1}, inputs)
-  assert key != caching.cache_key(component, container, {'p': 2}, inputs)
-  assert key != caching.cache_key(component, container, {'p': 1}, {
+  key = caching.cache_key('taxi', component, container, {'p': 1}, inputs)
+  assert key == caching.cache_key('taxi', component, dict(container), {'p': 1}, dict(inputs))
+  assert key != caching.cache_key('taxi-gpu', component, container, {'p': 1}, inputs)
+  assert key != caching.cache_key('taxi', component, dict(container, image='img:2'), {'p': 1},
+                                  inputs)
+  assert key != caching.cache_key('taxi', component, dict(container, env=[
+      {'name': 'MODE', 'value': 'fast'}]), {'p': 1}, inputs)
+  assert key != caching.cache_key('taxi', component, container, {'p': 2}, inputs)
+  assert key != caching.cache_key('taxi', component, container, {'p': 1}, {
       'examples': [StoredArtifact('n/2', 'tfx.Examples', '/u', {})]})
+
+
+def test_a_cached_execution_is_found_only_for_its_own_pipeline(tmp_path):
+  store = ArtifactStore(tmp_path / 'store.json')
+  output = store.add(StoredArtifact(store.new_artifact_name(), 'tfx.Examples', '/u', {}))
+  store.record_execution(CachedExecution('key-1', 'CsvExampleGen', 'run-1',
+                                         {'examples': [output.name]}, pipeline='taxi'))
+  store.save()
+  reloaded = ArtifactStore(tmp_path / 'store.json')
+  assert reloaded.cached('key-1', 'taxi').outputs == {'examples': [output.name]}
+  assert reloaded.cached('key-1', 'taxi-vertex-gpu') is None
+  reloaded.artifacts[output.name].state = 'DELETED'
+  assert reloaded.cached('key-1', 'taxi') is None  # an output is gone: run again
 
 
 def test_mutable_image_tags_are_warned_about():

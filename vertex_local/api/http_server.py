@@ -14,12 +14,13 @@ import http.server
 import json
 import logging
 import re
-import secrets
 import socket
 import ssl
 import threading
+import urllib.parse
 from typing import Dict, List, Optional
 
+from vertex_local.api import auth
 from vertex_local.api.background import BackgroundServer
 from vertex_local.api.storage import LocalStorage, Response, StorageError, error_response
 
@@ -57,8 +58,10 @@ class HttpServer(BackgroundServer):
   (or refuses it). `requests` collects 'METHOD /path?query' of every storage request."""
 
   def __init__(self, storage: LocalStorage, refuse: bool, lock: threading.RLock,
-               requests: List[str], ssl_context: Optional[ssl.SSLContext] = None):
+               requests: List[str], authority: auth.Authority,
+               ssl_context: Optional[ssl.SSLContext] = None):
     self._storage = storage
+    self._authority = authority
     self._refuse = refuse
     self._lock = lock
     self.requests = requests
@@ -74,9 +77,7 @@ class HttpServer(BackgroundServer):
     if target.split('?', 1)[0] == TOKEN_PATH:
       if method != 'POST':
         return error_response(StorageError(405, f'{TOKEN_PATH} takes POST requests only'))
-      token = {'access_token': f'local-vertex-{secrets.token_hex(16)}', 'expires_in': 3600,
-               'token_type': 'Bearer'}
-      return 200, {'Content-Type': 'application/json'}, json.dumps(token).encode()
+      return self._token(body)
     if method == 'GET' and _ALLOWED_LOCATIONS.match(target.split('?', 1)[0]):
       boundary = {'locations': [], 'encodedLocations': '0x0'}  # google-auth's "no boundary"
       return 200, {'Content-Type': 'application/json'}, json.dumps(boundary).encode()
@@ -98,6 +99,17 @@ class HttpServer(BackgroundServer):
       return error_response(StorageError(
           500, f'the local Cloud Storage failed on {method} {target}: {error!r} (a bug in '
           'vertex_local.api; its log has the traceback)', 'backendError'))
+
+  def _token(self, body: bytes) -> Response:
+    """OAuth 2's jwt-bearer grant: an access token for a JWT signed by the issued key."""
+    form = urllib.parse.parse_qs(body.decode('utf-8', 'replace'))
+    try:
+      token = self._authority.issue_token((form.get('assertion') or [''])[0])
+    except auth.Unauthenticated as error:
+      refusal = {'error': 'invalid_grant', 'error_description': str(error)}
+      return 400, {'Content-Type': 'application/json'}, json.dumps(refusal).encode()
+    answer = {'access_token': token, 'expires_in': auth.TOKEN_SECONDS, 'token_type': 'Bearer'}
+    return 200, {'Content-Type': 'application/json'}, json.dumps(answer).encode()
 
   def _handler(self) -> type:
     server = self

@@ -19,7 +19,7 @@ from google.cloud.aiplatform_v1.types import job_state
 from google.protobuf import empty_pb2
 from google.rpc import status_pb2
 
-from vertex_local.api import workers
+from vertex_local.api import checks, workers
 from vertex_local.api.registry import CustomJob, Registry
 from vertex_local.api.rpc import Method, RpcError, not_found, proto_method
 
@@ -144,6 +144,7 @@ class JobService:
     return self._registry.custom_jobs[name]
 
   def _create(self, request) -> CustomJob:
+    checks.check_region(request.parent)
     pools = request.custom_job.job_spec.worker_pool_specs
     if not pools or pools[0].replica_count != 1:
       raise RpcError(grpc.StatusCode.INVALID_ARGUMENT,
@@ -154,6 +155,7 @@ class JobService:
         raise RpcError(grpc.StatusCode.INVALID_ARGUMENT,
                        f'worker_pool_specs[{index}] uses python_package_spec, which the local '
                        'Vertex AI does not run; give it a container_spec with a command.')
+    checks.check_worker_pools(pools)
     job = CustomJob.deserialize(CustomJob.serialize(request.custom_job))
     job.name = f'{request.parent}/customJobs/{self._registry.new_id()}'
     job.state = State.JOB_STATE_PENDING

@@ -1,9 +1,11 @@
-"""The local Vertex AI's durable state: custom jobs, the Model Registry, endpoints and buckets.
+"""The local Vertex AI's durable state: custom jobs, batch prediction jobs, the Model Registry
+(every version of every model), endpoints and buckets.
 
 The engine reuses one pipeline home across runs and starts a new server each run; a Pusher of the
-second run must find the endpoint the first created, as on Vertex AI. So every change is written
-to `<state_dir>/registry.json` (atomically: a crash leaves the previous version) and read back at
-start. Resources are kept as the real v1 messages, stored in their JSON form.
+second run must find the endpoint and the model the first created, as on Vertex AI. So every
+change is written to `<state_dir>/registry.json` (atomically: a crash leaves the previous
+version) and read back at start. Resources are kept as the real v1 messages, stored in their
+JSON form; model versions by `<model>@<version id>`.
 """
 
 import dataclasses
@@ -12,17 +14,20 @@ import os
 from pathlib import Path
 from typing import Any, Dict, Mapping, Optional, Tuple
 
+from google.cloud.aiplatform_v1.types import batch_prediction_job as batch_types
 from google.cloud.aiplatform_v1.types import custom_job as custom_job_types
 from google.cloud.aiplatform_v1.types import endpoint as endpoint_types
 from google.cloud.aiplatform_v1.types import model as model_types
 from google.protobuf import json_format
 
+BatchPredictionJob = batch_types.BatchPredictionJob
 CustomJob = custom_job_types.CustomJob
 Endpoint = endpoint_types.Endpoint
 Model = model_types.Model
 
-_FORMAT = 1
-_KINDS = (('custom_jobs', CustomJob), ('models', Model), ('endpoints', Endpoint))
+_FORMAT = 2  # 1: models by their unversioned name (one version each)
+_KINDS = (('custom_jobs', CustomJob), ('models', Model), ('endpoints', Endpoint),
+          ('batch_prediction_jobs', BatchPredictionJob))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,7 +41,10 @@ class CustomJobRecord:
 
 @dataclasses.dataclass(frozen=True)
 class ModelRecord:
+  """One version of a model of the registry."""
   resource_name: str  # projects/<p>/locations/<l>/models/<id>
+  version_id: str  # '1', '2', ...
+  version_aliases: Tuple[str, ...]  # e.g. ('champion', 'default')
   display_name: str
   artifact_uri: str  # as uploaded, e.g. gs://<staging bucket>/vertex_ai_auto_staging/<time>
   local_path: Optional[Path]  # where artifact_uri's files are here (None unless gs://)
@@ -72,6 +80,10 @@ def unversioned(name: str) -> str:
   return name.split('@', 1)[0]
 
 
+def versioned(model: Model) -> str:
+  return f'{unversioned(model.name)}@{model.version_id}'
+
+
 class Registry:
   """Custom jobs, models, endpoints and bucket metadata, kept in memory and in JSON."""
 
@@ -80,6 +92,7 @@ class Registry:
     self.custom_jobs: Dict[str, CustomJob] = {}
     self.models: Dict[str, Model] = {}
     self.endpoints: Dict[str, Endpoint] = {}
+    self.batch_prediction_jobs: Dict[str, BatchPredictionJob] = {}
     self.buckets: Dict[str, Dict[str, Any]] = {}  # bucket name -> its JSON API resource
     self._last_id = 1000
 
@@ -98,7 +111,9 @@ class Registry:
       for key, message_type in _KINDS:
         setattr(self, key, {
             name: message_type.from_json(json.dumps(fields), ignore_unknown_fields=True)
-            for name, fields in data[key].items()})
+            for name, fields in data.get(key, {}).items()})
+      if data.get('format', 1) == 1:  # one version per model, keyed without it
+        self.models = {versioned(model): model for model in self.models.values()}
     except (ValueError, KeyError, TypeError, json_format.ParseError) as error:
       raise RuntimeError(
           f'the local Vertex AI state {self.path} is unreadable ({error!r}); move it away to '
@@ -123,7 +138,8 @@ class Registry:
 
   def model_record(self, model: Model, gcs_root: Path) -> ModelRecord:
     return ModelRecord(
-        resource_name=model.name, display_name=model.display_name,
+        resource_name=unversioned(model.name), version_id=model.version_id,
+        version_aliases=tuple(model.version_aliases), display_name=model.display_name,
         artifact_uri=model.artifact_uri, local_path=gcs_path(gcs_root, model.artifact_uri),
         serving_image=model.container_spec.image_uri,
         deployed_to=tuple(ref.endpoint for ref in model.deployed_models))

@@ -15,6 +15,8 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 import grpc
 from google.protobuf import message as pb_message
 
+from vertex_local.api import auth
+
 
 @dataclasses.dataclass(frozen=True)
 class RecordedCall:
@@ -57,11 +59,14 @@ class Recorder:
     with self.lock:
       self._failures.append((method, code, message))
 
-  def record(self, method: str, request: Any, metadata: Dict[str, str]
-             ) -> Optional[Tuple[grpc.StatusCode, str]]:
-    """Records a call; returns the injected failure it must end with, if any."""
+  def record(self, method: str, request: Any, metadata: Dict[str, str],
+             admitted: bool = True) -> Optional[Tuple[grpc.StatusCode, str]]:
+    """Records a call; returns the injected failure it must end with, if any (a call refused
+    before it is served, `admitted` False, uses up none)."""
     with self.lock:
       self._calls.append(RecordedCall(method, request, metadata))
+      if not admitted:
+        return None
       for index, (only, code, message) in enumerate(self._failures):
         if only is None or only == method:
           del self._failures[index]
@@ -75,16 +80,19 @@ class Method:
 
   `wait`, if given, runs before `behaviour` without the lock held (e.g. to give a job a moment to
   finish before its state is read); it gets the request and the seconds left before the
-  client's deadline (None: no deadline).
+  client's deadline (None: no deadline). `locked` False runs `behaviour` without the lock (it
+  takes it for what it reads and changes: a prediction waits on a model server).
   """
   decode: Callable[[bytes], Any]
   behaviour: Callable[[Any], Any]
   encode: Callable[[Any], bytes]
   wait: Optional[Callable[[Any, Optional[float]], None]] = None
+  locked: bool = True
 
 
 def proto_method(request_type: Any, behaviour: Callable[[Any], Any], response_type: Any = None,
-                 wait: Optional[Callable[[Any, Optional[float]], None]] = None) -> Method:
+                 wait: Optional[Callable[[Any, Optional[float]], None]] = None,
+                 locked: bool = True) -> Method:
   """A Method whose request is proto-plus `request_type` (or a pb2 class) and whose response is
   proto-plus `response_type` (None: a pb2 message such as Empty or Operation)."""
   if isinstance(request_type, type) and issubclass(request_type, pb_message.Message):
@@ -92,24 +100,47 @@ def proto_method(request_type: Any, behaviour: Callable[[Any], Any], response_ty
   else:
     decode = request_type.deserialize
   encode = response_type.serialize if response_type else (lambda m: m.SerializeToString())
-  return Method(decode, behaviour, encode, wait)
+  return Method(decode, behaviour, encode, wait, locked)
 
 
-def handlers(recorder: Recorder, services: Mapping[str, Mapping[str, Method]]
-             ) -> List[grpc.GenericRpcHandler]:
-  """Generic gRPC handlers for {'package.Service': {'MethodName': Method}}."""
+def merge(*tables: Mapping[str, Mapping[str, Method]]) -> Dict[str, Dict[str, Method]]:
+  """One {'package.Service': {'Method': ...}} table of several (two classes may serve methods
+  of one service, e.g. custom and batch prediction jobs of JobService)."""
+  merged: Dict[str, Dict[str, Method]] = {}
+  for table in tables:
+    for service, methods in table.items():
+      merged.setdefault(service, {}).update(methods)
+  return merged
+
+
+def handlers(recorder: Recorder, services: Mapping[str, Mapping[str, Method]],
+             authority: Optional[auth.Authority] = None) -> List[grpc.GenericRpcHandler]:
+  """Generic gRPC handlers for {'package.Service': {'MethodName': Method}}; with an
+  `authority`, every call must carry a credential it issued."""
   return [grpc.method_handlers_generic_handler(service, {
-      name: _unary(recorder, name, method) for name, method in methods.items()
+      name: _unary(recorder, name, method, authority) for name, method in methods.items()
   }) for service, methods in services.items()]
 
 
-def _unary(recorder: Recorder, name: str, method: Method) -> grpc.RpcMethodHandler:
+def _unary(recorder: Recorder, name: str, method: Method,
+           authority: Optional[auth.Authority]) -> grpc.RpcMethodHandler:
   def handle(request, context: grpc.ServicerContext):
-    failure = recorder.record(name, request, dict(context.invocation_metadata()))
+    metadata = dict(context.invocation_metadata())
+    denied = None
+    if authority is not None:
+      try:
+        authority.check(metadata)
+      except auth.Unauthenticated as error:
+        denied = (grpc.StatusCode.UNAUTHENTICATED, str(error))
+    failure = denied or recorder.record(name, request, metadata, admitted=True)
+    if denied:
+      recorder.record(name, request, metadata, admitted=False)
     if failure is None:
       try:
         if method.wait is not None:
           method.wait(request, context.time_remaining())
+        if not method.locked:
+          return method.behaviour(request)
         with recorder.lock:
           return method.behaviour(request)
       except RpcError as error:

@@ -1,9 +1,10 @@
 """LocalVertexAI: the Vertex AI API on this machine, reached by the real client libraries.
 
 Four listeners on 127.0.0.1, started together:
-- gRPC over TLS: PipelineService, ScheduleService, JobService, ModelService, EndpointService,
-  google.longrunning.Operations, and Resource Manager's GetProject, with a certificate for
-  *.googleapis.com signed by a CA made at start;
+- gRPC over TLS: PipelineService, ScheduleService, JobService (custom and batch prediction
+  jobs), ModelService, EndpointService, PredictionService, google.longrunning.Operations, and
+  Resource Manager's GetProject, with a certificate for *.googleapis.com signed by a CA made at
+  start; every call needs the credentials the server issued (auth.py);
 - plain HTTP: the Cloud Storage JSON API (objects are files under gcs_root) and a token endpoint;
 - the same over TLS, for REST-only Google hosts (proxy.REST_HOSTS, e.g. iamcredentials);
 - an HTTP CONNECT proxy that tunnels every CONNECT to one of the two TLS ports.
@@ -23,17 +24,20 @@ from typing import Callable, Dict, List, Optional
 import grpc
 from google.longrunning import operations_pb2
 
-from vertex_local.api import tls, workers
+from vertex_local.api import auth, checks, tls, workers
+from vertex_local.api.batch_jobs import BatchPredictionJobs
 from vertex_local.api.endpoints import EndpointService
 from vertex_local.api.http_server import TOKEN_PATH, HttpServer
 from vertex_local.api.jobs import JobService
+from vertex_local.api.model_servers import ModelServers
 from vertex_local.api.models import ModelService
 from vertex_local.api.operations import Operations
-from vertex_local.api.pipelines import PipelineJob, PipelineServices, Schedule
+from vertex_local.api.pipelines import PipelineJob, PipelineRunner, PipelineService
 from vertex_local.api.projects import ProjectsService
 from vertex_local.api.proxy import ConnectProxy
 from vertex_local.api.registry import CustomJobRecord, EndpointRecord, ModelRecord, Registry
-from vertex_local.api.rpc import Recorder, RecordedCall, handlers, proto_method
+from vertex_local.api.rpc import Recorder, RecordedCall, handlers, merge, proto_method
+from vertex_local.api.schedules import Clock, Schedule, ScheduleService, utc_now
 from vertex_local.api.storage import LocalStorage
 
 # Hosts every client reaches directly, never through the proxy (storage, token endpoint, and
@@ -51,25 +55,35 @@ class LocalVertexAI:
   refuse_storage: answer every Cloud Storage request 403 (keeps PipelineJob.submit() from its
     bucket checks when clients are pointed here through api_endpoint rather than the proxy).
   project: the project of the service-account key and GOOGLE_CLOUD_PROJECT.
+  run_pipeline: runs a created PipelineJob (pipelines.PipelineRunner; the local engine's, see
+    vertex_local/service.py); None records jobs without running them.
+  clock: the time schedules fire by (default: the wall clock).
   """
 
   def __init__(self, state_dir: Path, gcs_root: Path,
                launch_replica: Optional[Callable[[workers.ReplicaSpec], subprocess.Popen]] = None,
-               refuse_storage: bool = False, project: str = 'local-project'):
+               refuse_storage: bool = False, project: str = 'local-project',
+               run_pipeline: Optional[PipelineRunner] = None, clock: Clock = utc_now):
     self.state_dir = Path(state_dir)
     self.gcs_root = Path(gcs_root)
     self.project = project
     self._refuse_storage = refuse_storage
     self._lock = threading.RLock()
     self._recorder = Recorder(self._lock)
+    self._authority = auth.Authority()  # every call needs the credentials written at start
     self._operations = Operations()
     self._registry = Registry(self.state_dir)
     self._registry.load()
-    self._pipelines = PipelineServices(self._operations)
+    self._pipelines = PipelineService(self._lock, run_pipeline)
+    self._schedules = ScheduleService(self._lock, self._pipelines, self._operations, clock)
     self._models = ModelService(self._registry, self._operations)
-    self._endpoints = EndpointService(self._registry, self._operations, self._models)
+    self._servers = ModelServers(self.state_dir / 'model_servers')
+    self._endpoints = EndpointService(self._registry, self._operations, self._models,
+                                      self._servers, self._lock, self.gcs_root)
     self._jobs = JobService(self._registry, self._lock, self.state_dir / 'custom_jobs',
                             launch_replica or workers.launch_locally, self.client_environment)
+    self._batch_jobs = BatchPredictionJobs(self._registry, self._lock, self._models,
+                                           self.gcs_root, self.state_dir / 'batch_jobs')
     self._storage_requests: List[str] = []
     self._runtime: Optional[tempfile.TemporaryDirectory] = None
     self._grpc_server: Optional[grpc.Server] = None
@@ -95,30 +109,37 @@ class LocalVertexAI:
   def _start_listeners(self) -> None:
     with self._lock:
       self._jobs.fail_interrupted()
+      self._batch_jobs.fail_interrupted()
+      self._registry.save()
+    # aiplatform's region list loads the whole SDK (seconds): not inside the first call.
+    threading.Thread(target=checks.supported_regions, daemon=True).start()
     self._runtime = tempfile.TemporaryDirectory(prefix='local-vertex-')
     identity = tls.make_server_identity()
     tls.write_roots(Path(self.roots_path), identity)
     storage = LocalStorage(self.gcs_root, self._registry, self._lock, self.project)
     self._http = HttpServer(storage, self._refuse_storage, self._lock,
-                            self._storage_requests).start()
+                            self._storage_requests, self._authority).start()
     storage.base_url = self._http.url
     self._https = HttpServer(storage, self._refuse_storage, self._lock, self._storage_requests,
-                             self._rest_tls(identity)).start()
-    tls.write_service_account_key(Path(self.credentials_path), self.project,
-                                  self._http.url + TOKEN_PATH)
+                             self._authority, self._rest_tls(identity)).start()
+    account = tls.write_service_account_key(Path(self.credentials_path), self.project,
+                                            self._http.url + TOKEN_PATH)
+    self._authority.trust_key(account.key_id, account.public_key_pem)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=16))
-    services = {
-        **self._pipelines.methods(), **self._jobs.methods(), **self._models.methods(),
-        **self._endpoints.methods(), **ProjectsService().methods(),
-        'google.longrunning.Operations': {'GetOperation': proto_method(
-            operations_pb2.GetOperationRequest, self._operations.get)},
-    }
-    server.add_generic_rpc_handlers(handlers(self._recorder, services))
+    services = merge(
+        self._pipelines.methods(), self._schedules.methods(), self._jobs.methods(),
+        self._batch_jobs.methods(), self._models.methods(), self._endpoints.methods(),
+        ProjectsService().methods(),
+        {'google.longrunning.Operations': {'GetOperation': proto_method(
+            operations_pb2.GetOperationRequest, self._operations.get)}})
+    server.add_generic_rpc_handlers(handlers(self._recorder, services, self._authority))
     self._port = server.add_secure_port('127.0.0.1:0', grpc.ssl_server_credentials(
         [(identity.key_pem, identity.certificate_pem)]))
     server.start()
     self._grpc_server = server
     self._proxy = ConnectProxy(grpc=('127.0.0.1', self._port), rest=self._https.address).start()
+    self._pipelines.start(self._operations)
+    self._schedules.start()
 
   def _rest_tls(self, identity: tls.ServerIdentity) -> ssl.SSLContext:
     """The REST port's TLS: the gRPC port's certificate, for HTTP/1.1 clients."""
@@ -132,8 +153,13 @@ class LocalVertexAI:
     return context
 
   def stop(self) -> None:
-    """Stops running custom jobs (they end FAILED), then every listener; state stays on disk."""
+    """Stops schedules, the running pipeline job (CANCELLED), custom jobs (FAILED), batch
+    prediction jobs and model servers, then every listener; state stays on disk."""
+    self._schedules.stop()
+    self._pipelines.stop()
     self._jobs.stop_all()
+    self._batch_jobs.stop_all()
+    self._servers.stop_all()
     if self._grpc_server is not None:
       self._grpc_server.stop(grace=None)
     for listener in (self._proxy, self._http, self._https):
@@ -183,6 +209,13 @@ class LocalVertexAI:
   def credentials_path(self) -> str:
     """The service-account key file for GOOGLE_APPLICATION_CREDENTIALS."""
     return str(Path(self._started().name) / 'service-account.json')
+
+  def credentials(self):
+    """google-auth credentials of the issued service-account key, for an in-process client
+    (a child process gets GOOGLE_APPLICATION_CREDENTIALS from client_environment())."""
+    from google.oauth2 import service_account  # pylint: disable=import-outside-toplevel
+    return service_account.Credentials.from_service_account_file(
+        self.credentials_path, scopes=['https://www.googleapis.com/auth/cloud-platform'])
 
   @property
   def storage_emulator_host(self) -> str:
@@ -249,6 +282,7 @@ class LocalVertexAI:
     with self._lock:
       self._recorder.reset()
       self._pipelines.reset()
+      self._schedules.reset()
       self._operations.reset()
       self._storage_requests.clear()
 
@@ -266,7 +300,12 @@ class LocalVertexAI:
   @property
   def schedules(self) -> Dict[str, Schedule]:
     """Schedules by resource name (live: in memory only, not persisted)."""
-    return self._pipelines.schedules
+    return self._schedules.schedules
+
+  def fire_schedules(self, now) -> None:
+    """Fires the schedules due at `now` (as the schedule thread does with the clock)."""
+    with self._lock:
+      self._schedules.tick(now)
 
   @property
   def custom_jobs(self) -> Dict[str, CustomJobRecord]:

@@ -111,12 +111,19 @@ def write_private(path: Path, data: bytes) -> None:
     file.write(data)
 
 
-def write_service_account_key(path: Path, project: str, token_uri: str) -> str:
+@dataclasses.dataclass(frozen=True)
+class ServiceAccount:
+  email: str
+  key_id: str  # the JWT header's `kid`
+  public_key_pem: bytes  # verifies what the key signs (auth.Authority)
+
+
+def write_service_account_key(path: Path, project: str, token_uri: str) -> ServiceAccount:
   """Writes a service-account key file (a fresh RSA key) for GOOGLE_APPLICATION_CREDENTIALS.
 
   google-auth signs its own JWTs with it (GAPIC clients send self-signed JWTs, no token call);
   clients that want an OAuth access token instead exchange a JWT at `token_uri`, which the local
-  server answers. Returns the account's email.
+  server answers. Returns the account: only its key's signatures are accepted.
   """
   key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
   email = f'local-vertex@{project}.iam.gserviceaccount.com'
@@ -135,4 +142,6 @@ def write_service_account_key(path: Path, project: str, token_uri: str) -> str:
       'universe_domain': 'googleapis.com',
   }
   write_private(path, json.dumps(info, indent=2).encode())
-  return email
+  public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                         serialization.PublicFormat.SubjectPublicKeyInfo)
+  return ServiceAccount(email, key_id, public)

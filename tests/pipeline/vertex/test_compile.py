@@ -173,11 +173,20 @@ def test_pusher_goes_to_vertex_endpoint_when_configured(tmp_path):
   assert result.returncode == 0, result.stderr[-3000:]
   spec = json.loads(output.read_text())['pipelineSpec']
   pusher = spec['deploymentSpec']['executors']['Pusher_executor']['container']['args']
-  # TFX's Vertex Pusher executor, skipping an unchanged model (components/unchanged_model.py).
-  assert 'components.unchanged_model.VertexPusherExecutor' in pusher
+  # The Model Registry pusher: versions of one model per pipeline, champion deployed
+  # (components/vertex_pusher.py), skipping an unchanged model (components/unchanged_model.py).
+  assert 'components.vertex_pusher.Executor' in pusher
   config = json.loads(spec['root']['dag']['tasks']['Pusher']['inputs']['parameters'][
       'custom_config']['runtimeValue']['constantValue']['stringValue'])
   assert config['ai_platform_serving_args']['endpoint_name'] == 'taxi-endpoint'
+  assert config['registry_model'] == 'chicago-taxi-vertex-gpu'
+  assert config['push_challengers'] is False
+  # Served by the pipeline image, as `python -m serving` (pipeline/vertex/serving.py).
+  assert config['serving_container'] == {
+      'image': IMAGE,
+      'command': ['python', '-m', 'serving'], 'predict_route': '/predict',
+      'health_route': '/health', 'port': 8080}
+  assert config['ai_platform_vertex_container_image_uri'] == config['serving_container']['image']
 
 
 def test_bad_profile_is_named_before_compiling(tmp_path):
@@ -257,8 +266,12 @@ def test_local_profile_compiles_local_paths_the_local_engine_runs(tmp_path):
   job = json.loads(text)
   assert job['runtimeConfig']['gcsOutputDirectory'] == f'{home}/vertex_local/pipeline_root'
   example_gen = job['pipelineSpec']['root']['dag']['tasks']['CsvExampleGen']
-  assert example_gen['inputs']['parameters']['input_base']['runtimeValue']['constantValue'][
-      'stringValue'] == str(data)
+  # The data folder is pipeline parameter data_root, its value in runtimeConfig (schema 2.0.0).
+  assert example_gen['inputs']['parameters']['input_base'] == {
+      'componentInputParameter': 'data_root'}
+  assert job['pipelineSpec']['root']['inputDefinitions'] == {
+      'parameters': {'data_root': {'type': 'STRING'}}}
+  assert job['runtimeConfig']['parameters'] == {'data_root': {'stringValue': str(data)}}
   trainer = job['pipelineSpec']['deploymentSpec']['executors']['Trainer_executor']
   assert 'tfx.components.trainer.executor.GenericExecutor' in trainer['container']['args']
   assert 'ai_platform_training_args' not in text and 'DataflowRunner' not in text

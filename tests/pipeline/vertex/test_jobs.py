@@ -13,13 +13,12 @@ from pathlib import Path
 
 import grpc
 import pytest
-from google.auth.credentials import AnonymousCredentials
 from google.protobuf import json_format
 
 from pipeline.vertex import jobs as vertex_jobs
 from pipeline.vertex.jobs import InvalidSettingError, JobSettings, VertexJobError
 from vertex_local.api import LocalVertexAI
-from vertex_local.api.pipelines import Schedule
+from vertex_local.api.schedules import Schedule
 
 PROJECT, REGION = 'taxi-test-project', 'us-central1'
 ROOT = 'gs://taxi-test-bucket/pipeline_root/chicago-taxi'
@@ -60,9 +59,18 @@ def fake(vertex) -> LocalVertexAI:
   return vertex
 
 
+_CREDENTIALS = {}
+
+
 def call(function, *args, endpoint: str, **kwargs):
-  """Calls a vertex_jobs function against `endpoint` with anonymous credentials."""
-  return function(*args, api_endpoint=endpoint, credentials=AnonymousCredentials(), **kwargs)
+  """Calls a vertex_jobs function against `endpoint` with the local server's credentials
+  (GOOGLE_APPLICATION_CREDENTIALS: the `vertex` fixture's key)."""
+  from google.oauth2 import service_account  # pylint: disable=import-outside-toplevel
+  path = os.environ['GOOGLE_APPLICATION_CREDENTIALS']
+  if path not in _CREDENTIALS:
+    _CREDENTIALS[path] = service_account.Credentials.from_service_account_file(
+        path, scopes=['https://www.googleapis.com/auth/cloud-platform'])
+  return function(*args, api_endpoint=endpoint, credentials=_CREDENTIALS[path], **kwargs)
 
 
 def settings(**overrides) -> JobSettings:

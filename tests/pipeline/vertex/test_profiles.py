@@ -2,10 +2,14 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 
+
 import pytest
+
+import datadefs
 
 from core.example_files import ExampleFilesConfig
 from pipeline import environment
@@ -96,13 +100,34 @@ def test_unknown_profile():
 
 
 def test_multi_worker_pools_count_replicas():
-  profile = _load('vertex-gpu', IDENTITY, trainer_pools=(
+  profile = _load('vertex-gpu', IDENTITY, strategy='multi_worker', trainer_pools=(
       WorkerPool('n1-standard-16', 'NVIDIA_TESLA_T4', 2),
       WorkerPool('n1-standard-16', 'NVIDIA_TESLA_T4', 2, replica_count=3)))
   assert profile.replicas == 4
 
 
-# Each accelerator of the catalogue (pipeline/vertex/accelerators.py) on a machine type it comes on.
+def test_the_multiworker_profile_is_a_chief_and_one_worker_training_together():
+  profile = _load('vertex-multiworker', IDENTITY)
+  assert [pool.replica_count for pool in profile.trainer_pools] == [1, 1]
+  assert profile.replicas == 2 and profile.strategy == 'multi_worker'
+  assert profile.pipeline_name(datadefs.load('taxi')) == 'chicago-taxi-vertex-multiworker'
+
+
+@pytest.mark.parametrize('overrides, message', [
+    (dict(trainer_pools=(WorkerPool(replica_count=2),), strategy='multi_worker'),
+     'trainer_pools[0] is the chief: Vertex AI runs exactly 1 replica of it (got 2)'),
+    (dict(trainer_pools=(WorkerPool(), WorkerPool(replica_count=2)), strategy='mirrored'),
+     "strategy 'mirrored' cannot train on 3 replicas"),
+    (dict(challengers=True), 'challengers needs endpoint_name'),
+    (dict(trainer_pools=(WorkerPool('n1-standard-7'),)),
+     "trainer_pools[0].machine_type: 'n1-standard-7' is not a Vertex AI training machine type"),
+])
+def test_pools_vertex_refuses_are_refused_when_the_profile_loads(overrides, message):
+  with pytest.raises(ProfileError, match=re.escape(message)):
+    _load('vertex-cpu', IDENTITY, **overrides)
+
+
+# Each accelerator of the catalogue (core/accelerators.py) on a machine type it comes on.
 ACCEPTED = [
     WorkerPool('n1-standard-8', 'NVIDIA_TESLA_V100', 8),
     WorkerPool('n1-highmem-16', 'NVIDIA_TESLA_P100', 4),
@@ -184,7 +209,7 @@ def test_each_pool_runs_the_image_for_its_accelerator():
       'vertex-cpu': ['europe-docker.pkg.dev/acme/taxi/taxi-pipeline:v7'],
       'vertex-gpu': ['europe-docker.pkg.dev/acme/taxi/taxi-pipeline-gpu:v7'],
       'vertex-tpu': ['europe-docker.pkg.dev/acme/taxi/taxi-pipeline-tpu:v7']}
-  mixed = _load('vertex-gpu', env, trainer_pools=(
+  mixed = _load('vertex-gpu', env, strategy='multi_worker', trainer_pools=(
       WorkerPool('n1-standard-8'), WorkerPool('n1-standard-16', 'NVIDIA_TESLA_T4', 2)))
   assert [mixed.pool_image(pool) for pool in mixed.trainer_pools] == [
       'europe-docker.pkg.dev/acme/taxi/taxi-pipeline:v7',

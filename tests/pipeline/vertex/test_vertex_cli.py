@@ -52,7 +52,8 @@ def _as_dict(message) -> dict:
 
 
 def _remote(fake):
-  return ['--api-endpoint', fake.endpoint, '--anonymous']
+  # The CLI's own credentials: GOOGLE_APPLICATION_CREDENTIALS, the fixture's issued key.
+  return ['--api-endpoint', fake.endpoint]
 
 
 def test_submit_sends_the_profile_settings(fake, gpu_spec):
@@ -121,14 +122,12 @@ def test_tfx_cli_vertex_engine_creates_and_runs(fake, tmp_path):
   assert created.returncode == 0, created.stdout + created.stderr[-2000:]
   assert fake.calls() == []  # Creating compiles only.
 
-  # `tfx run create` has no endpoint flag: point aiplatform at the local server (and send no
-  # credentials) the way a user would point it at an emulator, then run the real tfx CLI.
+  # `tfx run create` has no endpoint flag: point aiplatform at the local server the way a user
+  # would point it at an emulator (its credentials: the issued key), then run the real tfx CLI.
   launcher = textwrap.dedent(f'''
       import sys
-      from google.auth.credentials import AnonymousCredentials
       from google.cloud import aiplatform
-      aiplatform.init(api_endpoint={fake.endpoint!r}, credentials=AnonymousCredentials(),
-                      api_transport='grpc')
+      aiplatform.init(api_endpoint={fake.endpoint!r}, api_transport='grpc')
       from tfx.tools.cli.cli_main import cli_group
       sys.exit(cli_group(sys.argv[1:]))
   ''')

@@ -4,7 +4,7 @@ through the local API, and what it created outlives the server."""
 import pytest
 
 from vertex_local.api import LocalVertexAI
-from vertex_local.api.endpoints import parse_filter
+from vertex_local.api.listing import parse_filter
 from vertex_local.api.rpc import RpcError
 
 from tests.vertex_local.api.conftest import PROJECT
@@ -64,7 +64,9 @@ def test_tfx_pusher_deploys_and_a_second_run_finds_its_endpoint(tmp_path, model_
     assert 'cloudresourcemanager.googleapis.com:443' in server.tunnels()
 
     models = server.models
-    assert sorted(models) == sorted(deployed)
+    # TFX's pusher uploads with no parent_model: each push is a new model, at version 1.
+    assert sorted(m.resource_name for m in models.values()) == sorted(deployed)
+    assert {(m.version_id, m.version_aliases) for m in models.values()} == {('1', ('default',))}
     [endpoint] = server.endpoints.values()
     for model in models.values():
       assert model.artifact_uri.startswith(
@@ -85,7 +87,7 @@ def test_tfx_pusher_deploys_and_a_second_run_finds_its_endpoint(tmp_path, model_
     [endpoint] = server.endpoints.values()
     assert [(d.display_name, d.traffic_percentage) for d in endpoint.deployments] == [
         ('v1', 0), ('v2', 0), ('v3', 100)]
-    assert server.models[deployed_v3].deployed_to == (endpoint.resource_name,)
+    assert server.models[f'{deployed_v3}@1'].deployed_to == (endpoint.resource_name,)
 
 
 @pytest.mark.parametrize('text, terms', [

@@ -1,0 +1,105 @@
+"""A pushed model, loaded to answer predictions: its SavedModel's serving_default (serialized raw
+tf.Examples in, the model's outputs out) and the dataset definition it carries
+(core.names.MODEL_DATASET_FILE), which says how a raw row becomes a tf.Example.
+
+Gradient-boosted tree models (TensorFlow Decision Forests) save ops that only TF-DF registers:
+when TF-DF is installed it is imported before the model loads, so such a model loads here as it
+does in the trainer.
+"""
+
+import dataclasses
+import importlib
+import importlib.util
+import json
+import posixpath
+import re
+from typing import Any, Dict, List, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from core.names import MODEL_DATASET_FILE, SERVING_SIGNATURE
+from datadefs.definition import Dataset
+from serving import instances as instances_lib
+
+TF_DF = 'tensorflow_decision_forests'
+
+
+class ModelLoadError(RuntimeError):
+  """The folder is not a model this package can serve; the message says what is missing."""
+
+
+def register_custom_ops() -> List[str]:
+  """Imports the packages whose ops a SavedModel may use, when installed; returns their names."""
+  loaded = []
+  if importlib.util.find_spec(TF_DF) is not None:
+    importlib.import_module(TF_DF)
+    loaded.append(TF_DF)
+  return loaded
+
+
+@dataclasses.dataclass
+class ServedModel:
+  path: str
+  dataset: Dataset
+  signature: Any  # the loaded serving_default concrete function
+  _keep: Any  # the loaded SavedModel object, kept alive while its function is used
+
+  def predict_examples(self, examples: Sequence[bytes]) -> List[Any]:
+    """The model's prediction for each serialized tf.Example, as TF Serving's row format
+    returns it: the single output's row as a list (or a number), several outputs as a dict."""
+    if not examples:
+      return []
+    try:
+      outputs = self.signature(examples=tf.constant(list(examples), dtype=tf.string))
+    except tf.errors.InvalidArgumentError as error:
+      # What ParseExample says of a row without a value its schema requires, e.g. "Key:
+      # trip_start_timestamp, Index: 0.  Number of int64 values != expected.  Values size: 0".
+      found = re.search(r'Key: ([^,]+), Index: (\d+)\.\s+([^\n]+)', error.message)
+      if not found:
+        raise
+      raise instances_lib.InstanceError(
+          f'instance {found.group(2)}: column {found.group(1)!r} has no value, and the model '
+          f'needs one (its schema says the column is always present): '
+          f'{found.group(3).strip()}') from None
+    rows: Dict[str, np.ndarray] = {name: tensor.numpy() for name, tensor in outputs.items()}
+    predictions = []
+    for index in range(len(examples)):
+      row = {name: _plain(values[index]) for name, values in rows.items()}
+      predictions.append(next(iter(row.values())) if len(row) == 1 else row)
+    return predictions
+
+  def predict(self, instances: Sequence[Any]) -> List[Any]:
+    """Predictions for raw rows (instances.py); InstanceError names the first bad instance."""
+    examples, errors = instances_lib.to_examples(instances, self.dataset)
+    for index, error in enumerate(errors):
+      if error:
+        raise instances_lib.InstanceError(f'instance {index}: {error}')
+    return self.predict_examples(examples)
+
+
+def _plain(value: np.ndarray) -> Any:
+  value = value.tolist()
+  return value.decode('utf-8', 'replace') if isinstance(value, bytes) else value
+
+
+def load(path: str) -> ServedModel:
+  """Loads the SavedModel at `path` (a local folder or gs://)."""
+  register_custom_ops()
+  definition = posixpath.join(path, MODEL_DATASET_FILE)
+  if not tf.io.gfile.exists(posixpath.join(path, 'saved_model.pb')):
+    raise ModelLoadError(f'{path} holds no saved_model.pb: not a SavedModel folder')
+  if not tf.io.gfile.exists(definition):
+    raise ModelLoadError(f'{path} has no {MODEL_DATASET_FILE}: the model was not trained by '
+                         "this project's trainer, so how to read a raw row is unknown (send "
+                         '{"b64": <serialized tf.Example>} instances to a plain TF server)')
+  with tf.io.gfile.GFile(definition) as file:
+    dataset = Dataset.from_dict(json.loads(file.read()))
+  try:
+    loaded = tf.saved_model.load(path)
+  except (OSError, ValueError, tf.errors.OpError) as error:
+    raise ModelLoadError(f'{path}: the SavedModel does not load: {error}') from error
+  if SERVING_SIGNATURE not in loaded.signatures:
+    raise ModelLoadError(f'{path} has no {SERVING_SIGNATURE!r} signature (it has '
+                         f'{sorted(loaded.signatures)})')
+  return ServedModel(path, dataset, loaded.signatures[SERVING_SIGNATURE], loaded)
