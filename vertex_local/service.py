@@ -121,4 +121,3 @@ def _own_data(spec_path: Path) -> str:
     raise ValueError(f'dataset {dataset.name!r} has no data of its own here: start the service '
                      'with DATA_ROOT (or --data-root) set to its data folder')
   return datadefs.data_root(dataset)
-
