@@ -34,7 +34,7 @@ def test_every_make_target_named_exists():
 def test_every_cli_command_named_exists():
   commands = set(cli._parser()._subparsers._group_actions[0].choices)  # pylint: disable=protected-access
   named = {(page.name, command) for page, text in _TEXT.items() for code in _code(text)
-           for command in re.findall(r'(?:\.venv/bin/pipeline|python -m pipeline) ([a-z]+)',
+           for command in re.findall(r'(?:\.venv/bin/pipeline|python -m pipeline) ([a-z][a-z-]*)',
                                      code)}
   assert named and {command for _, command in named} - commands == set(), named
 
