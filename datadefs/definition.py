@@ -16,6 +16,7 @@ from core.names import DATASET_KEY, KFP_NAME
 from datadefs import kinds
 from datadefs import tasks
 from datadefs.fields import DatasetError, Fields
+from datadefs.images.spec import ImageSpec
 
 # Column types of a tabular dataset, and the tf.Example list each becomes (int64, float, bytes).
 TYPES = ('int', 'float', 'string')
@@ -105,6 +106,8 @@ class Dataset:
   train_steps: int = 0
   # The model, by name: one of the data kind's models (datadefs/kinds.py); '' for its default.
   model: str = ''
+  # The image kind's settings (datadefs/images/spec.py); None for other kinds.
+  image: Optional[ImageSpec] = None
 
   @property
   def column_types(self) -> Dict[str, str]:
@@ -172,6 +175,8 @@ class Dataset:
     label['classes'] = tuple(label.get('classes') or ())
     values['label'] = Label(**label)
     values['missing_values'] = tuple(values.get('missing_values') or ())
+    if values.get('image') is not None:
+      values['image'] = ImageSpec.from_dict(values['image'])
     return cls(**values)
 
 
