@@ -154,16 +154,19 @@ def default_run(tmp_path_factory):
   nothing changed (nothing new: done at once); and again with --force (every step up to the
   Trainer from TFX's cache, the unchanged model neither re-evaluated nor pushed).
 
-  Returns a dict with the pipeline home and, per run, the process and its last_run.json.
+  Returns a dict with the pipeline home and, per run, the process and its last_run.json; and
+  the first run's report.html as it wrote it (other tests run more runs in this home, which
+  write the page anew).
   """
   home = tmp_path_factory.mktemp('default_run_home')
   first = run_cli(['run'], home)
   first_summary = read_last_run(home)
+  first_report = Path(first_summary['report']).read_text()
   second = run_cli(['run'], home)
   second_summary = read_last_run(home)
   forced = run_cli(['run', '--force'], home)
   return {'home': home, 'first': first, 'first_summary': first_summary,
-          'second': second, 'second_summary': second_summary,
+          'first_report': first_report, 'second': second, 'second_summary': second_summary,
           'forced': forced, 'forced_summary': read_last_run(home)}
 
 

@@ -60,8 +60,9 @@ def test_report_renders_every_section_in_chromium_and_requests_nothing(
   for key, _ in html.SECTIONS:
     section = dom.split(f'<section id="{key}">', 1)[1].split('</section>', 1)[0]
     assert '<svg' in section, f'section {key!r} has no plot'
-  # timeline, fare, company, drift, loss, binary_accuracy, input wait, evaluation
-  assert dom.count('<svg') == 8
+  # timeline, fare, company, drift, loss, binary_accuracy, input wait, evaluation, and the binary
+  # task's own: its ROC curve and confusion matrix
+  assert dom.count('<svg') == 10
   assert _page_requests(net_log) == []
 
   # The check sees a page's requests: a control page that asks for an image and a font.
