@@ -32,7 +32,8 @@ def check_data_root(data_root: str, dataset: Dataset, *, input_pattern: Optional
     raise DataCheckError(f'data folder {root} does not exist')
   if not root.is_dir():
     raise DataCheckError(f'data root {root} is not a folder (give the folder holding the data)')
-  if input_pattern:
+  # An image dataset's ExampleGen reads every class folder, whatever its pattern fingerprints.
+  if input_pattern and not dataset.kind_info.folders:
     try:
       _, names = resolve_input_files(str(root), input_pattern)
     except FileNotFoundError as error:
