@@ -6,18 +6,23 @@ are not a problem here: the ExampleGen leaves them out and counts them."""
 import concurrent.futures
 import os
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from datadefs.images import files as image_files
 
 
-def broken_files(listing: image_files.Listing) -> List[Tuple[str, str]]:
-  """(path, why) of every image in `listing` that does not decode, in path order."""
-  paths = [image.path for image in listing.images]
+def verify_all(listing: image_files.Listing
+               ) -> List[Tuple[image_files.ImageFile, Optional[image_files.Verified], str]]:
+  """(image, what verify says or None, why not) of every image in `listing`, in its order."""
   # TensorFlow's decoders release the GIL: threads decode on every core.
   with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-    results = list(pool.map(image_files.verify_file, paths))
-  return [(path, why) for path, (verified, why) in zip(paths, results) if verified is None]
+    results = list(pool.map(image_files.verify_file, [image.path for image in listing.images]))
+  return [(image, verified, why) for image, (verified, why) in zip(listing.images, results)]
+
+
+def broken_files(listing: image_files.Listing) -> List[Tuple[str, str]]:
+  """(path, why) of every image in `listing` that does not decode, in path order."""
+  return [(image.path, why) for image, verified, why in verify_all(listing) if verified is None]
 
 
 def check_files(files: Sequence[Path], dataset, limit: int) -> List[str]:

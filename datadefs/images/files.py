@@ -56,6 +56,7 @@ class Verified(NamedTuple):
   format: str
   height: int
   width: int
+  channels: int = 3  # as decoded: 1 grey, 3 RGB, 4 RGBA (a palette decodes to RGB)
 
 
 def _gfile():
@@ -145,7 +146,7 @@ def verify(data: bytes) -> Verified:
   height, width = int(pixels.shape[0]), int(pixels.shape[1])
   if not height or not width:
     raise BrokenImage(f'{kind.upper()} of {width}x{height} pixels: no pixels')
-  return Verified(kind, height, width)
+  return Verified(kind, height, width, int(pixels.shape[2]))
 
 
 def verify_file(path: str) -> Tuple[Optional[Verified], str]:

@@ -101,7 +101,8 @@ def test_unknown_generated_data_is_refused_naming_the_known():
 @pytest.mark.parametrize('kind', sorted(image_folders.SUFFIX))
 def test_every_format_verifies_with_its_format_and_size(kind):
   verified = image_files.verify(image_folders.encoded(3, kind, height=10, width=14))
-  assert verified == (kind.split('_')[0].replace('png16', 'png'), 10, 14)
+  channels = {'png_grey': 1, 'png16': 1, 'png_rgba': 4}.get(kind, 3)
+  assert verified == (kind.split('_')[0].replace('png16', 'png'), 10, 14, channels)
 
 
 @pytest.mark.parametrize('data, why', [
