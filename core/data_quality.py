@@ -11,14 +11,19 @@ The property:
   {"label_columns": ["tips"],
    "splits": {"train": {"rows": 10001, "rows_without_label": 3, "missing": {"company": 3400}},
               "eval": {...}}}
+An ExampleGen reading files (images) adds the files it left out as broken, each with why, and
+the files it ignored (hidden files, clutter), each by path:
+   "files": {"left_out": [["cat/a.jpg", "cannot be decoded as JPEG ..."]], "ignored": [...]}
 """
 
 import json
-from typing import Any, Dict, Iterable, Mapping, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence
 
 PROPERTY = 'data_quality'
 # A column missing in at least this share of the rows read is flagged "mostly empty".
 MOSTLY_EMPTY = 0.5
+# Files named in last_run.json and on the console, at most (the count is always exact).
+FILES_LISTED = 20
 
 Counts = Dict[str, Any]  # one split's {"rows", "rows_without_label", "missing": {column: n}}
 
@@ -43,14 +48,21 @@ def merge(parts: Iterable[Mapping[str, Counts]]) -> Dict[str, Counts]:
 
 
 def to_property(splits: Mapping[str, Counts], label_columns: Sequence[str],
-                columns: Sequence[str]) -> str:
-  """The custom property's JSON; every split and column appears (zero when none missing)."""
-  return json.dumps({
+                columns: Sequence[str], left_out_files: Optional[Sequence[Sequence[str]]] = None,
+                ignored_files: Sequence[str] = ()) -> str:
+  """The custom property's JSON; every split and column appears (zero when none missing).
+  With `left_out_files` ((path, why) of each file left out as broken; [] for none) the files
+  part too, with `ignored_files`."""
+  value: Dict[str, Any] = {
       'label_columns': list(label_columns),
       'splits': {split: split_counts(counts['rows'], counts['rows_without_label'],
                                      {name: counts['missing'].get(name, 0) for name in columns})
                  for split, counts in splits.items()},
-  }, sort_keys=True)
+  }
+  if left_out_files is not None:
+    value['files'] = {'left_out': [[str(path), str(why)] for path, why in left_out_files],
+                      'ignored': [str(path) for path in ignored_files]}
+  return json.dumps(value, sort_keys=True)
 
 
 def from_property(text: Optional[str]) -> Optional[Dict[str, Any]]:
@@ -71,11 +83,18 @@ def run_summary(quality: Mapping[str, Any]) -> Dict[str, Any]:
   splits = quality['splits'].values()
   rows = sum(counts['rows'] for counts in splits)
   missing = merge([{'all': counts} for counts in splits]).get('all', split_counts())['missing']
-  return {'rows': rows,
-          'rows_without_label': sum(counts['rows_without_label'] for counts in splits),
-          'label_columns': list(quality.get('label_columns') or []),
-          'missing_share': {name: round(count / rows, 6) if rows else 0.0
-                            for name, count in sorted(missing.items())}}
+  summary = {'rows': rows,
+             'rows_without_label': sum(counts['rows_without_label'] for counts in splits),
+             'label_columns': list(quality.get('label_columns') or []),
+             'missing_share': {name: round(count / rows, 6) if rows else 0.0
+                               for name, count in sorted(missing.items())}}
+  files = quality.get('files')
+  if isinstance(files, dict):
+    left_out, ignored = files.get('left_out') or [], files.get('ignored') or []
+    summary.update(files_left_out=len(left_out), files_ignored=len(ignored),
+                   broken_files=[f'{path}: {why}' for path, why in left_out[:FILES_LISTED]],
+                   ignored_files=list(ignored[:FILES_LISTED]))
+  return summary
 
 
 def left_out_line(summary: Mapping[str, Any]) -> Optional[str]:
@@ -87,6 +106,23 @@ def left_out_line(summary: Mapping[str, Any]) -> Optional[str]:
   label = ' or '.join(repr(name) for name in columns) or 'the label'
   return (f'left out {left_out} of {summary["rows"]} rows: no {label} (a row without a label '
           'is not an example: not trained, tuned or evaluated on)')
+
+
+def left_out_files_lines(summary: Mapping[str, Any]) -> List[str]:
+  """The console's lines about files left out as broken, and files ignored (run_summary's
+  value); [] when there were none."""
+  lines = []
+  left_out, ignored = summary.get('files_left_out') or 0, summary.get('files_ignored') or 0
+  if left_out:
+    lines.append(f'left out {left_out} broken file(s) (not trained or evaluated on):')
+    lines += [f'  {line}' for line in summary.get('broken_files') or []]
+    if left_out > len(summary.get('broken_files') or []):
+      lines.append(f'  ... (first {FILES_LISTED} shown)')
+  if ignored:
+    shown = ', '.join(summary.get('ignored_files') or [])
+    lines.append(f'ignored {ignored} file(s) that are not images of a class (hidden files, '
+                 f'clutter): {shown}' + (' ...' if ignored > FILES_LISTED else ''))
+  return lines
 
 
 def flag(share: float) -> str:

@@ -46,6 +46,11 @@ class PipelineHome:
   def lock(self) -> Path:
     return self.root / '.run.lock'
 
+  @property
+  def generated_data(self) -> Path:
+    """Data made at run time for a bundled dataset (datadefs/generated.py), one folder each."""
+    return self.root / 'generated_data'
+
   # LocalDagRunner's store and artifacts.
   @property
   def metadata(self) -> Path:

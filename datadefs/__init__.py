@@ -8,10 +8,11 @@ DATA_ROOT is unset.
 import difflib
 import importlib.util
 from pathlib import Path
-from typing import List
+from typing import List, Optional
 
 import tomli
 
+from datadefs import generated
 from datadefs.definition import Dataset, DatasetError, parse, transformed_name
 
 __all__ = ['Dataset', 'DatasetError', 'bundled', 'data_root', 'load', 'transformed_name']
@@ -47,10 +48,16 @@ def load(name_or_path: str = DEFAULT) -> Dataset:
   return parse(values, str(path), path.parent)
 
 
-def data_root(dataset: Dataset) -> str:
-  """The dataset's default data folder: a path relative to its definition, or
-  'package:<module>/<folder>' inside an installed package (e.g. palmerpenguins' data)."""
+def data_root(dataset: Dataset, generated_in: Optional[Path] = None) -> str:
+  """The dataset's default data folder: a path relative to its definition,
+  'package:<module>/<folder>' inside an installed package (e.g. palmerpenguins' data), or
+  'generated:<name>', written into `generated_in` on first use (datadefs/generated.py)."""
   root = dataset.default_data_root
+  if generated.is_generated(root):
+    if generated_in is None:
+      raise DatasetError(f'dataset {dataset.name!r}: its data ({root!r}) is made at run time '
+                         'under the pipeline home; set DATA_ROOT to a folder of its data')
+    return generated.data_root(root, generated_in)
   if root.startswith('package:'):
     module, _, folder = root[len('package:'):].partition('/')
     spec = importlib.util.find_spec(module)

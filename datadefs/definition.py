@@ -16,6 +16,7 @@ from core.names import DATASET_KEY, KFP_NAME
 from datadefs import kinds
 from datadefs import tasks
 from datadefs.fields import DatasetError, Fields
+from datadefs.images import definition as images
 from datadefs.images.spec import ImageSpec
 
 # Column types of a tabular dataset, and the tf.Example list each becomes (int64, float, bytes).
@@ -99,7 +100,8 @@ class Dataset:
   pipeline_name: str = ''
   # Cell texts that mean "missing" besides the empty cell (e.g. 'NA').
   missing_values: Tuple[str, ...] = ()
-  # Where `make run` reads when DATA_ROOT is unset: a folder, or 'package:<module>/<folder>'.
+  # Where `make run` reads when DATA_ROOT is unset: a folder, 'package:<module>/<folder>', or
+  # 'generated:<name>', written under the pipeline home at run time (datadefs/generated.py).
   default_data_root: str = ''
   default_input_pattern: Optional[str] = None
   # Training steps when TRAIN_STEPS is unset (0: chosen from the row count at run time).
@@ -193,10 +195,16 @@ def parse(values: Mapping[str, Any], source: str, directory: Optional[Path] = No
     raise fields.error('name', f'{name!r} must be lower-case letters, digits and dashes')
   task = fields.choice('task', tasks.TASK_NAMES)
   kind = fields.choice('kind', tuple(kinds.KINDS), default='tabular')
-  columns = tuple(_column(fields, column_name, spec)
-                  for column_name, spec in fields.table('columns').items())
-  column_types = {column.name: column.type for column in columns}
-  label = _label(fields, fields.table('label'), task, column_types)
+  image = None
+  if kind == 'image':  # Its columns are the ExampleGen's features; its label, the class folder.
+    columns = tuple(Column(name, kind_of) for name, kind_of in images.RAW_TYPES.items())
+    column, classes = images.parse_label(fields, task)
+    label, image = Label(column=column, classes=classes), images.parse_image(fields)
+  else:
+    columns = tuple(_column(fields, column_name, spec)
+                    for column_name, spec in fields.table('columns').items())
+    label = _label(fields, fields.table('label'), task,
+                   {column.name: column.type for column in columns})
   schema = fields.text('schema', default='schema.pbtxt')
   schema_path = str((directory / schema) if directory else Path(schema))
   if directory and not Path(schema_path).is_file():
@@ -213,11 +221,12 @@ def parse(values: Mapping[str, Any], source: str, directory: Optional[Path] = No
       default_data_root=fields.text('default_data_root', default=''),
       default_input_pattern=fields.text('default_input_pattern', default='') or None,
       train_steps=int(fields.number('train_steps', default=0)),
-      model=fields.choice('model', ('',) + kinds.KINDS[kind].models, default=''))
+      model=fields.choice('model', ('',) + kinds.KINDS[kind].models, default=''),
+      image=image)
   if not KFP_NAME.match(dataset.pipeline_name):
     raise fields.error('pipeline_name', f'{dataset.pipeline_name!r} must be lower-case '
                        'letters, digits and dashes (a KFP pipeline name)')
-  if not dataset.features():
+  if image is None and not dataset.features():
     raise fields.error('columns', 'no column has a role other than "ignored": the model '
                        'would have no input')
   fields.no_unknown()

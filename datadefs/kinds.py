@@ -30,6 +30,9 @@ class DataKind:
   # The models a dataset of this kind may name (`model` in its definition); the first is the
   # default. trainer/model.py builds each by name.
   models: Tuple[str, ...] = ('mlp',)
+  # Whether its data is a folder of folders (one per class): the pre-check then gets the data
+  # root's subfolders as well as its files.
+  folders: bool = False
 
 
 def _check_tabular_files(files: Sequence[Path], dataset, limit: int) -> List[str]:
@@ -38,7 +41,17 @@ def _check_tabular_files(files: Sequence[Path], dataset, limit: int) -> List[str
   return checks.check_files(files, dataset, limit)
 
 
+def _check_image_files(files: Sequence[Path], dataset, limit: int) -> List[str]:
+  # Imported when used: verifying images decodes them with TensorFlow.
+  from datadefs.images import checks  # pylint: disable=import-outside-toplevel
+  return checks.check_files(files, dataset, limit)
+
+
 KINDS: Dict[str, DataKind] = {
     'tabular': DataKind('tabular', sources=('csv', 'tfrecord', 'bigquery'),
                         local_sources=('csv', 'tfrecord'), check_files=_check_tabular_files),
+    # A folder with one subfolder per class (datadefs/images/).
+    'image': DataKind('image', sources=('folder',), local_sources=('folder',),
+                      check_files=_check_image_files,
+                      models=('small_cnn', 'mobilenet_v3_small'), folders=True),
 }

@@ -8,6 +8,7 @@
   schedule create|list|pause|resume|delete    scheduled retraining on Vertex AI
   vertex-local serve      a local Vertex AI that runs the jobs submitted to it (and schedules)
   dataset init            write a dataset definition and curated schema from a sample of a CSV
+                          (--csv) or from a folder of class folders of images (--images)
   report                  rebuild a run's report.html from the store (--run-id; default latest)
   runs                    list every run (failed ones too): time, engine, pipeline, status,
                           blessed, key metric, run id, data root, log
@@ -66,9 +67,12 @@ def _parser() -> argparse.ArgumentParser:
   serve_command.add_arguments(commands)
   dataset = commands.add_parser('dataset', help='dataset definitions').add_subparsers(
       dest='dataset_command', required=True)
-  init = dataset.add_parser('init', help='a definition and schema from a sample of a CSV')
-  init.add_argument('--csv', required=True, help='a .csv or .csv.gz file with a header row')
-  init.add_argument('--label', required=True, help='the column to predict')
+  init = dataset.add_parser('init', help='a definition and schema from a sample of a CSV, or '
+                            'from a folder of images (one subfolder per class)')
+  source = init.add_mutually_exclusive_group(required=True)
+  source.add_argument('--csv', help='a .csv or .csv.gz file with a header row')
+  source.add_argument('--images', help='a folder with one subfolder of images per class')
+  init.add_argument('--label', help='the column to predict (--csv)')
   init.add_argument('--task', choices=('binary', 'multiclass', 'regression'),
                     help='default: from the label (0/1: binary; text or few whole numbers: '
                     'multiclass; other numbers: regression)')
@@ -78,8 +82,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _data_arguments(parser: argparse.ArgumentParser) -> None:
-  parser.add_argument('--dataset', help='a bundled dataset (taxi, taxi_fare, penguins) or a '
-                      'folder with dataset.toml (default: $DATASET or taxi)')
+  parser.add_argument('--dataset', help='a bundled dataset (taxi, taxi_fare, penguins, '
+                      'digits) or a folder with dataset.toml (default: $DATASET or taxi)')
   parser.add_argument('--data-root', help='folder of the data files (default: $DATA_ROOT or '
                       "the dataset's own data)")
   parser.add_argument('--num-shards', type=int, help='files per split ExampleGen and Transform '
@@ -157,7 +161,13 @@ def _dataset_init(args) -> int:
     logging.getLogger(name).setLevel(logging.ERROR)
   from datadefs import init  # pylint: disable=import-outside-toplevel
   try:
-    init.init_dataset(args.csv, args.label, args.out, task=args.task, name=args.name)
+    if args.images:
+      from datadefs.images import init as image_init  # pylint: disable=import-outside-toplevel
+      image_init.init_images(args.images, args.out, name=args.name)
+    elif not args.label:
+      raise ValueError('--csv needs --label, the column to predict')
+    else:
+      init.init_dataset(args.csv, args.label, args.out, task=args.task, name=args.name)
   except (ValueError, OSError) as error:  # DatasetError and CsvInputError are ValueErrors
     print(f'error: {error}', file=sys.stderr)
     return 2

@@ -23,7 +23,7 @@ class Environment(pydantic.BaseModel):
 
   # What to train on.
   dataset: Optional[str] = Field(None, alias='DATASET', description=(
-      'a bundled dataset (taxi, penguins, taxi_fare) or a folder holding dataset.toml; '
+      'a bundled dataset (taxi, penguins, taxi_fare, digits) or a folder holding dataset.toml; '
       'default taxi'))
   data_root: Optional[str] = Field(None, alias='DATA_ROOT', description=(
       "the folder of data files; default the dataset's own data"))

@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, Mapping, Optional, Tuple, TypeVar
 
 from core.beam_args import LOCAL_BEAM_ARGS
 from core.example_files import ExampleFilesConfig
+from core.home import PipelineHome
 import datadefs
 from datadefs.definition import Dataset
 from pipeline.environment import Environment, SettingsError
@@ -108,7 +109,8 @@ def run_settings(env: Environment) -> RunSettings:
   own_data = not env.data_root
   data_root = (str(Path(env.data_root).resolve()) if env.data_root else
                None if env.bigquery_query or not dataset.default_data_root else
-               _named('DATASET', lambda: datadefs.data_root(dataset)))
+               _named('DATASET', lambda: datadefs.data_root(
+                   dataset, PipelineHome.at(env.pipeline_home).generated_data)))
   files = ExampleFilesConfig()
   files = _named('NUM_SHARDS', lambda: dataclasses.replace(
       files, num_shards=env.num_shards if env.num_shards is not None else files.num_shards))

@@ -1,5 +1,6 @@
 """The ExampleGen of each data kind and source: CSV files, existing TFRecords of tf.Examples, or
-BigQuery, for a tabular dataset (datadefs/kinds.py says which sources a kind has).
+BigQuery, for a tabular dataset; a folder of class folders for an image dataset
+(datadefs/kinds.py says which sources a kind has).
 
 `input_pattern` may hold `{SPAN}` (and `{VERSION}`), in which case each run ingests the newest
 span, resolved by TFX's own span logic (the pre-check resolves it the same way:
@@ -11,6 +12,7 @@ from typing import Optional
 from tfx import v1 as tfx
 
 from components import sharded_executors
+from components.image_example_gen import ImageExampleGen, ImageFolderConfig
 from components.typed_csv_example_gen import TypedCsvExampleGen
 from core.example_files import ExampleFilesConfig
 from datadefs.definition import Dataset
@@ -45,6 +47,18 @@ def example_gen(source: str, data_root: Optional[str], input_pattern: Optional[s
     return sharded_executors.ShardedImportExampleGen(
         input_base=data_root, input_config=config, output_config=output_config,
         custom_config=labelled).with_id('ImportExampleGen')
+  if source == 'folder':
+    if input_pattern:
+      raise ValueError(f'an image dataset reads every class folder under its data folder; '
+                       f'INPUT_PATTERN ({input_pattern!r}) does not apply: leave it unset')
+    # One tf.Example per image, split by content (components/image_example_gen).
+    return ImageExampleGen(
+        input_base=data_root, files=files, output_config=output_config,
+        folder=ImageFolderConfig(
+            classes=tuple(dataset.label.classes),
+            max_broken_fraction=dataset.image.max_broken_fraction,
+            min_images_per_class=dataset.image.min_images_per_class),
+    ).with_id('ImageExampleGen')
   if source == 'bigquery':
     if not query:
       raise ValueError('source "bigquery" needs a query')

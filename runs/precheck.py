@@ -32,7 +32,8 @@ def check_data_root(data_root: str, dataset: Dataset, *, input_pattern: Optional
     raise DataCheckError(f'data folder {root} does not exist')
   if not root.is_dir():
     raise DataCheckError(f'data root {root} is not a folder (give the folder holding the data)')
-  if input_pattern:
+  # An image dataset's ExampleGen reads every class folder, whatever its pattern fingerprints.
+  if input_pattern and not dataset.kind_info.folders:
     try:
       _, names = resolve_input_files(str(root), input_pattern)
     except FileNotFoundError as error:
@@ -41,7 +42,9 @@ def check_data_root(data_root: str, dataset: Dataset, *, input_pattern: Optional
     if not files:
       raise DataCheckError(f'no files match {input_pattern!r} under {root}')
   else:
-    files = sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith('.'))
+    # An image dataset's class folders too (datadefs/kinds.py `folders`).
+    files = sorted(p for p in root.iterdir() if not p.name.startswith('.') and (
+        p.is_file() or (dataset.kind_info.folders and p.is_dir())))
     if not files:
       raise DataCheckError(f'data folder {root} is empty: put one or more data files in it')
   if source == 'tfrecord':

@@ -165,9 +165,12 @@ def finish(summary: RunSummary, home: PipelineHome, print_line: PrintLine,
 
 
 def _print_outcome(summary: RunSummary, print_line: PrintLine) -> None:
-  left_out = data_quality.left_out_line(summary.details.get('data_quality') or {})
+  quality = summary.details.get('data_quality') or {}
+  left_out = data_quality.left_out_line(quality)
   if left_out:
     print_line(left_out)
+  for line in data_quality.left_out_files_lines(quality):
+    print_line(line)
   if summary.status != 'succeeded':
     print_line(f'FAILED: {summary.error}')
     print_line('no model was pushed by this run; earlier pushed models are untouched')

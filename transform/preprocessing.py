@@ -13,12 +13,14 @@ import tensorflow as tf
 
 from datadefs import label_expression
 from datadefs.definition import Dataset
+from transform import images
 from transform import tabular
 from transform.missing import fill_in_missing
 
 # The features of each data kind: (raw inputs, dataset) -> {transformed name: tensor}.
 PREPROCESSORS: Dict[str, Callable[[Dict[str, Any], Dataset], Dict[str, tf.Tensor]]] = {
     'tabular': tabular.features,
+    'image': images.features,  # the encoded bytes, passed through (no decoding)
 }
 
 

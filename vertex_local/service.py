@@ -100,7 +100,7 @@ class LocalPipelineService:
     spec_path.write_text(json.dumps(job.job, indent=1, sort_keys=True))
     self._print(f'pipeline job {job.name}: running {spec_path}')
     try:
-      data_root = self.settings.data_root or _own_data(spec_path)
+      data_root = self.settings.data_root or _own_data(spec_path, home)
       summary = run_lib.run_and_report(
           engine.EngineSettings(spec_path=spec_path, home=home, data_root=data_root,
                                 python=self.settings.python),
@@ -114,10 +114,11 @@ class LocalPipelineService:
     return '' if summary.status == 'succeeded' else (summary.error or summary.status)
 
 
-def _own_data(spec_path: Path) -> str:
-  """The data of the spec's dataset, for a service started without DATA_ROOT."""
+def _own_data(spec_path: Path, home: PipelineHome) -> str:
+  """The data of the spec's dataset, for a service started without DATA_ROOT (data made at run
+  time is written in `home`)."""
   dataset = run_lib.dataset_of_spec(spec_lib.load(spec_path)) or datadefs.load()
   if not dataset.default_data_root:
     raise ValueError(f'dataset {dataset.name!r} has no data of its own here: start the service '
                      'with DATA_ROOT (or --data-root) set to its data folder')
-  return datadefs.data_root(dataset)
+  return datadefs.data_root(dataset, home.generated_data)

@@ -13,7 +13,7 @@ from runs.report.record import Artifact, RunRecord, Step, has_files
 from runs.summary import RunSummary, eval_metrics, record_data_quality
 
 ENGINE = 'local'
-EXAMPLE_GENS = ('CsvExampleGen', 'ImportExampleGen', 'BigQueryExampleGen')
+EXAMPLE_GENS = ('CsvExampleGen', 'ImportExampleGen', 'BigQueryExampleGen', 'ImageExampleGen')
 _STATES = {3: 'ran', 4: 'failed', 5: 'cached', 6: 'canceled'}  # MLMD Execution.State values
 _RESULT_KEY = '__execution_result__'  # TFX: a failed execution's error, as JSON
 _EXCEPTION_LINE = re.compile(r'^(?:[A-Za-z_][\w.]*\.)?[A-Za-z_]\w*(?:Error|Exception)\b:')

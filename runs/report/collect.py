@@ -24,7 +24,7 @@ from runs.report.html import Page
 from runs.report.record import RunRecord
 
 _UNREADABLE = (readers.ReportDataError, DecodeError, OSError, ValueError)
-_EXAMPLE_GENS = ('CsvExampleGen', 'ImportExampleGen', 'BigQueryExampleGen')
+_EXAMPLE_GENS = ('CsvExampleGen', 'ImportExampleGen', 'BigQueryExampleGen', 'ImageExampleGen')
 
 
 def build_page(summary: dict, record: Optional[RunRecord], source_note: Optional[str] = None,

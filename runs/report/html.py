@@ -10,6 +10,7 @@ import html
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from core import data_quality
+from runs.report import files_view
 from runs.report.data_view import AnomalyRow, DriftRow, FeatureView
 from runs.report.figures import SPLIT_COLORS
 from runs.report.model_view import EvaluationView, TrainingView
@@ -125,7 +126,8 @@ def _run(page: Page) -> str:
 
 
 def _data(page: Page) -> str:
-  quality = _rows_read(page.data_quality) if page.data_quality else ''
+  quality = (_rows_read(page.data_quality) + files_view.files_section(page.data_quality)
+             if page.data_quality else '')
   if not page.features:
     return quality + ('<p class="muted">No statistics: StatisticsGen did not run or wrote '
                       'none.</p>')

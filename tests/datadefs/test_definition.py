@@ -84,7 +84,7 @@ def test_bad_definitions_name_the_field(changes, message):
 
 
 def test_unknown_dataset_says_what_exists():
-  with pytest.raises(DatasetError, match=r"no such bundled dataset \(penguins, taxi, taxi_fare\)"):
+  with pytest.raises(DatasetError, match=r"no such bundled dataset \(digits, penguins, taxi, taxi_fare\)"):
     datadefs.load('nope')
 
 

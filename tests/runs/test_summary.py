@@ -32,6 +32,32 @@ def test_last_run_gets_the_rows_read_and_left_out_and_the_console_says_so():
   assert data_quality.flag(0.34) == ''
 
 
+def test_broken_and_ignored_files_reach_last_run_the_console_and_the_report():
+  from runs.report import files_view  # pylint: disable=import-outside-toplevel
+  broken = [[f'/data/cat/{index}.jpg', 'empty file'] for index in range(25)]
+  quality = data_quality.to_property(
+      {'train': data_quality.split_counts(70), 'eval': data_quality.split_counts(30)},
+      ['label'], [], left_out_files=broken, ignored_files=['/data/cat/.DS_Store', '/data/x.txt'])
+  summary = RunSummary(status='succeeded', log_file=None)
+  summary_lib.record_data_quality(summary, quality)
+  recorded = summary.details['data_quality']
+  assert recorded['files_left_out'] == 25 and recorded['files_ignored'] == 2
+  assert recorded['broken_files'][0] == '/data/cat/0.jpg: empty file'
+  assert len(recorded['broken_files']) == data_quality.FILES_LISTED
+  lines = []
+  summary_lib._print_outcome(summary, lines.append)  # pylint: disable=protected-access
+  text = '\n'.join(lines)
+  assert 'left out 25 broken file(s)' in text and '/data/cat/19.jpg: empty file' in text
+  assert '/data/cat/20.jpg' not in text and 'first 20 shown' in text
+  assert 'ignored 2 file(s)' in text and '/data/x.txt' in text
+  page = files_view.files_section(data_quality.from_property(quality))
+  assert '25 broken file(s) were left out' in page and '/data/cat/24.jpg' in page
+  assert '.DS_Store' in page
+  tabular = data_quality.to_property({'train': data_quality.split_counts(3)}, ['y'], ['y'])
+  assert 'files_left_out' not in data_quality.run_summary(data_quality.from_property(tabular))
+  assert files_view.files_section(data_quality.from_property(tabular)) == ''
+
+
 def _evaluation(tmp_path, matrix_entries):
   import tensorflow as tf  # pylint: disable=import-outside-toplevel
   proto = readers.tfma_proto()
