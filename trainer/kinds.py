@@ -29,6 +29,11 @@ class ExampleDecoder:
   def __call__(self, records: tf.Tensor) -> Dict[str, tf.Tensor]:
     return tf.io.parse_example(records, dict(self.feature_spec))
 
+  def decode_features(self, features: Mapping[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
+    """Transformed features -> the model's inputs (the serving signatures' step after the
+    Transform layer): the features themselves, for a table."""
+    return dict(features)
+
 
 Decoder = Callable[[tf.Tensor], Dict[str, tf.Tensor]]
 DECODERS: Dict[str, Callable[[Dataset, FeatureSpec], Decoder]] = {
