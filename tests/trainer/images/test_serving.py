@@ -3,44 +3,22 @@ through the Transform layer) and serving_bytes (raw encoded images) agree with t
 the training input's tensors, are repeatable with augmentation on, and refuse corrupt bytes
 with a clear error."""
 
-
-import apache_beam as beam
 import numpy as np
 import pytest
 import tensorflow as tf
-import tensorflow_transform as tft
-import tensorflow_transform.beam as tft_beam
-from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io, schema_utils
 
 from core.names import BYTES_SIGNATURE, SERVING_SIGNATURE
-from datadefs.images.spec import (IMAGE_FEATURE, LABEL_FEATURE, RAW_IMAGE, RAW_LABEL,
-                                  SERVING_BYTES_INPUT, Augmentation)
+from datadefs.images.spec import LABEL_FEATURE, SERVING_BYTES_INPUT, Augmentation
+from tests.trainer.images import saved
 from tests.trainer.images import transformed
 from trainer import input_pipeline
 from trainer import kinds
-from trainer import model as model_lib
-from trainer import signatures
 from trainer.images.serving import CLASSES, PROBABILITIES
 
 _SIZE = 32
 _COUNT = 24
-_RAW_SPEC = {RAW_IMAGE: tf.io.FixedLenFeature([], tf.string),
-             RAW_LABEL: tf.io.FixedLenFeature([], tf.string)}
 _DATASET = transformed.image_dataset(size=_SIZE, augmentation=Augmentation(
     rotation=0.1, zoom=0.1, translation=0.1, contrast=0.2))
-
-
-def _preprocessing_fn(inputs):
-  """What Transform does for the image kind: bytes through, the class name to its index."""
-  return {IMAGE_FEATURE: tf.identity(inputs[RAW_IMAGE]),
-          LABEL_FEATURE: _DATASET.task_kind.label(inputs[RAW_LABEL], _DATASET.label.classes)}
-
-
-def _raw_example(encoded: bytes, label: str) -> bytes:
-  return tf.train.Example(features=tf.train.Features(feature={
-      RAW_IMAGE: tf.train.Feature(bytes_list=tf.train.BytesList(value=[encoded])),
-      RAW_LABEL: tf.train.Feature(bytes_list=tf.train.BytesList(value=[label.encode()])),
-  })).SerializeToString()
 
 
 @pytest.fixture(scope='module')
@@ -48,22 +26,8 @@ def served(digit_files, tmp_path_factory):
   """The eval files, their transformed shards, the model and its saved signatures, loaded."""
   root = tmp_path_factory.mktemp('serving')
   files = digit_files[::len(digit_files) // _COUNT][:_COUNT]
-  metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(_RAW_SPEC))
-  rows = [{RAW_IMAGE: path.read_bytes(), RAW_LABEL: _DATASET.label.classes[label].encode()}
-          for path, label in files[:4]]
-  with beam.Pipeline() as pipeline, tft_beam.Context(temp_dir=str(root / 'tmp')):
-    transform_fn = ((pipeline | beam.Create(rows), metadata)
-                    | tft_beam.AnalyzeDataset(_preprocessing_fn))
-    _ = transform_fn | tft_beam.WriteTransformFn(str(root / 'transform'))
-  # Transform (the TFX component) writes the raw metadata next to the transform_fn.
-  metadata_io.write_metadata(
-      metadata, str(root / 'transform' / tft.TFTransformOutput.RAW_METADATA_DIR))
-  tf_transform_output = tft.TFTransformOutput(str(root / 'transform'))
   shards = transformed.write_shards(files, root / 'shards', num_shards=1)
-  model = model_lib.build(_DATASET)
-  path = str(root / 'model')
-  model.save(path, save_format='tf',
-             signatures=signatures.serving_signatures(model, tf_transform_output, _DATASET))
+  model, path = saved.save_model(_DATASET, files, root)
   return files, shards, model, tf.saved_model.load(path)
 
 
@@ -80,7 +44,7 @@ def test_both_signatures_agree_with_the_model_on_the_training_input(served):
   from_bytes = loaded.signatures[BYTES_SIGNATURE](
       **{SERVING_BYTES_INPUT: tf.constant([path.read_bytes() for path, _ in files])})
   from_examples = loaded.signatures[SERVING_SIGNATURE](examples=tf.constant(
-      [_raw_example(path.read_bytes(), 'ignored') for path, _ in files]))
+      [saved.raw_example(path.read_bytes(), 'ignored') for path, _ in files]))
   np.testing.assert_allclose(from_bytes[PROBABILITIES].numpy(), expected, atol=1e-6)
   np.testing.assert_allclose(from_examples['outputs'].numpy(), expected, atol=1e-6)
   names = [name.decode() for name in from_bytes[CLASSES].numpy()]
@@ -93,7 +57,7 @@ def test_repeated_serving_calls_are_identical_with_augmentation_on(served):
   first, second = (loaded.signatures[BYTES_SIGNATURE](**{SERVING_BYTES_INPUT: images})
                    for _ in range(2))
   np.testing.assert_array_equal(first[PROBABILITIES].numpy(), second[PROBABILITIES].numpy())
-  examples = tf.constant([_raw_example(path.read_bytes(), 'ignored') for path, _ in files])
+  examples = tf.constant([saved.raw_example(path.read_bytes(), 'ignored') for path, _ in files])
   first, second = (loaded.signatures[SERVING_SIGNATURE](examples=examples) for _ in range(2))
   np.testing.assert_array_equal(first['outputs'].numpy(), second['outputs'].numpy())
 
