@@ -22,6 +22,8 @@ COMPRESSION_KEY = 'compression'
 SERVING_SIGNATURE = 'serving_default'  # serialized raw tf.Examples -> predictions
 FEATURES_SIGNATURE = 'transform_features'  # serialized raw tf.Examples -> transformed features
 LABEL_SIGNATURE = 'transform_label'  # serialized raw tf.Examples -> the transformed label
+# Image datasets only: raw encoded images -> {'probabilities', 'classes'} (trainer/images/serving.py).
+BYTES_SIGNATURE = 'serving_bytes'
 
 # The dataset definition (Dataset.to_dict()) a trained model carries inside its SavedModel folder,
 # so a server turns raw rows into the tf.Examples its serving signature parses (serving/).

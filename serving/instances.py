@@ -7,6 +7,10 @@ an absent column or an empty/missing-value text is a missing value, written as E
 one (an empty list). The tf.Examples are encoded by the same code ExampleGen uses
 (datadefs/tabular/examples.py), so a row served is the row trained on. An instance may also be
 {"b64": "<base64 of a serialized tf.Example>"}, TF Serving's form for binary input.
+
+For an image dataset an instance is one encoded image (JPEG, PNG, BMP, GIF): {"b64": "<base64 of
+the file's bytes>"}, or {"image_bytes": {"b64": ...}}, naming the serving_bytes signature's input
+as a TF Serving request may (to_image_bytes).
 """
 
 import base64
@@ -18,6 +22,7 @@ import numpy as np
 import pyarrow as pa
 
 from datadefs.definition import Dataset
+from datadefs.images.spec import SERVING_BYTES_INPUT
 from datadefs.tabular import examples as examples_lib
 
 _ARROW = {'int': pa.int64(), 'float': pa.float32(), 'string': pa.string()}
@@ -101,3 +106,21 @@ def to_examples(instances: Sequence[Any], dataset: Dataset
   for index, example in zip(where, serialize(rows, dataset) if rows else []):
     examples[index] = example
   return examples, errors
+
+
+def to_image_bytes(instances: Sequence[Any]) -> Tuple[List[Optional[bytes]], List[Optional[str]]]:
+  """(the encoded image or None, error or None) per instance of an image dataset."""
+  images: List[Optional[bytes]] = [None] * len(instances)
+  errors: List[Optional[str]] = [None] * len(instances)
+  for index, instance in enumerate(instances):
+    if isinstance(instance, Mapping) and set(instance) == {SERVING_BYTES_INPUT}:
+      instance = instance[SERVING_BYTES_INPUT]
+    if not (isinstance(instance, Mapping) and set(instance) == {'b64'}):
+      errors[index] = (f'an image instance is {{"b64": "<base64 of the image file>"}} (or '
+                       f'{{"{SERVING_BYTES_INPUT}": {{"b64": ...}}}}), got {instance!r:.80}')
+      continue
+    try:
+      images[index] = base64.b64decode(instance['b64'], validate=True)
+    except (binascii.Error, TypeError) as error:
+      errors[index] = f'"b64" is not base64: {error}'
+  return images, errors

@@ -166,10 +166,27 @@ def _gzip_stream_is_whole(path: str, chunk_bytes: int = 1 << 20) -> bool:
   return decompressor.eof
 
 
-def should_cache(files: Sequence[str], config: InputConfig) -> bool:
-  """config.cache when set; else whether the files, decompressed, fit cache_budget_bytes."""
+def count_records(files: Sequence[str]) -> int:
+  """Records in the TFRecord `files` (each read as its name says)."""
+  records = tf.data.Dataset.from_tensor_slices(
+      (list(files), [example_files.tf_compression_type(path) for path in files])).interleave(
+          tf.data.TFRecordDataset, num_parallel_calls=tf.data.AUTOTUNE)
+  return int(records.reduce(tf.constant(0, tf.int64), lambda count, _: count + 1).numpy())
+
+
+def should_cache(files: Sequence[str], config: InputConfig,
+                 decode: Optional[kinds.Decoder] = None) -> bool:
+  """config.cache when set; else whether what is cached fits cache_budget_bytes: the decoded
+  examples (records x the decoder's decoded_example_bytes) when the decoder says their size,
+  else the files, decompressed."""
   if config.cache is not None:
     return config.cache
+  example_bytes = getattr(decode, 'decoded_example_bytes', None)
+  if example_bytes is not None:
+    count = count_records(files)
+    if config.max_examples:
+      count = min(count, config.max_examples)
+    return count * example_bytes <= config.cache_budget_bytes
   decompressed = sum(
       tf.io.gfile.stat(path).length *
       (config.decompressed_size_ratio if example_files.compression_of(path) == 'gzip' else 1.0)
@@ -200,7 +217,10 @@ def make_dataset(
                     len(files), config.cycle_length)
   num_record_shards, record_shard = record_sharding(all_files, input_context)
   deterministic = config.is_deterministic
-  cache = should_cache(files, config)
+  cache = should_cache(files, config, decode)
+  # A decoder that knows its decoded size (an image's) is costly: decode before the cache.
+  decode_first = (getattr(decode, 'decoded_example_bytes', None) is not None and
+                  config.parse_after_batch)
   logging.info('%s input: %d of %d file(s), record shard %d of %d, cache=%s, '
                'deterministic=%s', 'training' if config.is_training else 'evaluation',
                len(files), len(all_files), record_shard, num_record_shards, cache,
@@ -242,6 +262,11 @@ def make_dataset(
     logging.info('%d training examples make no batch of %d in memory: streaming them', count,
                  config.batch_size)
 
+  if decode_first:
+    # Batch, parse and decode (in parallel, within and across batches), then unbatch: the cache
+    # below holds decoded tensors, so an image is decoded once per run, not once per epoch.
+    dataset = dataset.batch(config.batch_size).map(
+        decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic).unbatch()
   if cache:
     # Cache serialized records after decompression: later epochs skip file reads and GZIP.
     # Caching before shuffle keeps the cache valid while each epoch is still reshuffled.
@@ -251,7 +276,10 @@ def make_dataset(
     # Repeat after shuffling so epochs do not blend; Keras counts steps, not passes.
     dataset = dataset.repeat()
 
-  if config.parse_after_batch:
+  if decode_first:
+    dataset = dataset.batch(config.batch_size, drop_remainder=config.is_training).map(
+        lambda decoded: _features_and_label(decoded, config.label_key))
+  elif config.parse_after_batch:
     # Batch first, then parse the whole batch with one vectorized parse_example call: far
     # fewer, larger ops than parsing example by example.
     dataset = dataset.batch(config.batch_size, drop_remainder=config.is_training)

@@ -13,6 +13,7 @@ from typing import Callable, Dict, Mapping, Optional, Union
 import tensorflow as tf
 
 from datadefs.definition import Dataset
+from trainer.images.decoder import image_decoder
 
 FeatureSpec = Mapping[str, tf.io.FixedLenFeature]
 
@@ -21,16 +22,23 @@ FeatureSpec = Mapping[str, tf.io.FixedLenFeature]
 class ExampleDecoder:
   """Parses each batch with one vectorized tf.io.parse_example: the tabular kind's decode."""
   feature_spec: FeatureSpec
-  # Bytes of one decoded example, to size the cache by; None: estimated from the files.
+  # Bytes of one decoded example, to size the cache by; None: estimated from the files. A
+  # decoder that sets it (an image's) is costly: make_dataset decodes before it caches.
   decoded_example_bytes: Optional[int] = None
 
   def __call__(self, records: tf.Tensor) -> Dict[str, tf.Tensor]:
     return tf.io.parse_example(records, dict(self.feature_spec))
 
+  def decode_features(self, features: Mapping[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
+    """Transformed features -> the model's inputs (the serving signatures' step after the
+    Transform layer): the features themselves, for a table."""
+    return dict(features)
+
 
 Decoder = Callable[[tf.Tensor], Dict[str, tf.Tensor]]
 DECODERS: Dict[str, Callable[[Dataset, FeatureSpec], Decoder]] = {
     'tabular': lambda dataset, feature_spec: ExampleDecoder(feature_spec),
+    'image': image_decoder,
 }
 
 

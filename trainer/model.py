@@ -1,6 +1,6 @@
 """The models a dataset can name (`model` in its definition: datadefs/kinds.py lists each data
 kind's), built by name. `mlp`, the tabular default: embeddings for ids, an MLP, and the head its
-task kind builds (datadefs/tasks.py)."""
+task kind builds (datadefs/tasks.py). The image models are in trainer/images/models.py."""
 
 from typing import Callable, Dict, Optional
 
@@ -10,6 +10,7 @@ from datadefs.definition import Dataset
 from datadefs.tasks import Moments
 from trainer import autograph_rules
 from trainer.config import ModelConfig
+from trainer.images import models as image_models
 
 # Every caller that builds this model traces Keras next (fit, the Tuner's trials, the serving
 # signatures): first AutoGraph is told to leave tf_keras as it is (trainer/autograph_rules.py).
@@ -56,7 +57,11 @@ def build_keras_model(dataset: Dataset, config: ModelConfig = ModelConfig(),
 
 
 # name -> (dataset, model config, label moments) -> a compiled Keras model.
-MODELS: Dict[str, Callable[..., tf.keras.Model]] = {'mlp': build_keras_model}
+MODELS: Dict[str, Callable[..., tf.keras.Model]] = {
+    'mlp': build_keras_model,
+    'small_cnn': image_models.small_cnn,
+    'mobilenet_v3_small': image_models.mobilenet_v3_small,
+}
 
 
 def build(dataset: Dataset, config: ModelConfig = ModelConfig(),

@@ -10,7 +10,6 @@ from typing import Sequence, Tuple
 
 import tensorflow as tf
 
-from core import example_files
 from datadefs.tasks import Moments
 from trainer import input_pipeline
 from trainer import kinds
@@ -26,12 +25,7 @@ MOMENTS_ROWS = 100_000  # Rows read to estimate the label's mean and spread.
 
 def count_records(file_patterns: Sequence[str]) -> int:
   """Records in the (TFRecord) files matching the patterns."""
-  files = input_pipeline.list_files(file_patterns)
-  # Each file with its compression, told from its name, as the input pipeline reads it.
-  records = tf.data.Dataset.from_tensor_slices(
-      (list(files), [example_files.tf_compression_type(path) for path in files])).interleave(
-          tf.data.TFRecordDataset, num_parallel_calls=tf.data.AUTOTUNE)
-  return int(records.reduce(tf.constant(0, tf.int64), lambda count, _: count + 1).numpy())
+  return input_pipeline.count_records(input_pipeline.list_files(file_patterns))
 
 
 def fit_to_rows(config: TrainConfig, rows: int, num_replicas: int = 1) -> Tuple[TrainConfig, int]:
