@@ -40,5 +40,6 @@ def _check_tabular_files(files: Sequence[Path], dataset, limit: int) -> List[str
 
 KINDS: Dict[str, DataKind] = {
     'tabular': DataKind('tabular', sources=('csv', 'tfrecord', 'bigquery'),
-                        local_sources=('csv', 'tfrecord'), check_files=_check_tabular_files),
+                        local_sources=('csv', 'tfrecord'), check_files=_check_tabular_files,
+                        models=('mlp', 'gradient_boosted_trees')),
 }
