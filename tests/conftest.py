@@ -76,9 +76,7 @@ _SHARED_SESSION_FIXTURES = {
     # The bench tests' data, made by TF Transform on Beam.
     'tiny_data': ('tests/bench/',),
     # Gradient-boosted trees and a network trained on the penguins (tests/trees.py).
-    'trained_trees': ('tests/trainer/test_trees.py', 'tests/serving/test_model_loading.py',
-                      'tests/components/test_custom_op_models.py',
-                      'tests/core/test_custom_ops.py'),
+    'trained_trees': ('tests/trainer/test_trees.py', 'tests/core/test_custom_ops.py'),
 }
 
 
