@@ -31,9 +31,11 @@ from tfx.utils import path_utils
 from tfx.utils import proto_utils
 from tensorflow.python.saved_model import loader_impl  # pylint: disable=g-direct-tensorflow-import; the signatures without loading the model
 
+from components import custom_op_models
 from components import direct_runner
 from components import pipeline_scope
 from components import unchanged_model
+from core import custom_ops
 from core.names import FEATURES_SIGNATURE, LABEL_SIGNATURE
 
 
@@ -65,10 +67,27 @@ class ScopedEvaluatorExecutor(direct_runner.ScaledDirectRunnerMixin, evaluator_e
       self.scale_to_input(input_dict, standard_component_specs.EXAMPLES_KEY)
       if decoded:
         input_dict = narrowed_schema(input_dict, decoded, self._get_tmp_dir())
+      exec_properties = with_custom_op_models(exec_properties, input_dict)
       super().Do(input_dict, output_dict, for_older_baseline(exec_properties, input_dict))
     blessing = artifact_utils.get_single_instance(
         output_dict[standard_component_specs.BLESSING_KEY])
     pipeline_scope.stamp(blessing, scope)
+
+
+def with_custom_op_models(exec_properties: Dict[str, Any],
+                          input_dict: Dict[str, List[types.Artifact]]) -> Dict[str, Any]:
+  """exec_properties, loading the models through components/custom_op_models.py when the
+  candidate or the baseline uses custom ops (gradient-boosted trees: core/custom_ops.py), unless
+  a module of the user's is named."""
+  if (exec_properties.get(standard_component_specs.MODULE_PATH_KEY) or
+      exec_properties.get(standard_component_specs.MODULE_FILE_KEY)):
+    return exec_properties
+  models = [*input_dict.get(standard_component_specs.MODEL_KEY, []),
+            *(input_dict.get(standard_component_specs.BASELINE_MODEL_KEY) or [])]
+  if not any(custom_ops.load_for(path_utils.serving_model_path(model.uri)) for model in models):
+    return exec_properties
+  return {**exec_properties,
+          standard_component_specs.MODULE_PATH_KEY: custom_op_models.__name__}
 
 
 def for_older_baseline(exec_properties: Dict[str, Any],

@@ -49,7 +49,8 @@ def _check_image_files(files: Sequence[Path], dataset, limit: int) -> List[str]:
 
 KINDS: Dict[str, DataKind] = {
     'tabular': DataKind('tabular', sources=('csv', 'tfrecord', 'bigquery'),
-                        local_sources=('csv', 'tfrecord'), check_files=_check_tabular_files),
+                        local_sources=('csv', 'tfrecord'), check_files=_check_tabular_files,
+                        models=('mlp', 'gradient_boosted_trees')),
     # A folder with one subfolder per class (datadefs/images/).
     'image': DataKind('image', sources=('folder',), local_sources=('folder',),
                       check_files=_check_image_files,

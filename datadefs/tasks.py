@@ -47,6 +47,9 @@ class Task:
   # Whether the head is built around the training label's mean and spread (read from the data
   # before training).
   uses_label_moments: bool = False
+  # The TensorFlow Decision Forests task (tfdf.keras.Task) trees learn it as
+  # (model = "gradient_boosted_trees", trainer/trees.py).
+  forest_task: str = 'CLASSIFICATION'
 
   def num_outputs(self, classes: Sequence[Any]) -> int:  # pylint: disable=unused-argument
     return 1
@@ -231,7 +234,8 @@ class Regression(Task):
                      blessing_metric_class='MeanAbsoluteError',
                      blessing_metric='mean_absolute_error', higher_is_better=False,
                      other_metrics=(('MeanSquaredError', ''),), samples_predictions=True,
-                     threshold_meaning='a mean absolute error', uses_label_moments=True)
+                     threshold_meaning='a mean absolute error', uses_label_moments=True,
+                     forest_task='REGRESSION')
 
   def derived_metrics(self, metrics):
     if 'mean_squared_error' not in metrics:

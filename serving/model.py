@@ -3,14 +3,13 @@ tf.Examples in, the model's outputs out) and the dataset definition it carries
 (core.names.MODEL_DATASET_FILE), which says how a raw row becomes a tf.Example. An image
 dataset's instances are encoded images, answered by its serving_bytes signature.
 
-Gradient-boosted tree models (TensorFlow Decision Forests) save ops that only TF-DF registers:
-when TF-DF is installed it is imported before the model loads, so such a model loads here as it
-does in the trainer.
+Gradient-boosted tree models (TensorFlow Decision Forests) save ops that only TF-DF registers
+(stock TensorFlow and TF Serving lack them): when the model uses them, TF-DF is imported before
+the model loads (core/custom_ops.py), so such a model loads here as it does in the trainer; a
+model of stock ops imports nothing more.
 """
 
 import dataclasses
-import importlib
-import importlib.util
 import json
 import posixpath
 import re
@@ -19,27 +18,18 @@ from typing import Any, Dict, List, Sequence
 import numpy as np
 import tensorflow as tf
 
+from core import custom_ops
 from core.names import BYTES_SIGNATURE, MODEL_DATASET_FILE, SERVING_SIGNATURE
 from datadefs.definition import Dataset
 from datadefs.images.spec import SERVING_BYTES_INPUT
 from serving import instances as instances_lib
 
-TF_DF = 'tensorflow_decision_forests'
 # TensorFlow wraps error messages in "{{function_node ...}} " and "\n\t [[...]] [Op:...]".
 _TF_ERROR_WRAPPING = re.compile(r'\{\{.*?\}\}\s*|\s*\[\[.*$|\s*\[Op:.*$', re.DOTALL)
 
 
 class ModelLoadError(RuntimeError):
   """The folder is not a model this package can serve; the message says what is missing."""
-
-
-def register_custom_ops() -> List[str]:
-  """Imports the packages whose ops a SavedModel may use, when installed; returns their names."""
-  loaded = []
-  if importlib.util.find_spec(TF_DF) is not None:
-    importlib.import_module(TF_DF)
-    loaded.append(TF_DF)
-  return loaded
 
 
 @dataclasses.dataclass
@@ -118,7 +108,6 @@ def _plain(value: Any) -> Any:
 
 def load(path: str) -> ServedModel:
   """Loads the SavedModel at `path` (a local folder or gs://)."""
-  register_custom_ops()
   definition = posixpath.join(path, MODEL_DATASET_FILE)
   if not tf.io.gfile.exists(posixpath.join(path, 'saved_model.pb')):
     raise ModelLoadError(f'{path} holds no saved_model.pb: not a SavedModel folder')
@@ -128,6 +117,10 @@ def load(path: str) -> ServedModel:
                          '{"b64": <serialized tf.Example>} instances to a plain TF server)')
   with tf.io.gfile.GFile(definition) as file:
     dataset = Dataset.from_dict(json.loads(file.read()))
+  try:
+    custom_ops.load_for(path)
+  except custom_ops.MissingOpLibraryError as error:
+    raise ModelLoadError(str(error)) from error
   try:
     loaded = tf.saved_model.load(path)
   except (OSError, ValueError, tf.errors.OpError) as error:

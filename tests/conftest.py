@@ -75,6 +75,8 @@ _SHARED_SESSION_FIXTURES = {
                     'tests/pipeline/engines/test_tfx_cli_e2e.py', 'tests/test_train_serve_skew.py'),
     # The bench tests' data, made by TF Transform on Beam.
     'tiny_data': ('tests/bench/',),
+    # Gradient-boosted trees and a network trained on the penguins (tests/trees.py).
+    'trained_trees': ('tests/trainer/test_trees.py', 'tests/core/test_custom_ops.py'),
 }
 
 
@@ -168,6 +170,14 @@ def default_run(tmp_path_factory):
   return {'home': home, 'first': first, 'first_summary': first_summary,
           'first_report': first_report, 'second': second, 'second_summary': second_summary,
           'forced': forced, 'forced_summary': read_last_run(home)}
+
+
+@pytest.fixture(scope='session')
+def trained_trees(tmp_path_factory):
+  """{'trees': SavedModel folder of gradient-boosted trees, 'network': of an (untrained) network,
+  both saved as the Trainer saves models, 'eval_rows': the raw eval rows (tests/trees.py)}."""
+  from tests import trees  # pylint: disable=import-outside-toplevel; TF Transform, TF-DF
+  return trees.train_and_save(tmp_path_factory.mktemp('trained_trees'))
 
 
 @pytest.fixture(scope='session')

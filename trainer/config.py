@@ -20,10 +20,20 @@ def check_at_least(config: Any, minimum: int, names: Tuple[str, ...]) -> None:
 
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
+  """Hyperparameters of every model family: the network's (`mlp`), then the trees'
+  (`gradient_boosted_trees`, trainer/trees.py); each family reads its own."""
   hidden_units: Tuple[int, ...] = (128, 64, 32)
   embedding_dim: int = 8
   dropout: float = 0.1
   learning_rate: float = 0.003
+  # Gradient-boosted trees: at most this many trees (TF-DF stops earlier when the loss on the
+  # slice of the training split it holds out stops improving), each at most this deep, each
+  # tree's contribution shrunk by this factor; a leaf holds at least min_examples rows.
+  # TF-DF's own defaults.
+  num_trees: int = 300
+  max_depth: int = 6
+  shrinkage: float = 0.1
+  min_examples: int = 5
 
   def __post_init__(self):
     if not self.hidden_units or any(units < 1 for units in self.hidden_units):
@@ -34,6 +44,9 @@ class ModelConfig:
       raise ValueError(f'dropout must be in [0, 1), got {self.dropout!r}')
     if not self.learning_rate > 0.0:
       raise ValueError(f'learning_rate must be > 0, got {self.learning_rate!r}')
+    check_at_least(self, 1, ('num_trees', 'max_depth', 'min_examples'))
+    if not 0.0 < self.shrinkage <= 1.0:
+      raise ValueError(f'shrinkage must be in (0, 1], got {self.shrinkage!r}')
 
 
 @dataclasses.dataclass(frozen=True)

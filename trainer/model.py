@@ -1,6 +1,8 @@
 """The models a dataset can name (`model` in its definition: datadefs/kinds.py lists each data
 kind's), built by name. `mlp`, the tabular default: embeddings for ids, an MLP, and the head its
-task kind builds (datadefs/tasks.py). The image models are in trainer/images/models.py."""
+task kind builds (datadefs/tasks.py). `gradient_boosted_trees`: TensorFlow Decision Forests'
+gradient-boosted trees on the same transformed features (trainer/trees.py). The image models are
+in trainer/images/models.py."""
 
 from typing import Callable, Dict, Optional
 
@@ -56,12 +58,27 @@ def build_keras_model(dataset: Dataset, config: ModelConfig = ModelConfig(),
   return model
 
 
+TREES = 'gradient_boosted_trees'
+
+
+def build_trees(dataset: Dataset, config: ModelConfig = ModelConfig(),
+                label_moments: Optional[Moments] = None) -> tf.keras.Model:
+  """TensorFlow Decision Forests' gradient-boosted trees (trainer/trees.py), compiled."""
+  # Imported here: TF-DF (and its ops) loads only for a dataset that names trees.
+  from trainer import trees  # pylint: disable=import-outside-toplevel
+  return trees.build(dataset, config, label_moments)
+
+
 # name -> (dataset, model config, label moments) -> a compiled Keras model.
 MODELS: Dict[str, Callable[..., tf.keras.Model]] = {
     'mlp': build_keras_model,
+    TREES: build_trees,
     'small_cnn': image_models.small_cnn,
     'mobilenet_v3_small': image_models.mobilenet_v3_small,
 }
+# Models grown in one ordered pass over the training split on one worker, outside the
+# tf.distribute strategy (trainer/trees.py); every other model trains under the strategy.
+ONE_PASS_MODELS = (TREES,)
 
 
 def build(dataset: Dataset, config: ModelConfig = ModelConfig(),

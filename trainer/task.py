@@ -39,10 +39,14 @@ def run_fn(fn_args: FnArgs):
     config = dataclasses.replace(config, model=tuning.apply_hyperparameters(
         config.model, fn_args.hyperparameters.get('values', {})))
   logging.info('Training %s with %s', dataset.name, config)
+  # TF_CONFIG is read here, once, and passed on.
+  cluster = strategy_lib.parse_tf_config(os.environ.get('TF_CONFIG'))
+  if dataset.model_name in model_lib.ONE_PASS_MODELS:
+    _run_one_pass_model(fn_args, config, dataset, cluster)
+    return
   # The strategy comes first: multi-worker collectives must be set up before TensorFlow runs
-  # any op. TF_CONFIG is read here, once, and passed on.
-  distribution = strategy_lib.create(
-      config, strategy_lib.parse_tf_config(os.environ.get('TF_CONFIG')), _stand_ins())
+  # any op.
+  distribution = strategy_lib.create(config, cluster, _stand_ins())
   tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
   decode = kinds.decoder(dataset, tf_transform_output.transformed_feature_spec())
   train_steps = fn_args.train_steps
@@ -63,6 +67,25 @@ def run_fn(fn_args: FnArgs):
              signatures.serving_signatures(model, tf_transform_output, dataset))
   if distribution.is_chief:
     signatures.write_dataset_definition(fn_args.serving_model_dir, dataset)
+
+
+def _run_one_pass_model(fn_args: FnArgs, config: TrainConfig, dataset: Dataset,
+                        cluster: strategy_lib.Cluster) -> None:
+  """Trees (trainer/trees.py): one worker's CPU, one ordered pass over the training split, then
+  the same serving signatures and dataset definition as the network's."""
+  from trainer import trees  # pylint: disable=import-outside-toplevel; loads TF-DF's ops
+  trees.check_single_worker(config, cluster)
+  if fn_args.train_steps:
+    logging.info('%d train steps asked for: trees do not train in steps (they grow up to '
+                 '%d trees, stopping early)', fn_args.train_steps, config.model.num_trees)
+  tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
+  model = trees.train(config, dataset, train_files=fn_args.train_files,
+                      eval_files=fn_args.eval_files,
+                      decode=kinds.decoder(dataset, tf_transform_output.transformed_feature_spec()),
+                      eval_steps=fn_args.eval_steps, log_dir=fn_args.model_run_dir)
+  save_model(trees.single_worker(cluster), model, fn_args.serving_model_dir,
+             signatures.serving_signatures(model, tf_transform_output, dataset))
+  signatures.write_dataset_definition(fn_args.serving_model_dir, dataset)
 
 
 def _stand_ins() -> strategy_lib.StandIns:

@@ -11,9 +11,12 @@ AIP_STORAGE_URI). Why not a prebuilt TensorFlow prediction image:
   TF Transform's graph), which TensorFlow does not promise;
 - it takes serialized tf.Examples only ({"b64": ...}); this server also takes the raw rows a
   client has, encoded by the same code ExampleGen uses, so serving reads rows as training did;
-- gradient-boosted tree models (TensorFlow Decision Forests) need TF-DF's ops, which no prebuilt
-  TF image has: the pipeline image has what the Trainer had (serving/model.py imports TF-DF
-  when it is installed), so such a model gets the same image from this function.
+- gradient-boosted tree models (TensorFlow Decision Forests) need TF-DF's ops
+  (SimpleMLInferenceOpWithHandle, ...), which stock TF Serving and so no prebuilt TF image has
+  (TFX's penguin_utils_tfdf_experimental.py: serving needs a TF Serving compiled with TF-DF's
+  ops): the pipeline image (infra/Dockerfile) installs the locked tensorflow-decision-forests,
+  and serving/model.py imports it before loading a model that uses those ops
+  (core/custom_ops.py), so trees get this same image from this function.
 The cost: a larger image than TF Serving's (the whole pipeline environment), so a slower first
 start of a serving node. `pipeline image` = the profile's PIPELINE_IMAGE, which
 infra/cloudbuild.yaml builds and pushes before any spec names it.

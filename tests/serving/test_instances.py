@@ -2,7 +2,6 @@
 
 import base64
 import csv
-import sys
 
 import pytest
 import tensorflow as tf
@@ -49,21 +48,6 @@ def test_b64_examples_pass_through_and_bad_instances_are_named():
   assert errors[3].startswith('an instance is a JSON object of column values')
   assert errors[4].startswith('"b64" is not base64')
   assert errors[5] == "column 'trip_start_hour': 3.5 is not a number (declared \"int\")"
-
-
-def test_tensorflow_decision_forests_ops_are_registered_when_it_is_installed(tmp_path,
-                                                                              monkeypatch):
-  assert model_lib.register_custom_ops() == []  # not installed in this environment
-  package = tmp_path / model_lib.TF_DF
-  package.mkdir()
-  (package / '__init__.py').write_text('import builtins\nbuiltins.TF_DF_OPS_LOADED = True\n')
-  monkeypatch.syspath_prepend(str(tmp_path))
-  monkeypatch.delitem(sys.modules, model_lib.TF_DF, raising=False)
-  assert model_lib.register_custom_ops() == [model_lib.TF_DF]
-  import builtins  # pylint: disable=import-outside-toplevel
-  assert builtins.TF_DF_OPS_LOADED is True
-  monkeypatch.delattr(builtins, 'TF_DF_OPS_LOADED')
-  monkeypatch.delitem(sys.modules, model_lib.TF_DF)
 
 
 def test_a_folder_without_the_dataset_definition_says_what_is_missing(tmp_path):

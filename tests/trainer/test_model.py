@@ -142,6 +142,6 @@ def test_the_model_is_chosen_by_name_and_an_unknown_one_is_refused(tmp_path):
                                          'task = "multiclass"\nmodel = "forest"')
   (tmp_path / 'dataset.toml').write_text(text)
   (tmp_path / 'schema.pbtxt').write_text('')
-  with pytest.raises(datadefs.DatasetError, match=r"model: must be one of \['', 'mlp'\], "
-                     r"got 'forest'"):
+  with pytest.raises(datadefs.DatasetError, match=r"model: must be one of \['', 'mlp', "
+                     r"'gradient_boosted_trees'\], got 'forest'"):
     datadefs.load(str(tmp_path))
