@@ -106,9 +106,15 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset:
   # Variables must be created under the scope to be mirrored or placed on the TPU.
   # Every head starts from the label's prior (a regression's around its mean and spread), read
   # from the data first.
-  moments = (sizing.label_moments(train_input, decode,
-                                  dataset.num_outputs if dataset.num_outputs > 1 else 0)
-             if dataset.task_kind.uses_label_moments else None)
+  try:
+    moments = (sizing.label_moments(train_input, decode,
+                                    dataset.num_outputs if dataset.num_outputs > 1 else 0)
+               if dataset.task_kind.uses_label_moments else None)
+  except tf.errors.DataLossError:
+    # The first full read of the training files: name the file that broke it.
+    input_pipeline.check_shards(input_pipeline.list_files(train_input.file_patterns),
+                                whole_files=True)
+    raise
   with strategy.scope():
     model = model_lib.build(dataset, config.model, moments)
 
