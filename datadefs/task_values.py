@@ -2,7 +2,7 @@
 model's head, the naive baseline, and the error a label that cannot teach raises."""
 
 import dataclasses
-from typing import Any, Callable, List
+from typing import Any, Callable, List, Tuple
 
 
 class LabelError(ValueError):
@@ -11,9 +11,12 @@ class LabelError(ValueError):
 
 @dataclasses.dataclass(frozen=True)
 class Moments:
-  """Mean and standard deviation of the training label."""
+  """Mean and standard deviation of the training label; for a multiclass label, the share of
+  each class id too (0, 1, ...). A head starts from them: its first prediction is the naive
+  baseline's (the label's prior), and training moves away from it only as far as it helps."""
   mean: float
   std: float
+  shares: Tuple[float, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -22,6 +25,9 @@ class Head:
   output: Callable[[Any], Any]
   loss: Any  # A Keras loss name or object.
   metrics: Callable[[], List[Any]]
+  # The loss is multiplied by this (Keras' loss_weights): a regression's loss in label units,
+  # divided by the label's variance, is the loss on the standardised label.
+  loss_weight: float = 1.0
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,6 +22,8 @@ from datadefs.task_values import Baseline, Head, LabelError, Moments
 __all__ = ['Baseline', 'Head', 'LabelError', 'Moments', 'TASKS', 'TASK_NAMES', 'Task',
            'infer', 'key_metric', 'task']
 
+# A class share below this counts as this when a head starts from the shares (log of 0).
+_SMALLEST_SHARE = 1e-4
 FEW_CLASSES = 20  # A whole-number label with at most this many values is a class...
 MAX_CLASSES = 100  # ...and a multiclass label has at most this many.
 
@@ -44,9 +46,9 @@ class Task:
   samples_predictions: bool = False
   # What the threshold is, in words ('an accuracy', 'a mean absolute error').
   threshold_meaning: str = ''
-  # Whether the head is built around the training label's mean and spread (read from the data
-  # before training).
-  uses_label_moments: bool = False
+  # Whether the head is built around the training label's moments (read from the data before
+  # training): every head starts from the label's prior.
+  uses_label_moments: bool = True
   # The TensorFlow Decision Forests task (tfdf.keras.Task) trees learn it as
   # (model = "gradient_boosted_trees", trainer/trees.py).
   forest_task: str = 'CLASSIFICATION'
@@ -151,7 +153,11 @@ class Binary(_Accuracy):
 
   def head(self, num_classes, moments=None):
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
-    return Head(output=tf.keras.layers.Dense(1, activation='sigmoid', name='probability'),
+    # Starts at the share of 1s (the prior): the kernel at 0, the bias at its log-odds.
+    share = min(max(moments.mean if moments else 0.5, _SMALLEST_SHARE), 1.0 - _SMALLEST_SHARE)
+    return Head(output=tf.keras.layers.Dense(
+        1, activation='sigmoid', name='probability', kernel_initializer='zeros',
+        bias_initializer=tf.keras.initializers.Constant(math.log(share / (1.0 - share)))),
                 loss='binary_crossentropy',
                 metrics=lambda: [tf.keras.metrics.BinaryAccuracy()])
 
@@ -208,8 +214,14 @@ class Multiclass(_Accuracy):
     import tensorflow as tf  # pylint: disable=import-outside-toplevel
     if num_classes < 2:
       raise ValueError(f'a multiclass head needs at least 2 classes, got {num_classes}')
+    # Starts at each class's share (the prior): the kernel at 0, the biases at their logs.
+    shares = (moments.shares if moments and len(moments.shares) == num_classes
+              else (1.0 / num_classes,) * num_classes)
+    biases = [math.log(max(share, _SMALLEST_SHARE)) for share in shares]
     return Head(
-        output=tf.keras.layers.Dense(num_classes, activation='softmax', name='probabilities'),
+        output=tf.keras.layers.Dense(
+            num_classes, activation='softmax', name='probabilities',
+            kernel_initializer='zeros', bias_initializer=tf.keras.initializers.Constant(biases)),
         loss='sparse_categorical_crossentropy',
         metrics=lambda: [tf.keras.metrics.SparseCategoricalAccuracy()])
 
@@ -234,8 +246,7 @@ class Regression(Task):
                      blessing_metric_class='MeanAbsoluteError',
                      blessing_metric='mean_absolute_error', higher_is_better=False,
                      other_metrics=(('MeanSquaredError', ''),), samples_predictions=True,
-                     threshold_meaning='a mean absolute error', uses_label_moments=True,
-                     forest_task='REGRESSION')
+                     threshold_meaning='a mean absolute error', forest_task='REGRESSION')
 
   def derived_metrics(self, metrics):
     if 'mean_squared_error' not in metrics:
@@ -256,7 +267,9 @@ class Regression(Task):
     scale = moments.std if moments.std > 0 else 1.0
 
     def output(hidden):
-      standardized = tf.keras.layers.Dense(1, name='standardized_prediction')(hidden)
+      # Starts at the mean: the kernel at 0.
+      standardized = tf.keras.layers.Dense(1, name='standardized_prediction',
+                                           kernel_initializer='zeros')(hidden)
       return tf.keras.layers.Rescaling(scale, offset=moments.mean, name='prediction')(
           standardized)
 
@@ -265,7 +278,11 @@ class Regression(Task):
         # Huber: squared error near the answer, absolute far off, so a few extreme values do
         # not dominate; delta of one spread.
         loss=tf.keras.losses.Huber(delta=scale),
-        metrics=lambda: [tf.keras.metrics.MeanAbsoluteError()])
+        metrics=lambda: [tf.keras.metrics.MeanAbsoluteError()],
+        # Huber with delta s of an error s*e is s^2 times Huber with delta 1 of e: so divided,
+        # the loss is the standardised label's, whatever the label's units (the L2 penalty
+        # and the learning rate mean the same on every table).
+        loss_weight=1.0 / scale**2)
 
   def baseline(self, values):
     numbers = [float(value) for value in values]

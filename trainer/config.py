@@ -18,14 +18,23 @@ def check_at_least(config: Any, minimum: int, names: Tuple[str, ...]) -> None:
       raise ValueError(f'{name} must be >= {minimum}, got {getattr(config, name)!r}')
 
 
+# The hidden layers when neither the configuration nor the training row count says
+# (trainer/sizing.py sizes them from the rows when it counts them).
+DEFAULT_HIDDEN_UNITS = (128, 64, 32)
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelConfig:
   """Hyperparameters of every model family: the network's (`mlp`), then the trees'
   (`gradient_boosted_trees`, trainer/trees.py); each family reads its own."""
-  hidden_units: Tuple[int, ...] = (128, 64, 32)
+  # () : sized from the training row count (trainer/sizing.py), else DEFAULT_HIDDEN_UNITS.
+  hidden_units: Tuple[int, ...] = ()
   embedding_dim: int = 8
   dropout: float = 0.1
   learning_rate: float = 0.003
+  # L2 penalty on the hidden layers' and embeddings' weights (-1: from the training row count,
+  # trainer/sizing.py; 0 when the rows are not counted).
+  l2: float = -1.0
   # Gradient-boosted trees: at most this many trees (TF-DF stops earlier when the loss on the
   # slice of the training split it holds out stops improving), each at most this deep, each
   # tree's contribution shrunk by this factor; a leaf holds at least min_examples rows.
@@ -36,8 +45,10 @@ class ModelConfig:
   min_examples: int = 5
 
   def __post_init__(self):
-    if not self.hidden_units or any(units < 1 for units in self.hidden_units):
+    if any(units < 1 for units in self.hidden_units):
       raise ValueError(f'hidden_units must be positive layer sizes, got {self.hidden_units!r}')
+    if not (self.l2 >= 0.0 or self.l2 == -1.0):
+      raise ValueError(f'l2 must be >= 0 (or -1: from the row count), got {self.l2!r}')
     if self.embedding_dim < 1:
       raise ValueError(f'embedding_dim must be >= 1, got {self.embedding_dim!r}')
     if not 0.0 <= self.dropout < 1.0:
@@ -85,12 +96,23 @@ class TrainConfig:
   # has a standard error of about 0.0015 in accuracy. An EvalArgs num_steps set in the
   # pipeline wins.
   max_eval_examples: int = 50_000
+  # One in `holdout_buckets` training examples (by a hash of the example: the same ones every
+  # pass and every run) is held out of training as the validation slice that training stops
+  # on and keeps its best weights by (trainer/validation.py); 0 holds none out. The eval
+  # split is never read for it.
+  holdout_buckets: int = 10
+  # Validation checks without improvement before training stops.
+  patience: int = 5
   model: ModelConfig = ModelConfig()
 
   def __post_init__(self):
     check_at_least(self, 1, ('batch_size', 'eval_batch_size', 'cycle_length'))
     check_at_least(self, 0, ('cache_budget_bytes', 'monitor_calibration_steps', 'profile_steps',
-                             'profile_start_step', 'max_eval_examples'))
+                             'profile_start_step', 'max_eval_examples', 'holdout_buckets'))
+    check_at_least(self, 1, ('patience',))
+    if self.holdout_buckets == 1:
+      raise ValueError('holdout_buckets 1 would hold out every training example: use 0 (none) '
+                       'or >= 2 (one in that many)')
     if self.strategy not in STRATEGIES:
       raise ValueError(f'strategy must be one of {STRATEGIES}, got {self.strategy!r}')
     if self.on_missing_accelerator not in ON_MISSING_ACCELERATOR:

@@ -56,6 +56,11 @@ class InputConfig:
   # epoch (trainer/in_memory_input.py). None: when the data is cached and parsed after
   # batching; True/False force it on/off.
   in_memory: Optional[bool] = None
+  # One example in `holdout_buckets` (by a hash of its serialized bytes: the same examples
+  # every pass, whatever the read order) is the held-out slice; 0: nothing is held out.
+  # `holdout` False reads the others, True only the held-out slice (trainer/validation.py).
+  holdout_buckets: int = 0
+  holdout: bool = False
 
   def __post_init__(self):
     if not self.file_patterns:
@@ -64,7 +69,10 @@ class InputConfig:
       raise ValueError(f'file_patterns must be a tuple of patterns, got the string '
                        f'{self.file_patterns!r}')
     check_at_least(self, 1, ('batch_size', 'cycle_length', 'shuffle_buffer_size'))
-    check_at_least(self, 0, ('cache_budget_bytes', 'max_examples'))
+    check_at_least(self, 0, ('cache_budget_bytes', 'max_examples', 'holdout_buckets'))
+    if self.holdout and self.holdout_buckets < 2:
+      raise ValueError(f'holdout reads the held-out slice: holdout_buckets must be >= 2, got '
+                       f'{self.holdout_buckets!r}')
     if not self.decompressed_size_ratio > 0:
       raise ValueError(
           f'decompressed_size_ratio must be > 0, got {self.decompressed_size_ratio!r}')
@@ -242,6 +250,12 @@ def make_dataset(
       cycle_length=min(config.cycle_length, len(files)),
       num_parallel_calls=tf.data.AUTOTUNE,
       deterministic=deterministic)
+  if config.holdout_buckets:
+    # Before the cache and the in-memory load, so each holds only its side of the slice; a
+    # hash of the bytes, not a position, so the order the shards are read in does not matter.
+    held_out = config.holdout
+    dataset = dataset.filter(lambda record: tf.equal(
+        tf.strings.to_hash_bucket_fast(record, config.holdout_buckets), 0) == held_out)
   if config.max_examples:
     # Before the cache, so a cache holds only what is read.
     dataset = dataset.take(config.max_examples)

@@ -11,7 +11,7 @@ import tensorflow as tf
 from datadefs.definition import Dataset
 from datadefs.tasks import Moments
 from trainer import autograph_rules
-from trainer.config import ModelConfig
+from trainer.config import DEFAULT_HIDDEN_UNITS, ModelConfig
 from trainer.images import models as image_models
 
 # Every caller that builds this model traces Keras next (fit, the Tuner's trials, the serving
@@ -38,15 +38,18 @@ def build_keras_model(dataset: Dataset, config: ModelConfig = ModelConfig(),
   }
   sizes = id_feature_sizes(dataset)
   id_inputs = {name: tf.keras.Input(shape=(), name=name, dtype=tf.int64) for name in sizes}
+  # An L2 penalty on every weight matrix but the head's (config.l2 -1: not sized, none).
+  penalty = tf.keras.regularizers.L2(config.l2) if config.l2 > 0 else None
 
   parts = [tf.keras.layers.Reshape((1,))(value) for value in dense_inputs.values()]
   for name, num_ids in sizes.items():
     dim = min(config.embedding_dim, num_ids)
-    embedding = tf.keras.layers.Embedding(num_ids, dim, name=f'{name}_embedding')
+    embedding = tf.keras.layers.Embedding(num_ids, dim, name=f'{name}_embedding',
+                                          embeddings_regularizer=penalty)
     parts.append(embedding(id_inputs[name]))
   hidden = parts[0] if len(parts) == 1 else tf.keras.layers.Concatenate()(parts)
-  for units in config.hidden_units:
-    hidden = tf.keras.layers.Dense(units, activation='relu')(hidden)
+  for units in config.hidden_units or DEFAULT_HIDDEN_UNITS:
+    hidden = tf.keras.layers.Dense(units, activation='relu', kernel_regularizer=penalty)(hidden)
     if config.dropout:
       hidden = tf.keras.layers.Dropout(config.dropout)(hidden)
   head = dataset.task_kind.head(dataset.num_outputs, label_moments)
@@ -54,6 +57,7 @@ def build_keras_model(dataset: Dataset, config: ModelConfig = ModelConfig(),
   model.compile(
       optimizer=tf.keras.optimizers.Adam(learning_rate=config.learning_rate),
       loss=head.loss,
+      loss_weights=[head.loss_weight],
       metrics=head.metrics())
   return model
 

@@ -24,6 +24,7 @@ from trainer import signatures
 from trainer import sizing
 from trainer import step_metrics
 from trainer import tuning
+from trainer import validation
 from trainer import strategy as strategy_lib
 from trainer.config import TrainConfig
 from core.names import GPU_STAND_IN_ENV, TPU_STAND_IN_ENV
@@ -108,8 +109,11 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset:
       config.batch_size, distribution.num_replicas, 'batch_size')
   strategy_lib.per_replica_batch_size(
       config.eval_batch_size, distribution.num_replicas, 'eval_batch_size')
-  train_input = input_pipeline.input_config(config, dataset, train_files, train_batch,
-                                            is_training=True)
+  # One in holdout_buckets training examples is the validation slice training stops on
+  # (trainer/validation.py); the eval split stays the Evaluator's.
+  train_input, holdout_input = validation.holdout_inputs(
+      input_pipeline.input_config(config, dataset, train_files, train_batch, is_training=True),
+      config.eval_batch_size, config.max_eval_examples, config.holdout_buckets)
   # Evaluation reads global batches that Keras splits over the replicas itself: Keras only
   # evaluates a distributed dataset for a fixed number of steps, and eval_steps may be None
   # (the whole split). Under multi-worker each worker evaluates the whole split (the metrics
@@ -123,9 +127,17 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset:
       lambda context: input_pipeline.make_dataset(train_input, decode, context))
   eval_dataset = input_pipeline.make_dataset(eval_input, decode)
   # Variables must be created under the scope to be mirrored or placed on the TPU.
-  # A regression head predicts around the label's mean and spread, read from the data first.
-  moments = (sizing.label_moments(train_input, decode)
-             if dataset.task_kind.uses_label_moments else None)
+  # Every head starts from the label's prior (a regression's around its mean and spread), read
+  # from the data first.
+  try:
+    moments = (sizing.label_moments(train_input, decode,
+                                    dataset.num_outputs if dataset.num_outputs > 1 else 0)
+               if dataset.task_kind.uses_label_moments else None)
+  except tf.errors.DataLossError:
+    # The first full read of the training files: name the file that broke it.
+    input_pipeline.check_shards(input_pipeline.list_files(train_input.file_patterns),
+                                whole_files=True)
+    raise
   with strategy.scope():
     model = model_lib.build(dataset, config.model, moments)
 
@@ -157,14 +169,19 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset:
   # run report's curves per step (trainer/step_metrics.py).
   every = max(1, train_steps // step_metrics.POINTS_PER_RUN)
   callbacks.append(step_metrics.StepMetrics(os.path.join(run_dir, 'train'), every=every))
-  evaluations = step_metrics.evaluations(train_steps)
+  # Checks on the validation slice at each epoch's end; the eval split every few epochs.
+  epochs, eval_every = validation.schedule(train_steps, step_metrics.evaluations(train_steps))
+  if holdout_input:
+    callbacks.insert(0, validation.BestOnHoldout(
+        input_pipeline.make_dataset(holdout_input, decode), config.patience))
   try:
     model.fit(
         train_dataset,
-        epochs=evaluations,
-        steps_per_epoch=train_steps // evaluations,
+        epochs=epochs,
+        steps_per_epoch=train_steps // epochs,
         validation_data=eval_dataset,
         validation_steps=eval_steps,
+        validation_freq=eval_every,
         callbacks=callbacks,
         verbose=2)
   except tf.errors.DataLossError:

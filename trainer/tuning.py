@@ -65,7 +65,8 @@ def tuner_fn(fn_args: FnArgs) -> TunerFnResult:
                                             config.batch_size, True)
   eval_input = input_pipeline.eval_input_config(config, dataset, fn_args.eval_files,
                                                 fn_args.eval_steps)
-  moments = (sizing.label_moments(train_input, decode)
+  moments = (sizing.label_moments(train_input, decode,
+                                  dataset.num_outputs if dataset.num_outputs > 1 else 0)
              if dataset.task_kind.uses_label_moments else None)
   goal = objective(dataset)
 

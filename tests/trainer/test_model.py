@@ -3,6 +3,8 @@ model of each task builds, predicts and trains; steps from the row count; bad co
 rejected."""
 
 import numpy as np
+import math
+
 import pytest
 import tensorflow as tf
 
@@ -52,7 +54,7 @@ def test_is_compiled_and_trains_a_step():
 
 
 @pytest.mark.parametrize('overrides, message', [
-    (dict(hidden_units=()), 'hidden_units must be positive layer sizes, got \\(\\)'),
+    (dict(l2=-0.5), 'l2 must be >= 0 \\(or -1: from the row count\\), got -0.5'),
     (dict(hidden_units=(8, 0)), 'got \\(8, 0\\)'),
     (dict(embedding_dim=0), 'embedding_dim must be >= 1, got 0'),
     (dict(dropout=1.0), 'dropout must be in \\[0, 1\\), got 1.0'),
@@ -102,14 +104,29 @@ def test_unknown_task_is_refused():
     tasks.task('x')
 
 
-@pytest.mark.parametrize('rows, batch, steps', [
-    (230, 14, 500),      # Tiny: batch rows/16, at least MIN_STEPS.
-    (10_000, 128, 2344),  # 30 passes of the configured batch.
-    (10_000_000, 128, 5000),  # Capped: set TRAIN_STEPS for more.
+@pytest.mark.parametrize('rows, batch', [
+    (230, 14),      # Tiny: batch rows/16.
+    (10_000, 128),
+    (10_000_000, 128),
 ])
-def test_steps_and_batch_from_the_row_count(rows, batch, steps):
+def test_steps_and_batch_from_the_row_count(rows, batch):
   config, train_steps = sizing.fit_to_rows(TrainConfig(), rows)
-  assert (config.batch_size, train_steps) == (batch, steps)
+  passes = math.ceil(sizing.EPOCHS * rows / batch)
+  assert config.batch_size == batch
+  # EPOCHS passes within [MIN_STEPS, MAX_STEPS], rounded up to whole validation checks.
+  assert train_steps % sizing.CHECKS == 0
+  assert train_steps - sizing.CHECKS < min(sizing.MAX_STEPS, max(sizing.MIN_STEPS, passes)) \
+      <= train_steps
+
+
+def test_network_and_penalty_from_the_row_count_unless_configured():
+  small, _ = sizing.fit_to_rows(TrainConfig(), 1_000)
+  large, _ = sizing.fit_to_rows(TrainConfig(), 10_000_000)
+  assert sum(small.model.hidden_units) < sum(large.model.hidden_units)
+  assert small.model.l2 > large.model.l2 == 0.0
+  configured, _ = sizing.fit_to_rows(
+      TrainConfig(model=ModelConfig(hidden_units=(4,), l2=0.0)), 1_000)
+  assert (configured.model.hidden_units, configured.model.l2) == ((4,), 0.0)
 
 
 def test_sized_batch_splits_over_replicas():

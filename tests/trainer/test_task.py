@@ -60,7 +60,8 @@ def test_in_training_evaluation_reads_at_most_max_eval_examples(tmp_path, eval_s
   synthetic.write_shards(str(tmp_path / 'train'), 2, 20)
   synthetic.write_shards(str(tmp_path / 'eval'), 2, 20, seed=1)
   eval_pattern = str(tmp_path / 'eval' / '*.gz')
-  config = _config(monitor_calibration_steps=0, max_eval_examples=16)
+  # No validation slice: the weights trained last are the ones kept, and evaluated last.
+  config = _config(monitor_calibration_steps=0, max_eval_examples=16, holdout_buckets=0)
   _, model = _train(config, str(tmp_path / 'train' / '*.gz'), eval_pattern,
                     str(tmp_path / 'logs'), train_steps=4, eval_steps=eval_steps)
   last_evaluation = model.history.history['val_loss'][-1]
