@@ -7,8 +7,6 @@ fresh pipeline home (docs/vertex-local.md, "What it shows"):
           the cache within one pipeline name); nothing of cpu-1 resolves as its baseline; its
           Trainer is a CustomJob on 2 logical CPU devices standing in for 2 x T4.
   cpu-2   vertex-cpu again: mostly cached; cpu-1's baselines; the unchanged model not pushed.
-  cpu-3   the same with --no-cache: every step runs; a second version of the registry model
-          (champion if blessed, else challenger: the test profile allows challengers).
   param   the `local` profile's spec with `--param data_root=<bad data>`: the override is read,
           the gate fails, fail slow leaves what depends on it NOT_TRIGGERED.
   job     `python -m pipeline vertex-local serve`, and aiplatform's PipelineJob.submit() of the
@@ -149,7 +147,7 @@ def runs(tmp_path_factory):
   specs['local'] = _compile('local', root / 'local.json', home, data_root=data)
   results = {'home': home, 'specs': specs, 'data': data, 'bad_data': bad_data}
   for name, spec, flags in (('cpu-1', 'vertex-cpu', ()), ('gpu-1', 'vertex-gpu', ()),
-                            ('cpu-2', 'vertex-cpu', ()), ('cpu-3', 'vertex-cpu', ('--no-cache',)),
+                            ('cpu-2', 'vertex-cpu', ()),
                             ('param', 'local', ('--param', f'data_root={bad_data}'))):
     results[name] = _run(specs[spec], home, data, *flags)
     results[name + '-registry'] = _registry(home)
@@ -245,27 +243,6 @@ def test_second_run_is_mostly_cached_and_uses_its_own_pipelines_baselines(runs):
     assert runs['cpu-2-registry'][key] == runs['gpu-1-registry'][key], key
 
 
-def test_no_cache_runs_every_step_and_adds_a_version(runs):
-  result, summary, _ = runs['cpu-3']
-  _ok(result)
-  assert set(_states(summary).values()) == {'SUCCEEDED'}
-  assert not any(c['cached'] for c in summary['components'])
-  registry = runs['cpu-3-registry']
-  versions = _versions(registry, 'chicago-taxi')
-  [model] = {m['name'] for m in registry['models'].values()
-             if m['display_name'] == 'chicago-taxi'}
-  [endpoint] = registry['endpoints'].values()  # the gpu pipeline's models share it
-  deployed = {d['id']: d['model_version_id'] for d in endpoint['deployed_models']
-              if d['model'].partition('@')[0] == model}
-  if summary['blessed']:  # the newest blessed version is the champion and takes the traffic
-    assert versions == {'1': [], '2': ['champion', 'default']}
-    assert list(deployed.values()) == ['2']  # version 1, no alias left, was undeployed
-    assert endpoint['traffic_split'] == {next(iter(deployed)): 100}
-  else:  # pushed as the challenger, not deployed; the champion stays
-    assert versions == {'1': ['champion', 'default'], '2': ['challenger']}
-    assert list(deployed.values()) == ['1']
-
-
 def test_a_parameter_override_is_read_and_a_failure_leaves_its_dependents_not_triggered(runs):
   result, summary, _ = runs['param']
   assert result.returncode == 1, result.stdout + result.stderr[-3000:]
@@ -280,7 +257,7 @@ def test_a_parameter_override_is_read_and_a_failure_leaves_its_dependents_not_tr
   # The local profile's spec runs with its own paths: nothing to substitute for them.
   kinds = {s['kind'] for s in summary['substitutions']}
   assert not kinds & {'gcs', 'data_root', 'beam'}, summary['substitutions']
-  assert runs['param-registry'] == runs['cpu-3-registry']  # nothing pushed
+  assert runs['param-registry'] == runs['cpu-2-registry']  # nothing pushed
 
 
 def test_a_submitted_job_runs_two_workers_together_and_the_sdk_sees_it_succeed(runs):
