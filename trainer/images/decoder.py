@@ -41,7 +41,10 @@ class ImageDecoder:
     """Transformed features (encoded IMAGE_FEATURE) -> the model's inputs (decoded pixels);
     other features, the label among them, pass as they are. Serving uses it too."""
     decoded = dict(features)
-    decoded[IMAGE_FEATURE] = decode_batch(features[IMAGE_FEATURE], self.size, self.channels)
+    # One image per example: parsed here as [N], out of the Transform layer at serving as
+    # [N, 1] (the schema's shape).
+    encoded = tf.reshape(features[IMAGE_FEATURE], [-1])
+    decoded[IMAGE_FEATURE] = decode_batch(encoded, self.size, self.channels)
     return decoded
 
   def __call__(self, records: tf.Tensor) -> Dict[str, tf.Tensor]:

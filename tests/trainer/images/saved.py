@@ -1,6 +1,7 @@
 """An image model saved as the Trainer saves it (trainer/signatures.py: serving_default through a
-Transform layer, serving_bytes), with the Transform graph the image kind's Transform makes:
-bytes through, the class name to its index. For the serving tests."""
+Transform layer, serving_bytes), with the Transform graph the pipeline's Transform makes
+(transform/preprocessing.py over the curated image schema, datadefs/images/schema.py): bytes
+through, the class name to its index. For the serving tests."""
 
 from pathlib import Path
 from typing import Sequence, Tuple
@@ -12,12 +13,11 @@ import tensorflow_transform.beam as tft_beam
 from tensorflow_transform.tf_metadata import dataset_metadata, metadata_io, schema_utils
 
 from datadefs.definition import Dataset
-from datadefs.images.spec import IMAGE_FEATURE, LABEL_FEATURE, RAW_IMAGE, RAW_LABEL
+from datadefs.images import schema as image_schema
+from datadefs.images.spec import RAW_IMAGE, RAW_LABEL
 from trainer import model as model_lib
 from trainer import signatures
-
-RAW_SPEC = {RAW_IMAGE: tf.io.FixedLenFeature([], tf.string),
-            RAW_LABEL: tf.io.FixedLenFeature([], tf.string)}
+from transform import preprocessing
 
 
 def raw_example(encoded: bytes, label: str) -> bytes:
@@ -31,12 +31,17 @@ def transform_output(dataset: Dataset, files: Sequence[Tuple[Path, int]], root: 
                      ) -> tft.TFTransformOutput:
   """The Transform graph of the image kind over `files`, written under root/transform."""
   def preprocessing_fn(inputs):
-    return {IMAGE_FEATURE: tf.identity(inputs[RAW_IMAGE]),
-            LABEL_FEATURE: dataset.task_kind.label(inputs[RAW_LABEL], dataset.label.classes)}
+    return preprocessing.transform_features(inputs, dataset)
 
-  metadata = dataset_metadata.DatasetMetadata(schema_utils.schema_from_feature_spec(RAW_SPEC))
-  rows = [{RAW_IMAGE: path.read_bytes(), RAW_LABEL: dataset.label.classes[label].encode()}
-          for path, label in files]
+  # The pipeline's raw schema: one value per feature, shape [1].
+  raw_schema = image_schema.schema(dataset.label.classes)
+  raw_spec = schema_utils.schema_as_feature_spec(raw_schema).feature_spec
+  metadata = dataset_metadata.DatasetMetadata(raw_schema)
+  # The features the Transform does not read (format, size, hash) take any valid value.
+  filler = {name: [1] if feature.dtype == tf.int64 else [b'png']
+            for name, feature in raw_spec.items()}
+  rows = [{**filler, RAW_IMAGE: [path.read_bytes()],
+           RAW_LABEL: [dataset.label.classes[label].encode()]} for path, label in files]
   with beam.Pipeline() as pipeline, tft_beam.Context(temp_dir=str(root / 'tmp')):
     transform_fn = ((pipeline | beam.Create(rows), metadata)
                     | tft_beam.AnalyzeDataset(preprocessing_fn))
