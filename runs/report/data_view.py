@@ -158,9 +158,9 @@ def expectation(feature: Optional[schema_pb2.Feature],
   elif feature.HasField('string_domain'):
     terms.append(f'{len(feature.string_domain.value)} allowed values')
   elif feature.HasField('int_domain'):
-    terms.append(f'int range [{feature.int_domain.min}, {feature.int_domain.max}]')
+    terms.append('int ' + _bounds(feature.int_domain))
   elif feature.HasField('float_domain'):
-    terms.append(f'float range [{feature.float_domain.min:g}, {feature.float_domain.max:g}]')
+    terms.append('float ' + _bounds(feature.float_domain))
   if feature.HasField('distribution_constraints'):
     terms.append(f'>= {feature.distribution_constraints.min_domain_mass:.0%} of values in '
                  'the domain')
@@ -170,6 +170,15 @@ def expectation(feature: Optional[schema_pb2.Feature],
   if feature.not_in_environment:
     terms.append('not in ' + ', '.join(feature.not_in_environment))
   return terms
+
+
+def _bounds(domain) -> str:
+  """An int or float domain's bounds as set: '[1, 9]', '>= 1', '<= 9', or 'any value'."""
+  low, high = (f'{getattr(domain, end):g}' if domain.HasField(end) else None
+               for end in ('min', 'max'))
+  if low is not None and high is not None:
+    return f'range [{low}, {high}]'
+  return f'>= {low}' if low is not None else f'<= {high}' if high is not None else 'any value'
 
 
 def drift_comparator(feature: schema_pb2.Feature) -> Optional[Tuple[str, float]]:

@@ -1,6 +1,7 @@
 """Data and validation sections (runs/report/data_view.py)."""
 
-from tensorflow_metadata.proto.v0 import anomalies_pb2
+import pytest
+from tensorflow_metadata.proto.v0 import anomalies_pb2, schema_pb2
 
 from runs.report import data_view
 from runs.report import readers
@@ -99,3 +100,12 @@ def test_linf_distance_counts_values_seen_on_one_side_only():
 def test_numbers_show_whole_ids_in_full():
   assert data_view.number(17031081800.0) == '17031081800'
   assert data_view.number(0.0385312) == '0.03853'
+
+
+@pytest.mark.parametrize('bounds, expected', [
+    ({'min': 1}, 'int >= 1'), ({'max': 9}, 'int <= 9'), ({'min': 0, 'max': 9}, 'int range [0, 9]'),
+    ({}, 'int any value')])
+def test_an_int_domain_shows_only_the_bounds_it_sets(bounds, expected):
+  feature = schema_pb2.Feature(name='height', type=schema_pb2.INT,
+                               int_domain=schema_pb2.IntDomain(**bounds))
+  assert expected in data_view.expectation(feature, schema_pb2.Schema(feature=[feature]))
