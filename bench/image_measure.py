@@ -2,11 +2,12 @@
 every variant runs one timed run, so drift of a shared host hits all variants alike; each
 variant's figure is the median over rounds.
 
-A run times whole passes over the images (pass = images // batch_size batches) from a fresh
-iterator, its start-up included: a pipeline that shuffles a whole pass before the first batch
-(the uncached one) pays that once per pass, as it does in training. A caching variant is made
-anew for every run: its first pass (make included) and the next `memory_passes` are timed
-apart.
+A run times whole passes over the images (pass = images // batch_size batches). A variant that
+does not cache keeps one iterator for the sitting (steady state, as in a long training); each
+run first reads one pass untimed, which takes whatever the pipeline made ahead (prefetch and
+shuffle buffers, Keras' queue) while the other variants ran. A caching variant is made anew for
+every run: its first pass (make and start-up included: what the first epoch of a training
+costs) and the next `memory_passes` (from the cache) are timed apart.
 """
 
 import dataclasses
@@ -79,16 +80,17 @@ def _timed(fn: Callable[[], int]):
   return examples / (time.perf_counter() - start)
 
 
-def run_once(variant: variants_lib.Variant, data: ImageBenchData, source,
-             protocol: Protocol, batches: Optional[int] = None) -> Dict[str, float]:
-  """One run: {'images_per_s'} (warm passes for a caching variant) and, for a caching
-  variant, {'first_pass_images_per_s'}. `batches` (tests, warm-up) overrides a pass's size."""
+def run_once(variant: variants_lib.Variant, data: ImageBenchData, protocol: Protocol,
+             pull=None, batches: Optional[int] = None) -> Dict[str, float]:
+  """One run: {'images_per_s'} (the warm passes of a caching variant) and, for a caching
+  variant, {'first_pass_images_per_s'}. A caching variant is made here; any other is read
+  through `pull`, its puller kept across runs, one untimed pass first. `batches` (tests,
+  warm-up) overrides a pass's size."""
   per_pass = batches or batches_per_pass(data, protocol)
   result = {}
   if variant.caches:
     start = time.perf_counter()
-    source = variant.make(data, protocol.batch_size)
-    pull = puller(variant, source)
+    pull = puller(variant, variant.make(data, protocol.batch_size))
     try:
       examples = pull.pull(per_pass)
       result['first_pass_images_per_s'] = examples / (time.perf_counter() - start)
@@ -96,12 +98,10 @@ def run_once(variant: variants_lib.Variant, data: ImageBenchData, source,
     finally:
       pull.close()
   else:
-    pull = puller(variant, source)
-    try:
-      passes = protocol.memory_passes if variant.from_memory else protocol.passes
-      result['images_per_s'] = _timed(lambda: pull.pull(passes * per_pass))
-    finally:
-      pull.close()
+    # The untimed pass takes what the pipeline made ahead while other variants ran.
+    pull.pull(per_pass)
+    passes = protocol.memory_passes if variant.from_memory else protocol.passes
+    result['images_per_s'] = _timed(lambda: pull.pull(passes * per_pass))
   return result
 
 
@@ -110,19 +110,24 @@ def alternate(variants: Sequence[variants_lib.Variant], data: ImageBenchData,
               ) -> Dict[str, Dict[str, object]]:
   """Every variant once per round, `protocol.rounds` rounds after an untimed warm-up run of two
   batches each (traces, thread pools); per variant its runs and their medians."""
-  sources = {v.name: None if v.caches else v.make(data, protocol.batch_size) for v in variants}
-  for variant in variants:
-    run_once(variant, data, sources[variant.name], protocol, batches=2)
+  pullers = {v.name: puller(v, v.make(data, protocol.batch_size))
+             for v in variants if not v.caches}
   runs: Dict[str, List[Dict[str, float]]] = {v.name: [] for v in variants}
-  for round_index in range(protocol.rounds):
+  try:
     for variant in variants:
-      result = run_once(variant, data, sources[variant.name], protocol)
-      runs[variant.name].append(result)
-      log(f'  {data.size}px round {round_index + 1}/{protocol.rounds} {variant.name}: '
-          + ', '.join(f'{k} {v:,.0f}' for k, v in result.items()))
-      gc.collect()
-  sources.clear()
-  tf.keras.backend.clear_session()
+      run_once(variant, data, protocol, pullers.get(variant.name), batches=2)
+    for round_index in range(protocol.rounds):
+      for variant in variants:
+        result = run_once(variant, data, protocol, pullers.get(variant.name))
+        runs[variant.name].append(result)
+        log(f'  {data.size}px round {round_index + 1}/{protocol.rounds} {variant.name}: '
+            + ', '.join(f'{k} {v:,.0f}' for k, v in result.items()))
+        gc.collect()
+  finally:
+    for pull in pullers.values():
+      pull.close()
+    pullers.clear()
+    tf.keras.backend.clear_session()
   summary = {}
   for variant in variants:
     results = runs[variant.name]
