@@ -83,14 +83,16 @@ def _timed(fn: Callable[[], int]):
 def run_once(variant: variants_lib.Variant, data: ImageBenchData, protocol: Protocol,
              pull=None, batches: Optional[int] = None) -> Dict[str, float]:
   """One run: {'images_per_s'} (the warm passes of a caching variant) and, for a caching
-  variant, {'first_pass_images_per_s'}. A caching variant is made here; any other is read
+  variant, {'first_pass_images_per_s'} (make included) and {'make_seconds'}. A caching variant is made here; any other is read
   through `pull`, its puller kept across runs, one untimed pass first. `batches` (tests,
   warm-up) overrides a pass's size."""
   per_pass = batches or batches_per_pass(data, protocol)
   result = {}
   if variant.caches:
     start = time.perf_counter()
-    pull = puller(variant, variant.make(data, protocol.batch_size))
+    source = variant.make(data, protocol.batch_size)
+    result['make_seconds'] = time.perf_counter() - start
+    pull = puller(variant, source)
     try:
       examples = pull.pull(per_pass)
       result['first_pass_images_per_s'] = examples / (time.perf_counter() - start)
@@ -121,7 +123,7 @@ def alternate(variants: Sequence[variants_lib.Variant], data: ImageBenchData,
         result = run_once(variant, data, protocol, pullers.get(variant.name))
         runs[variant.name].append(result)
         log(f'  {data.size}px round {round_index + 1}/{protocol.rounds} {variant.name}: '
-            + ', '.join(f'{k} {v:,.0f}' for k, v in result.items()))
+            + ', '.join(f'{k} {v:,.2f}' for k, v in result.items()))
         gc.collect()
   finally:
     for pull in pullers.values():
@@ -140,5 +142,6 @@ def alternate(variants: Sequence[variants_lib.Variant], data: ImageBenchData,
       firsts = [r['first_pass_images_per_s'] for r in results]
       entry['first_pass_images_per_s'] = statistics.median(firsts)
       entry['first_pass_runs'] = firsts
+      entry['make_seconds'] = statistics.median(r['make_seconds'] for r in results)
     summary[variant.name] = entry
   return summary
