@@ -43,12 +43,14 @@ def _one_pass(variant, data):
     pull.close()
 
 
-def test_subset_is_seeded_and_in_file_order(tiny):
+def test_subset_is_seeded_and_in_listing_order(tiny):
   assert tiny.images == IMAGES
-  again = image_data.subset(*image_data.list_images(
-      Path(tiny.paths[0]).parents[1]), IMAGES, 0)
-  assert tuple(again[0]) == tiny.paths
-  assert list(tiny.paths) == sorted(tiny.paths)
+  listed = image_data.list_images(Path(tiny.paths[0]).parents[1])
+  again = image_data.subset(*listed, IMAGES, 0)
+  assert tuple(again[0]) == tiny.paths and tuple(again[1]) == tiny.labels
+  positions = [listed[0].index(path) for path in tiny.paths]
+  assert positions == sorted(positions)
+  assert image_data.subset(*listed, 0, 0) == listed
 
 
 @pytest.mark.parametrize('variant', variants_lib.VARIANTS, ids=lambda v: v.name)
