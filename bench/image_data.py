@@ -120,7 +120,7 @@ def write_layouts(paths, labels, size: int, encoded_file: str, float_file: str) 
 def ensure_data(data_dir: str, size: int, limit: int = 0, seed: int = 0) -> ImageBenchData:
   """The digits at `size` px (at most `limit` images, 0: all) and their layouts under
   data_dir/images-<size>px-<limit>; made when missing, else reused."""
-  root = Path(data_dir) / f'images-{size}px-{limit or "all"}-seed{seed}'
+  root = Path(data_dir).resolve() / f'images-{size}px-{limit or "all"}-seed{seed}'
   encoded_file = str(root / 'encoded.tfrecord.gz')
   float_file = str(root / 'float32.tfrecord.gz')
   if not (root / _DONE).exists():

@@ -54,6 +54,12 @@ def size_table(size: Dict[str, object]) -> List[str]:
       first += f" ({entry['make_seconds']:.2f})"
     lines.append(f"| {name} | {_rate(entry['images_per_s'])} | {_spread(entry['runs'])} | "
                  f"{first} | {share} |")
+  decode = size.get('decode_one_thread') or {}
+  if decode:
+    lines += ['', 'One thread, images/s (the cost of one image: bench/image_decode_cost.py):',
+              '', '| Decoder | images/s (median) | runs range |', '| --- | ---: | ---: |']
+    lines += [f"| {name} | {_rate(entry['images_per_s'])} | {_spread(entry['runs'])} |"
+              for name, entry in decode.items()]
   lines += ['', '| Layout | bytes per image |', '| --- | ---: |']
   lines += [f'| {name} | {value:,} |' for name, value in size['bytes_per_example'].items()]
   return lines + ['']

@@ -25,6 +25,7 @@ import tensorflow as tf  # pylint: disable=wrong-import-position
 
 from bench import image_augment  # pylint: disable=wrong-import-position
 from bench import image_data  # pylint: disable=wrong-import-position
+from bench import image_decode_cost  # pylint: disable=wrong-import-position
 from bench import image_measure  # pylint: disable=wrong-import-position
 from bench import image_report  # pylint: disable=wrong-import-position
 from bench import image_variants as variants_lib  # pylint: disable=wrong-import-position
@@ -100,6 +101,10 @@ def measure_size(args, size: int, limit: int) -> Dict[str, object]:
   }
   try:
     result['variants'] = image_measure.alternate(args.variants, data, args.protocol, _log)
+    result['decode_one_thread'] = image_decode_cost.measure(data, args.protocol.rounds)
+    _log(f'  {size}px one-thread decode: ' + ', '.join(
+        f"{name} {entry['images_per_s']:,.0f}"
+        for name, entry in result['decode_one_thread'].items()))
   except _VARIANT_ERRORS as error:
     result['error'] = f'{type(error).__name__}: {error}'
     _log(f'{size}px failed: {result["error"]}')

@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 
 from bench import image_augment
+from bench import image_decode_cost
 from bench import image_data
 from bench import image_measure
 from bench import image_report
@@ -124,3 +125,16 @@ def test_host_augmentation_changes_pixels_not_shapes(tiny):
   assert augmented[IMAGE_FEATURE].shape == plain[IMAGE_FEATURE].shape
   np.testing.assert_array_equal(augmented_label, label)
   assert not np.array_equal(augmented[IMAGE_FEATURE], plain[IMAGE_FEATURE])
+
+
+def test_decode_cost_times_every_decoder(tiny):
+  costs = image_decode_cost.measure(tiny, rounds=1, images=8)
+  assert set(costs) == {'tf_decode_only', 'tf_decode_and_resize', 'pil'}
+  assert all(len(entry['runs']) == 1 and entry['images_per_s'] > 0 for entry in costs.values())
+
+
+def test_relative_data_dir_finds_its_images(tiny, monkeypatch):
+  root = Path(tiny.paths[0]).parents[3]
+  monkeypatch.chdir(root.parent)
+  again = image_data.ensure_data(root.name, SIZE, limit=IMAGES)
+  assert again.paths == tiny.paths
