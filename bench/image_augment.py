@@ -20,7 +20,7 @@ import tensorflow as tf
 
 import datadefs
 from datadefs.images.spec import IMAGE_FEATURE, Augmentation
-from trainer.config import ModelConfig
+from trainer.config import ModelConfig, check_at_least
 from trainer.images.models import augmentation_layers, small_cnn
 
 DATASET = 'digits'
@@ -34,9 +34,7 @@ class AugmentProtocol:
   timed_steps: int = 30
 
   def __post_init__(self):
-    for name in ('batch_size', 'rounds', 'warmup_steps', 'timed_steps'):
-      if getattr(self, name) < 1:
-        raise ValueError(f'AugmentProtocol.{name} must be >= 1, got {getattr(self, name)!r}')
+    check_at_least(self, 1, ('batch_size', 'rounds', 'warmup_steps', 'timed_steps'))
 
 
 class _StepClock(tf.keras.callbacks.Callback):

@@ -36,10 +36,16 @@ class ImageBenchData:
   labels: Tuple[int, ...]
   encoded_file: str
   float_file: str
+  # Images written at this size (all the digits), of which `paths` are used.
+  written: int = 0
 
   @property
   def images(self) -> int:
     return len(self.paths)
+
+  @property
+  def is_subset(self) -> bool:
+    return self.images < self.written
 
   def bytes_per_example(self) -> dict:
     """Bytes per image of each layout: the image files, each TFRecord file as written (GZIP),
@@ -135,4 +141,4 @@ def ensure_data(data_dir: str, size: int, limit: int = 0, seed: int = 0) -> Imag
   chosen = [(p, l) for p, l in zip(paths, labels) if p in kept]
   return ImageBenchData(size=size, paths=tuple(p for p, _ in chosen),
                         labels=tuple(l for _, l in chosen), encoded_file=encoded_file,
-                        float_file=float_file)
+                        float_file=float_file, written=len(paths))

@@ -21,6 +21,7 @@ import tensorflow as tf
 from bench import image_variants as variants_lib
 from bench import measure as measure_lib
 from bench.image_data import ImageBenchData
+from trainer.config import check_at_least
 
 
 @dataclasses.dataclass(frozen=True)
@@ -34,9 +35,7 @@ class Protocol:
   memory_passes: int = 20
 
   def __post_init__(self):
-    for name in ('batch_size', 'rounds', 'passes', 'memory_passes'):
-      if getattr(self, name) < 1:
-        raise ValueError(f'Protocol.{name} must be >= 1, got {getattr(self, name)!r}')
+    check_at_least(self, 1, ('batch_size', 'rounds', 'passes', 'memory_passes'))
 
 
 class SequenceIndexer:

@@ -70,6 +70,8 @@ def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
   parser.add_argument('--data-dir', default=DEFAULT_DATA_DIR,
                       help='cache folder of the generated images and records')
   args = parser.parse_args(argv)
+  if min(args.sizes) < 1:
+    parser.error(f'--sizes must be >= 1 px, got {args.sizes}')
   if len(args.limits) != len(args.sizes):
     parser.error(f'--limits needs one value per size: {len(args.sizes)} sizes '
                  f'{args.sizes}, {len(args.limits)} limits {args.limits}')
@@ -95,7 +97,7 @@ def measure_size(args, size: int, limit: int) -> Dict[str, object]:
   data = image_data.ensure_data(args.data_dir, size, limit)
   _log(f'{size}px: {data.images} images ready in {time.perf_counter() - start:.1f}s')
   result: Dict[str, object] = {
-      'size': size, 'images': data.images, 'subset': bool(limit and limit < 1797),
+      'size': size, 'images': data.images, 'subset': data.is_subset,
       'bytes_per_example': data.bytes_per_example(),
       'passes': {'batches_per_pass': image_measure.batches_per_pass(data, args.protocol)},
   }

@@ -45,7 +45,7 @@ def _one_pass(variant, data):
 
 
 def test_subset_is_seeded_and_in_listing_order(tiny):
-  assert tiny.images == IMAGES
+  assert tiny.images == IMAGES and tiny.is_subset
   listed = image_data.list_images(Path(tiny.paths[0]).parents[1])
   again = image_data.subset(*listed, IMAGES, 0)
   assert tuple(again[0]) == tiny.paths and tuple(again[1]) == tiny.labels
@@ -113,6 +113,8 @@ def test_cli_refuses_limits_that_do_not_match_sizes():
     images_cli.parse_args(['--sizes', '64,224', '--limits', '0'])
   with pytest.raises(SystemExit):
     images_cli.parse_args(['--variants', 'no_such_variant'])
+  with pytest.raises(SystemExit):
+    images_cli.parse_args(['--sizes', '0', '--limits', '0'])
 
 
 def test_host_augmentation_changes_pixels_not_shapes(tiny):
