@@ -18,7 +18,7 @@ export PROFILE ?= vertex-cpu
 # CACHE=0: run every step, taking nothing from the step cache (pipeline/environment.py).
 export CACHE
 
-.PHONY: setup run runs report dataset-init test test-fast bench bench-e2e bench-scale compile lock \
+.PHONY: setup run runs report dataset-init test test-fast bench bench-e2e bench-images bench-scale compile lock \
   lock-gpu check-image-env clean
 
 setup:
@@ -85,6 +85,13 @@ bench: setup
 # `make run` from an empty home vs TFX's taxi_pipeline_native_keras.py: bench/results/e2e.json.
 bench-e2e: setup
 	@$(PY) -m bench.e2e
+
+# Image input pipelines on the digits at 64 and 224 px (tf.data with and without the cache, a PIL
+# Keras Sequence, from_generator, float32 records, preloaded arrays) and where augmentation runs:
+# bench/results/images.json and images.md (~5-10 min on 2 cores; BENCH_IMAGES_ARGS: --help).
+BENCH_IMAGES_ARGS ?=
+bench-images: setup
+	@$(PY) -m bench.images $(BENCH_IMAGES_ARGS)
 
 # The whole pipeline at 15k, 150k and 1.5M rows (add BENCH_SCALE_ARGS=--with-tfx for TFX's
 # example on the same rows): bench/results/scale.json and scale.png.
