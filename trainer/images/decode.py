@@ -21,8 +21,16 @@ def decode_and_resize(encoded: tf.Tensor, size: int, channels: int) -> tf.Tensor
   image = tf.io.decode_image(encoded, channels=channels, dtype=tf.uint8,
                              expand_animations=False)
   image = tf.ensure_shape(image, [None, None, channels])
-  resized = tf.image.resize(image, [size, size], antialias=True)
-  return tf.cast(tf.round(tf.clip_by_value(resized, 0.0, 255.0)), tf.uint8)
+
+  def resize():
+    resized = tf.image.resize(image, [size, size], antialias=True)
+    return tf.cast(tf.round(tf.clip_by_value(resized, 0.0, 255.0)), tf.uint8)
+
+  # An image already at the size is kept as decoded: the resize would be about two thirds of
+  # the decode's cost (docs/images.md) and change nothing.
+  shape = tf.shape(image)
+  return tf.cond(tf.logical_and(shape[0] == size, shape[1] == size),
+                 lambda: tf.ensure_shape(image, [size, size, channels]), resize)
 
 
 def decode_batch(encoded: tf.Tensor, size: int, channels: int) -> tf.Tensor:

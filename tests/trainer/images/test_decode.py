@@ -76,3 +76,13 @@ def test_a_batch_decodes_like_each_image():
   batch = decode_batch(tf.constant(images), 12, 3).numpy()
   for encoded, pixels in zip(images, batch):
     np.testing.assert_array_equal(pixels, decode_and_resize(tf.constant(encoded), 12, 3).numpy())
+
+
+def test_an_image_at_the_size_keeps_its_decoded_pixels_and_a_batch_mixes_both():
+  noise = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
+  at_size = _encode(Image.fromarray(noise), 'PNG')
+  assert np.array_equal(decode_and_resize(tf.constant(at_size), 16, 3).numpy(), noise)
+  larger = _encode(Image.fromarray(noise).resize((32, 32), Image.NEAREST), 'PNG')
+  batch = decode_batch(tf.constant([at_size, larger]), 16, 3).numpy()
+  assert np.array_equal(batch[0], noise)
+  assert np.array_equal(batch[1], decode_and_resize(tf.constant(larger), 16, 3).numpy())
