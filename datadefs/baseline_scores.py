@@ -108,3 +108,11 @@ def write_into(definition: Path, scores: BaselineScores) -> None:
   while kept and not kept[-1].strip():
     kept.pop()
   definition.write_text('\n'.join(kept) + '\n\n' + to_toml(scores), encoding='utf-8')
+
+
+def describe(scores: BaselineScores) -> str:
+  """One line: both scores, the metric, and on how many rows."""
+  gbm = 'not fit' if scores.gbm is None else f'{scores.gbm:.4g}'
+  return (f'baseline ({scores.metric} on the eval part, {scores.eval_rows} of {scores.rows} '
+          f'labelled sample rows): naive {scores.naive:.4g}, default gradient-boosted model '
+          f'{gbm}')

@@ -40,12 +40,14 @@ def example_gen_output_config() -> tfx.proto.Output:
 
 def eval_config(dataset: Dataset) -> tfma.EvalConfig:
   """Bless a model when it meets the dataset's threshold on its task's blessing metric (an
-  accuracy floor, a mean absolute error ceiling: datadefs/tasks.py) and is no worse than the
-  latest blessed one."""
+  accuracy floor, a mean absolute error ceiling: datadefs/tasks.py), made at least as strict as
+  the naive baseline's score when the definition has one ([baseline]: a model worse than
+  always predicting the majority or the mean is never blessed), and is no worse than the latest
+  blessed one."""
   task = dataset.task_kind
   higher_is_better = task.higher_is_better
-  bound = ({'lower_bound': {'value': dataset.blessing_threshold}} if higher_is_better else
-           {'upper_bound': {'value': dataset.blessing_threshold}})
+  bound = ({'lower_bound': {'value': dataset.blessing_bound}} if higher_is_better else
+           {'upper_bound': {'value': dataset.blessing_bound}})
   gated = tfma.MetricConfig(
       class_name=task.blessing_metric_class,
       threshold=tfma.MetricThreshold(

@@ -9,19 +9,22 @@ eval part with the task's blessing metric:
 A row without a label, or with a class the definition does not list, is left out and counted.
 """
 
+import glob
 import os
-from typing import Dict, List, Optional, Tuple
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Tuple
 
 import numpy as np
 import pyarrow as pa
 import threadpoolctl
 
+from datadefs import baseline_scores
 from datadefs import label_expression
 from datadefs.definition import Column, Dataset
 from datadefs.tabular import csv_files, examples, splits
+from datadefs.tabular.inference import SAMPLE_ROWS
 from datadefs.task_values import BaselineScores
 
-SAMPLE_ROWS = 100_000  # as many rows as `dataset init` reads (datadefs/tabular/inference.py)
 SEED = 0
 # scikit-learn's histogram GBM takes a category feature of at most this many values (max_bins);
 # a column with more is given to it as the order of its values.
@@ -150,3 +153,29 @@ def _date_seconds(column: Column, values: pa.Array) -> np.ndarray:
       '/', '-', n=2, regex=False), errors='coerce', utc=True)
   seconds = moments.astype('int64', errors='ignore')
   return np.where(moments.isna(), np.nan, np.asarray(seconds, np.float64) / 1e9)
+
+
+def rewrite(definition: str, csv_path: Optional[str] = None,
+            say: Callable[[str], None] = print) -> BaselineScores:
+  """`python -m pipeline dataset baseline DIR [--csv FILE]`: measures the baseline of a tabular
+  definition (a bundled name or a folder) on `csv_path`, else on the first file of its own
+  data, and writes it as the definition's `[baseline]` table, in place."""
+  import datadefs  # pylint: disable=import-outside-toplevel; the package's loader
+  dataset = datadefs.load(definition)
+  if dataset.kind != 'tabular':
+    raise BaselineError(f'dataset {dataset.name!r} is of kind {dataset.kind!r}: a baseline is '
+                        'measured on a table (a CSV)')
+  if csv_path is None:
+    root = datadefs.data_root(dataset)
+    found = sorted(glob.glob(os.path.join(root, dataset.default_input_pattern or '*')))
+    if not found:
+      raise BaselineError(f'dataset {dataset.name!r}: no file in {root} matches '
+                          f'{dataset.default_input_pattern or "*"}; give --csv FILE')
+    csv_path = found[0]
+  scores = measure(dataset, csv_path)
+  path = Path(dataset.schema_path).parent / datadefs.DEFINITION_FILE
+  baseline_scores.write_into(path, scores)
+  datadefs.load(str(path))  # What was written loads.
+  say(baseline_scores.describe(scores))
+  say(f'wrote its [baseline] table into {path} (measured on {csv_path})')
+  return scores
