@@ -9,6 +9,7 @@ eval part with the task's blessing metric:
 A row without a label, or with a class the definition does not list, is left out and counted.
 """
 
+import datetime
 import glob
 import os
 from pathlib import Path
@@ -22,6 +23,7 @@ from datadefs import baseline_scores
 from datadefs import label_expression
 from datadefs.definition import Column, Dataset
 from datadefs.tabular import csv_files, examples, splits
+from datadefs.tabular import inference
 from datadefs.tabular.inference import SAMPLE_ROWS
 from datadefs.task_values import BaselineScores
 
@@ -145,14 +147,20 @@ def _feature(column: Column, values: pa.Array) -> Tuple[np.ndarray, bool]:
 
 
 def _date_seconds(column: Column, values: pa.Array) -> np.ndarray:
-  """Seconds since 1970 of a date column (whole seconds already, or year-first text)."""
+  """Seconds since 1970 of a date column (whole seconds already, or year-first text; a text that
+  is no date is missing)."""
   if column.type == 'int':
     return _numbers(values)
-  import pandas as pd  # pylint: disable=import-outside-toplevel
-  moments = pd.to_datetime(pd.Series(values.to_pylist(), dtype=object).str.replace(
-      '/', '-', n=2, regex=False), errors='coerce', utc=True)
-  seconds = moments.astype('int64', errors='ignore')
-  return np.where(moments.isna(), np.nan, np.asarray(seconds, np.float64) / 1e9)
+  seconds = []
+  for text in values.to_pylist():
+    try:
+      found = inference.moment(text) if text is not None else None
+    except ValueError:
+      found = None
+    if found is not None and found.tzinfo is None:
+      found = found.replace(tzinfo=datetime.timezone.utc)
+    seconds.append(np.nan if found is None else found.timestamp())
+  return np.array(seconds, np.float64)
 
 
 def rewrite(definition: str, csv_path: Optional[str] = None,

@@ -288,8 +288,9 @@ def _evaluation(page: Page) -> str:
   reason = page.summary.get(baseline.REASON_KEY)
   found = page.summary.get(baseline.KEY)
   beside = (f'<h3>Beside the baselines ({_e(found["metric"])}, eval split)</h3>' + _table(
-      ['model', found['metric']], [(_e(what), _num(value)) for what, value in
-                                   baseline.rows(found)], numeric={1}) if found else '')
+      ['model', found['metric']], [(_e(what), 'unknown' if value is None else _num(value))
+                                   for what, value in baseline.rows(found)],
+      numeric={1}) if found else '')
   return (notes + f'<p>Blessing: {blessed}. Pushed model: '
           f'<code>{_e(view.pushed_model or "none")}</code></p>' +
           (f'<p class="fail">{_e(reason)}</p>' if reason else '') + beside +
