@@ -63,9 +63,10 @@ def measure(dataset: Dataset, csv_path: str, max_rows: int = SAMPLE_ROWS) -> Bas
       model = task.default_gbm(categorical, SEED).fit(features[train], labels[train])
     gbm = task.score(labels[evaluate], model.predict(features[evaluate]))
   left_out = batch.num_rows - int(labelled.sum())
+  why = ' or with a class the definition does not list' if dataset.label.classes else ''
   import sklearn  # pylint: disable=import-outside-toplevel; its version, for `how`
   how = (f'first {batch.num_rows} rows of {os.path.basename(csv_path)}'
-         f'{f" ({left_out} without a label left out)" if left_out else ""}, split as the '
+         f'{f" ({left_out} without a label{why} left out)" if left_out else ""}, split as the '
          f'ExampleGen splits them; fit on {int(train.sum())} train rows, scored on '
          f'{int(evaluate.sum())} eval rows; naive: the train part\'s '
          f'{"mean" if not task.higher_is_better else "majority class"}; gbm: scikit-learn '

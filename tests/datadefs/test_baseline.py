@@ -99,6 +99,7 @@ def test_labels_follow_the_tasks_label_rule(tmp_path):
                         {**_FEATURES, 'species': 'string'})
   scores = baseline.measure(dataset, path)
   assert scores.rows == ROWS - 5 and scores.gbm > scores.naive + 0.3
+  assert '(5 without a label or with a class the definition does not list left out)' in scores.how
 
   fare = generator.uniform(5, 50, ROWS)
   tip = np.where(x2 > 0, 0.3, 0.1) * fare
