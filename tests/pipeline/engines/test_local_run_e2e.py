@@ -92,6 +92,7 @@ def test_second_run_with_nothing_new_does_nothing_and_says_so(default_run):
   assert summary['components'] == [] and summary['pushed_model'] is None
   assert summary['latest_pushed_model'] == first['pushed_model']
   assert summary['metrics'] == first['metrics']
+  assert summary['baseline'] == first['baseline']
   # Nothing was pushed: the first run's version folder is the only one.
   versions = list((default_run['home'] / 'serving_model' / 'chicago-taxi').iterdir())
   assert versions == [Path(first['pushed_model'])]
