@@ -1,7 +1,7 @@
 """A dataset, declared once: its columns and types, each feature's role, the label, the task,
-the curated schema and the blessing threshold. Everything dataset-specific derives from it:
-the preprocessing_fn, the model's inputs and head, the serving signatures, the CSV reader and
-pre-check, the label gate and the eval config.
+the curated schema, the blessing threshold and the measured baseline ([baseline]). Everything
+dataset-specific derives from it: the preprocessing_fn, the model's inputs and head, the
+serving signatures, the CSV reader and pre-check, the label gate and the eval config.
 
 A definition is a `dataset.toml` (see datadefs/taxi/dataset.toml). `load()` checks it and names
 the bad field. It travels to Transform and the Trainer as a plain dict in their custom_config
@@ -13,11 +13,13 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from core.names import DATASET_KEY, KFP_NAME
+from datadefs import baseline_scores
 from datadefs import kinds
 from datadefs import tasks
 from datadefs.fields import DatasetError, Fields
 from datadefs.images import definition as images
 from datadefs.images.spec import ImageSpec
+from datadefs.task_values import BaselineScores
 
 # Column types of a tabular dataset, and the tf.Example list each becomes (int64, float, bytes).
 TYPES = ('int', 'float', 'string')
@@ -110,6 +112,16 @@ class Dataset:
   model: str = ''
   # The image kind's settings (datadefs/images/spec.py); None for other kinds.
   image: Optional[ImageSpec] = None
+  # The naive baseline's and a default GBM's scores (datadefs/baseline_scores.py); None when
+  # the definition has no [baseline] table.
+  baseline: Optional[BaselineScores] = None
+
+  @property
+  def blessing_bound(self) -> float:
+    """The bound the Evaluator blesses against: blessing_threshold, at least as strict as the
+    naive baseline's score."""
+    return baseline_scores.blessing_bound(self.task_kind, self.blessing_threshold,
+                                          self.baseline)[0]
 
   @property
   def column_types(self) -> Dict[str, str]:
@@ -179,6 +191,8 @@ class Dataset:
     values['missing_values'] = tuple(values.get('missing_values') or ())
     if values.get('image') is not None:
       values['image'] = ImageSpec.from_dict(values['image'])
+    if values.get('baseline') is not None:
+      values['baseline'] = BaselineScores(**values['baseline'])
     return cls(**values)
 
 
@@ -222,7 +236,7 @@ def parse(values: Mapping[str, Any], source: str, directory: Optional[Path] = No
       default_input_pattern=fields.text('default_input_pattern', default='') or None,
       train_steps=int(fields.number('train_steps', default=0)),
       model=fields.choice('model', ('',) + kinds.KINDS[kind].models, default=''),
-      image=image)
+      image=image, baseline=_baseline(fields, tasks.TASKS[task]))
   if not KFP_NAME.match(dataset.pipeline_name):
     raise fields.error('pipeline_name', f'{dataset.pipeline_name!r} must be lower-case '
                        'letters, digits and dashes (a KFP pipeline name)')
@@ -231,6 +245,12 @@ def parse(values: Mapping[str, Any], source: str, directory: Optional[Path] = No
                        'would have no input')
   fields.no_unknown()
   return dataset
+
+
+def _baseline(fields: 'Fields', task: tasks.Task) -> Optional[BaselineScores]:
+  if baseline_scores.TABLE not in fields.values:
+    return None
+  return baseline_scores.parse(fields.table(baseline_scores.TABLE), fields.source, task)
 
 
 def _column(fields: 'Fields', name: str, spec: Any) -> Column:

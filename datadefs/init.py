@@ -4,7 +4,9 @@ definition and a curated schema from a sample of a CSV, for the user to review.
 The definition (dataset.toml) holds what datadefs/tabular/inference.py decided, each with its reason as
 a comment; the schema is TFDV's inference over the sample read exactly as ExampleGen will read
 the data (datadefs/tabular/csv_files.py), then curated: categorical domains with unseen-value
-and drift thresholds, at least one example per split, the label absent at serving time.
+and drift thresholds, at least one example per split, the label absent at serving time. Its
+[baseline] table holds the naive baseline's and a default gradient-boosted model's scores on the
+sample's eval part (datadefs/tabular/baseline.py).
 """
 
 import os
@@ -12,7 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Callable, List, Optional
 
-from datadefs.tabular import inference
+from datadefs import baseline_scores
+from datadefs.tabular import baseline, inference
 
 HEADER = '''# Dataset definition written by `python -m pipeline dataset init` from {csv}
 # ({rows} sample rows). Review it: each column's role says why it was chosen.
@@ -41,10 +44,24 @@ def init_dataset(csv_path: str, label: str, out_dir: str, task: Optional[str] = 
   for line in _decisions(guess, label):
     say(line)
   import datadefs  # pylint: disable=import-outside-toplevel; checks what was written
+  _add_baseline(datadefs.load(str(out)), out / 'dataset.toml', csv_path, guess.rows, say)
   datadefs.load(str(out))
   say(f'wrote {out / "dataset.toml"} and {out / "schema.pbtxt"}; review them, then: '
       f'make run DATASET={out} DATA_ROOT={Path(csv_path).resolve().parent}')
   return out / 'dataset.toml'
+
+
+def _add_baseline(dataset, definition: Path, csv_path: str, rows: int,
+                  say: Callable[[str], None]) -> None:
+  """Measures the naive baseline and a default GBM on the sample, split by the pipeline's rule,
+  into the definition's [baseline] table (datadefs/tabular/baseline.py)."""
+  try:
+    scores = baseline.measure(dataset, csv_path, max_rows=rows)
+  except baseline.BaselineError as error:
+    say(f'baseline: not measured: {error}')
+    return
+  baseline_scores.write_into(definition, scores)
+  say(baseline_scores.describe(scores))
 
 
 def _name_of(out: Path) -> str:

@@ -2,7 +2,7 @@
 model's head, the naive baseline, and the error a label that cannot teach raises."""
 
 import dataclasses
-from typing import Any, Callable, List, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 
 class LabelError(ValueError):
@@ -37,3 +37,17 @@ class Baseline:
   score: float
   text: str
   threshold: float
+
+
+@dataclasses.dataclass(frozen=True)
+class BaselineScores:
+  """A definition's `[baseline]` table (datadefs/baseline_scores.py): the task's blessing metric
+  on the eval part of a sample split by the pipeline's rule, of the naive baseline (the train
+  part's majority class or mean) and of a default gradient-boosted model (scikit-learn; None
+  when it could not be fit), how many labelled rows that sample had, and how it was measured."""
+  metric: str
+  naive: float
+  gbm: Optional[float]
+  rows: int
+  eval_rows: int
+  how: str

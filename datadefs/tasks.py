@@ -4,8 +4,9 @@ A Task says what its label is made of (the label rule, as TF ops in the Transfor
 model predicts it (the head: last layer and loss), how predictions are scored (the Keras metric
 the Tuner ranks by, the TFMA metrics the Evaluator computes, the one the blessing threshold
 bounds and in which direction), when a label cannot teach anything (the label gate), and the
-naive baseline `dataset init` measures. No code outside this module branches on the task name:
-it asks `TASKS[dataset.task]`.
+naive baseline and default gradient-boosted model `dataset init` measures (datadefs/tabular/
+baseline.py). No code outside this module branches on the task name: it asks
+`TASKS[dataset.task]`.
 
 TensorFlow is imported only by the methods that build TF ops or Keras layers, so reading a
 definition needs none.
@@ -17,9 +18,9 @@ import math
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
 # The values tasks work with; importers use them from here (datadefs.tasks.Moments, ...).
-from datadefs.task_values import Baseline, Head, LabelError, Moments
+from datadefs.task_values import Baseline, BaselineScores, Head, LabelError, Moments
 
-__all__ = ['Baseline', 'Head', 'LabelError', 'Moments', 'TASKS', 'TASK_NAMES', 'Task',
+__all__ = ['Baseline', 'BaselineScores', 'Head', 'LabelError', 'Moments', 'TASKS', 'TASK_NAMES', 'Task',
            'infer', 'key_metric', 'task']
 
 # A class share below this counts as this when a head starts from the shares (log of 0).
@@ -100,6 +101,23 @@ class Task:
     """The naive baseline of a sample of the label's present values (their CSV texts)."""
     raise NotImplementedError
 
+  def check_score(self, value: float) -> Optional[str]:
+    """Why `value` cannot be a score of this task's blessing metric, or None."""
+    return self.check_threshold(value)
+
+  def naive_predictions(self, train_labels, count: int):
+    """The naive baseline's predictions for `count` rows, learnt from the train part's labels
+    (numpy arrays of the transformed label: class ids, or numbers)."""
+    raise NotImplementedError
+
+  def score(self, labels, predictions) -> float:
+    """The blessing metric of `predictions` against `labels` (numpy arrays)."""
+    raise NotImplementedError
+
+  def default_gbm(self, categorical_features, seed: int):
+    """scikit-learn's gradient-boosted model for this task, with its defaults."""
+    raise NotImplementedError
+
   def classes_of(self, values: Sequence[str], label_type: str) -> Tuple[Any, ...]:
     """The classes a sample of the label's values (CSV texts of a `label_type` column) holds,
     in id order; () for a task without classes."""
@@ -123,6 +141,19 @@ class _Accuracy(Task):
     threshold = min(0.99, accuracy + max(0.02, 0.1 * (1.0 - accuracy)))
     return Baseline(accuracy, f'always predicting the majority class {majority!r} is '
                     f'{accuracy:.1%} accurate', round(threshold, 4))
+
+  def naive_predictions(self, train_labels, count):
+    import numpy as np  # pylint: disable=import-outside-toplevel
+    values, counts = np.unique(train_labels, return_counts=True)
+    return np.full(count, values[np.argmax(counts)])
+
+  def score(self, labels, predictions):
+    return float((labels == predictions).mean())
+
+  def default_gbm(self, categorical_features, seed):
+    from sklearn import ensemble  # pylint: disable=import-outside-toplevel
+    return ensemble.HistGradientBoostingClassifier(categorical_features=categorical_features,
+                                                   random_state=seed)
 
 
 class Binary(_Accuracy):
@@ -255,6 +286,22 @@ class Regression(Task):
 
   def check_threshold(self, value):
     return None if value > 0 else f'a mean absolute error is > 0, got {value}'
+
+  def check_score(self, value):
+    return None if value >= 0 else f'a mean absolute error is >= 0, got {value}'
+
+  def naive_predictions(self, train_labels, count):
+    import numpy as np  # pylint: disable=import-outside-toplevel
+    return np.full(count, float(np.mean(train_labels)))
+
+  def score(self, labels, predictions):
+    import numpy as np  # pylint: disable=import-outside-toplevel
+    return float(np.mean(np.abs(labels - predictions)))
+
+  def default_gbm(self, categorical_features, seed):
+    from sklearn import ensemble  # pylint: disable=import-outside-toplevel
+    return ensemble.HistGradientBoostingRegressor(categorical_features=categorical_features,
+                                                  random_state=seed)
 
   def label(self, value, classes):
     import tensorflow as tf  # pylint: disable=import-outside-toplevel

@@ -9,6 +9,8 @@
   vertex-local serve      a local Vertex AI that runs the jobs submitted to it (and schedules)
   dataset init            write a dataset definition and curated schema from a sample of a CSV
                           (--csv) or from a folder of class folders of images (--images)
+  dataset baseline DIR    (re)measure a tabular definition's [baseline] table in place: the
+                          naive baseline and a default gradient-boosted model on a sample
   report                  rebuild a run's report.html from the store (--run-id; default latest)
   runs                    list every run (failed ones too): time, engine, pipeline, status,
                           blessed, key metric, run id, data root, log
@@ -78,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
                     'multiclass; other numbers: regression)')
   init.add_argument('--out', required=True, help='folder to write dataset.toml and schema.pbtxt')
   init.add_argument('--name', help='dataset name (default: the folder name)')
+  measure = dataset.add_parser('baseline', help="(re)measure a tabular definition's naive "
+                               'baseline and default gradient-boosted model into its [baseline]')
+  measure.add_argument('definition', metavar='DIR',
+                       help='a bundled dataset name or a folder holding dataset.toml')
+  measure.add_argument('--csv', help="the CSV to sample (default: the first file of the "
+                       "dataset's own data)")
   return parser
 
 
@@ -160,8 +168,11 @@ def _dataset_init(args) -> int:
   for name in ('tensorflow', 'apache_beam'):  # Deprecation and speed notes from the schema step.
     logging.getLogger(name).setLevel(logging.ERROR)
   from datadefs import init  # pylint: disable=import-outside-toplevel
+  from datadefs.tabular import baseline  # pylint: disable=import-outside-toplevel
   try:
-    if args.images:
+    if args.dataset_command == 'baseline':
+      baseline.rewrite(args.definition, args.csv)
+    elif args.images:
       from datadefs.images import init as image_init  # pylint: disable=import-outside-toplevel
       image_init.init_images(args.images, args.out, name=args.name)
     elif not args.label:

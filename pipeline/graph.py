@@ -21,6 +21,7 @@ from components.label_gate import LabelGate
 from components.scoped_evaluator import ScopedEvaluator
 from core.names import LABEL_SIGNATURE, SERVING_SIGNATURE, TUNER_TRIALS_KEY
 from datadefs.definition import Dataset
+from datadefs.tabular import splits
 from pipeline import sources
 from pipeline.settings import PipelineSettings
 
@@ -32,22 +33,21 @@ QUANTILE_BUCKETS = 100
 
 
 def example_gen_output_config() -> tfx.proto.Output:
-  # A 2:1 train/eval split by hash of the whole row: stable across runs of the same data.
-  return tfx.proto.Output(
-      split_config=tfx.proto.SplitConfig(splits=[
-          tfx.proto.SplitConfig.Split(name='train', hash_buckets=2),
-          tfx.proto.SplitConfig.Split(name='eval', hash_buckets=1),
-      ]))
+  # A 2:1 train/eval split by hash of the whole row (datadefs/tabular/splits.py, which
+  # `dataset init`'s baseline splits its sample by too): stable across runs of the same data.
+  return splits.output_config()
 
 
 def eval_config(dataset: Dataset) -> tfma.EvalConfig:
   """Bless a model when it meets the dataset's threshold on its task's blessing metric (an
-  accuracy floor, a mean absolute error ceiling: datadefs/tasks.py) and is no worse than the
-  latest blessed one."""
+  accuracy floor, a mean absolute error ceiling: datadefs/tasks.py), made at least as strict as
+  the naive baseline's score when the definition has one ([baseline]: a model worse than
+  always predicting the majority or the mean is never blessed), and is no worse than the latest
+  blessed one."""
   task = dataset.task_kind
   higher_is_better = task.higher_is_better
-  bound = ({'lower_bound': {'value': dataset.blessing_threshold}} if higher_is_better else
-           {'upper_bound': {'value': dataset.blessing_threshold}})
+  bound = ({'lower_bound': {'value': dataset.blessing_bound}} if higher_is_better else
+           {'upper_bound': {'value': dataset.blessing_bound}})
   gated = tfma.MetricConfig(
       class_name=task.blessing_metric_class,
       threshold=tfma.MetricThreshold(

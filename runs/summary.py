@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Optional
 from core import data_quality
 from core.home import PipelineHome
 from datadefs.definition import Dataset
+from runs import baseline
 from runs import history
 from runs.console import PrintLine
 
@@ -93,11 +94,13 @@ def eval_metrics(evaluation_uri: str) -> Dict[str, float]:
 
 def add_task_metrics(summary: RunSummary, dataset: Dataset) -> None:
   """What the run's task adds to the Evaluator's metrics (datadefs/tasks.py): metrics derived
-  exactly from them (a regression's RMSE), and the confusion matrix over the whole eval split
+  exactly from them (a regression's RMSE), the model beside the dataset's baselines
+  (runs/baseline.py: `baseline`, and `not_blessed_reason`), and the confusion matrix over the whole eval split
   (`confusion_matrix` in last_run.json: class names, counts by actual (rows) and predicted
   class (columns), the decision threshold)."""
   task = dataset.task_kind
   summary.metrics.update(task.derived_metrics(summary.metrics))
+  baseline.record(summary.details, summary.metrics, summary.blessed, dataset)
   if not summary.evaluation_uri:
     return
   from runs.report import eval_readers  # pylint: disable=import-outside-toplevel
@@ -179,6 +182,8 @@ def _print_outcome(summary: RunSummary, print_line: PrintLine) -> None:
   if cached:
     print_line(f'reused cached results for {cached} of {len(summary.components)} components')
   print_line(f'blessed: {summary.blessed}')
+  if summary.details.get(baseline.REASON_KEY):
+    print_line(summary.details[baseline.REASON_KEY])
   if summary.details.get('nothing_new'):
     print_line('pushed model: none (latest pushed: '
                f'{summary.details.get("latest_pushed_model") or "none"})')
@@ -191,6 +196,9 @@ def _print_outcome(summary: RunSummary, print_line: PrintLine) -> None:
   if summary.metrics:
     print_line('eval metrics: ' + ', '.join(
         f'{name}={value:.4f}' for name, value in sorted(summary.metrics.items())))
+  baseline_line = baseline.line(summary.details.get(baseline.KEY))
+  if baseline_line:
+    print_line(baseline_line)
   if summary.details.get('confusion_matrix') and not summary.details.get('nothing_new'):
     for line in confusion_lines(summary.details['confusion_matrix']):
       print_line(line)

@@ -110,6 +110,12 @@ def _date(text: str) -> datetime.date:
   return datetime.date.fromisoformat(text.replace('/', '-'))
 
 
+def moment(text: str) -> datetime.datetime:
+  """A date or date-time written year first (2024-05-31, 2024/05/31 13:45, ...Z), as a date
+  column's values are read."""
+  return _datetime(text)
+
+
 def _datetime(text: str) -> datetime.datetime:
   return datetime.datetime.fromisoformat(
       text.replace('/', '-', 2).replace('Z', '+00:00').replace(' UTC', ''))

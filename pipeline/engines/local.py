@@ -19,6 +19,7 @@ from pipeline.engines import local_progress
 from pipeline.engines import local_store
 from pipeline.environment import Environment, SettingsError
 from pipeline.settings import PipelineSettings, RunSettings
+from runs import baseline
 from runs import console
 from runs import fingerprint
 from runs import lock
@@ -113,6 +114,8 @@ def _fingerprint(settings: RunSettings) -> str:
 def _nothing_new(previous, details, home, print_line, write_report) -> RunSummary:
   summary = RunSummary(status='succeeded', log_file=None, blessed=previous.get('blessed'),
                        metrics=previous.get('metrics', {}), details=dict(details, nothing_new=True))
+  if previous.get(baseline.KEY):  # The model beside the baselines: the last run's, unchanged.
+    summary.details[baseline.KEY] = previous[baseline.KEY]
   print_line(f'nothing new: no new data, and the settings and code are those of the last '
              f'successful run ({previous.get("finished", "earlier")}); nothing re-run, '
              're-evaluated or pushed (python -m pipeline run --force runs anyway)')

@@ -10,6 +10,7 @@ import html
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from core import data_quality
+from runs import baseline
 from runs.report import files_view
 from runs.report.data_view import AnomalyRow, DriftRow, FeatureView
 from runs.report.figures import SPLIT_COLORS
@@ -284,8 +285,15 @@ def _evaluation(page: Page) -> str:
                             for s, v in sorted(view.slices.items())], numeric=set(
                                 range(1, len(names) + 1)))
   configured = ', '.join(view.configured_slices) or 'none'
+  reason = page.summary.get(baseline.REASON_KEY)
+  found = page.summary.get(baseline.KEY)
+  beside = (f'<h3>Beside the baselines ({_e(found["metric"])}, eval split)</h3>' + _table(
+      ['model', found['metric']], [(_e(what), 'unknown' if value is None else _num(value))
+                                   for what, value in baseline.rows(found)],
+      numeric={1}) if found else '')
   return (notes + f'<p>Blessing: {blessed}. Pushed model: '
           f'<code>{_e(view.pushed_model or "none")}</code></p>' +
+          (f'<p class="fail">{_e(reason)}</p>' if reason else '') + beside +
           (page.evaluation_svg or '') +
           (_table(['metric', 'candidate', 'baseline', 'diff', 'threshold', ''], rows,
                   numeric={1, 2, 3}) if rows else '<p class="muted">No metrics.</p>') +

@@ -144,3 +144,43 @@ def test_custom_config_carries_the_definition_and_a_missing_one_is_named():
       taxi, schema_path='')
   with pytest.raises(ValueError, match="Trainer custom_config has no 'dataset'"):
     Dataset.from_custom_config({'num_shards': 8}, 'Trainer')
+
+
+_BASELINE = {'metric': 'binary_accuracy', 'naive': 0.6, 'gbm': 0.8, 'rows': 300,
+             'eval_rows': 100, 'how': 'measured'}
+
+
+def test_a_baseline_table_loads_and_travels_with_the_definition():
+  dataset = parse(_with(baseline=_BASELINE), 'dataset.toml')
+  assert (dataset.baseline.naive, dataset.baseline.gbm, dataset.baseline.eval_rows) == (
+      0.6, 0.8, 100)
+  assert Dataset.from_dict(json.loads(json.dumps(dataset.to_dict()))) == dataclasses.replace(
+      dataset, schema_path='')
+  without_gbm = {key: value for key, value in _BASELINE.items() if key != 'gbm'}
+  assert parse(_with(baseline=without_gbm), 'dataset.toml').baseline.gbm is None
+  assert parse(_VALID, 'dataset.toml').baseline is None  # No table: no baseline shown.
+
+
+@pytest.mark.parametrize('changes, message', [
+    (dict(metric='mean_absolute_error'),
+     r"baseline\.metric: the binary task is blessed on 'binary_accuracy', got "
+     r"'mean_absolute_error'"),
+    (dict(naive=1.2), r'baseline\.naive: an accuracy is in \[0, 1\], got 1.2'),
+    (dict(gbm='high'), r"baseline\.gbm: must be a number, got 'high'"),
+    (dict(gbm=float('nan')), r'baseline\.gbm: is not a finite number'),
+    (dict(rows=2.5), r'baseline\.rows: must be a whole number >= 2, got 2.5'),
+    (dict(eval_rows=300), r'baseline\.eval_rows: the eval part \(300\) is part of the 300 rows'),
+    (dict(median=0.5), r'baseline\.median: is not a known field'),
+])
+def test_a_bad_baseline_value_is_named(changes, message):
+  with pytest.raises(DatasetError, match=r'dataset\.toml: ' + message):
+    parse(_with(baseline={**_BASELINE, **changes}), 'dataset.toml')
+
+
+def test_a_regression_baseline_is_an_error_of_zero_or_more():
+  values = _with(task='regression', blessing_threshold=2.0,
+                 baseline={**_BASELINE, 'metric': 'mean_absolute_error', 'naive': 3.5})
+  assert parse(values, 'dataset.toml').baseline.naive == 3.5
+  values['baseline']['naive'] = -1.0
+  with pytest.raises(DatasetError, match=r'baseline\.naive: a mean absolute error is >= 0'):
+    parse(values, 'dataset.toml')

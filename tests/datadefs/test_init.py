@@ -112,10 +112,13 @@ def test_ragged_rows_are_refused_with_the_line(tmp_path):
 
 
 def _definition_lines(path: Path):
-  """The definition without comments and the lines a maintainer added (data location)."""
+  """The definition without comments, the lines a maintainer added (data location) and the
+  [baseline] table (compared on its own)."""
   lines = []
   for line in path.read_text().splitlines():
     line = re.sub(r'\s*#.*$', '', line)
+    if line == '[baseline]':
+      break
     if line and not line.startswith(('default_data_root', 'default_input_pattern', 'name')):
       lines.append(line)
   return lines
@@ -136,7 +139,14 @@ def test_init_reproduces_the_bundled_definition(tmp_path, name, label, task):
       line for line in kept if line not in reviewed]
   assert (tmp_path / name / 'schema.pbtxt').read_text() == Path(
       bundled.schema_path).read_text()
-  assert datadefs.load(str(tmp_path / name)).task == bundled.task
+  made_dataset = datadefs.load(str(tmp_path / name))
+  assert made_dataset.task == bundled.task
+  # The same sample split by the same rule: the same naive score, on the same eval rows, as
+  # `python -m pipeline dataset baseline` measured into the bundled definition.
+  assert made_dataset.baseline.naive == bundled.baseline.naive
+  assert made_dataset.baseline.eval_rows == bundled.baseline.eval_rows
+  if not reviewed:  # The same features: the same default GBM.
+    assert made_dataset.baseline == bundled.baseline
 
 
 def test_init_refuses_to_overwrite(tmp_path):

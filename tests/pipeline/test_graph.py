@@ -1,9 +1,13 @@
 """pipeline/graph.py: the choices that keep Transform and the Evaluator fast, pinned on the
 built pipeline (the e2e runs show the results still train, serve and bless)."""
 
+import dataclasses
 import json
 
+import pytest
+
 import datadefs
+from datadefs.tabular import splits
 from pipeline import graph
 from tests import taxi
 
@@ -37,6 +41,35 @@ def test_eval_config_gates_each_task_on_its_metric():
     gated = [m for m in config.metrics_specs[0].metrics if m.HasField('threshold')]
     assert [m.class_name for m in gated] == [gated_metric]
     assert not config.options.include_default_metrics.value
+
+
+def test_the_pipeline_and_the_baseline_split_by_one_rule():
+  assert graph.example_gen_output_config() == splits.output_config()
+  assert [s.name for s in splits.output_config().split_config.splits] == list(
+      splits.SPLIT_NAMES)
+  # A row's split is its own: the same in any sample.
+  records = [f'row {index}'.encode() for index in range(300)]
+  assert (splits.split_indices(records)[100:] == splits.split_indices(records[100:])).all()
+
+
+def test_a_model_worse_than_the_naive_baseline_is_never_blessed():
+  """The bound is the definition's threshold, made at least as strict as its naive score."""
+  for name in ('taxi', 'taxi_fare', 'penguins'):
+    dataset = datadefs.load(name)
+    config = graph.eval_config(dataset)
+    gated = [m for m in config.metrics_specs[0].metrics if m.HasField('threshold')][0]
+    bound = gated.threshold.value_threshold
+    task = dataset.task_kind
+    value = bound.lower_bound.value if task.higher_is_better else bound.upper_bound.value
+    laxer = dataclasses.replace(dataset, blessing_threshold=(
+        0.0 if task.higher_is_better else 1e9))
+    stricter = dataclasses.replace(dataset, blessing_threshold=(
+        0.999 if task.higher_is_better else 1e-9))
+    assert value == pytest.approx(dataset.blessing_bound)
+    assert laxer.blessing_bound == dataset.baseline.naive
+    assert stricter.blessing_bound == stricter.blessing_threshold
+    no_table = dataclasses.replace(laxer, baseline=None)
+    assert no_table.blessing_bound == no_table.blessing_threshold
 
 
 def test_evaluator_decodes_only_the_label(tmp_path):

@@ -98,3 +98,41 @@ def test_regression_gets_rmse_from_the_evaluators_mean_squared_error():
   summary_lib.add_task_metrics(summary, datadefs.load('taxi_fare'))
   assert summary.metrics['root_mean_squared_error'] == 3.0
   assert 'confusion_matrix' not in summary.details
+
+
+def _not_blessed(accuracy: float, dataset) -> list:
+  summary = RunSummary(status='succeeded', log_file=None, blessed=False,
+                       metrics={'binary_accuracy': accuracy})
+  summary_lib.add_task_metrics(summary, dataset)
+  lines = []
+  summary_lib._print_outcome(summary, lines.append)  # pylint: disable=protected-access
+  json.dumps(summary.to_json())
+  return summary.to_json(), lines
+
+
+def test_the_model_beside_the_naive_baseline_and_the_gbm_and_why_not_blessed():
+  import dataclasses  # pylint: disable=import-outside-toplevel
+  taxi = datadefs.load('taxi')
+  naive, gbm = taxi.baseline.naive, taxi.baseline.gbm
+  # A threshold laxer than the naive baseline: the naive score is what the model missed.
+  lax = dataclasses.replace(taxi, blessing_threshold=naive / 2)
+  below = naive - 0.05
+  last_run, lines = _not_blessed(below, lax)
+  assert last_run['baseline'] == {'metric': 'binary_accuracy', 'model': below, 'naive': naive,
+                                  'gbm': gbm}
+  reason = last_run['not_blessed_reason']
+  assert reason.startswith(f'not blessed: binary_accuracy {below:.4g} is worse than the naive '
+                           f"baseline's {naive:.4g}") and '\n' not in reason
+  assert lines[lines.index('blessed: False') + 1] == reason
+  assert (f'binary_accuracy: this model {below:.4f}, naive baseline {naive:.4f}, default '
+          f'gradient-boosted model {gbm:.4f}') in lines
+  # Above the naive baseline but under a stricter threshold: that is the reason.
+  strict = dataclasses.replace(taxi, blessing_threshold=0.99)
+  last_run, _ = _not_blessed(naive + 0.01, strict)
+  assert 'misses the definition\'s blessing_threshold 0.99' in last_run['not_blessed_reason']
+  # Blessed, or without a [baseline]: no reason; unknown values are null.
+  blessed = RunSummary(status='succeeded', log_file=None, blessed=True)
+  summary_lib.add_task_metrics(blessed, dataclasses.replace(taxi, baseline=None))
+  assert blessed.to_json()['baseline'] == {'metric': 'binary_accuracy', 'model': None,
+                                           'naive': None, 'gbm': None}
+  assert 'not_blessed_reason' not in blessed.to_json()

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+import datadefs
+
 pytestmark = pytest.mark.e2e
 
 COMPONENTS = ['CsvExampleGen', 'ImportSchemaGen', 'latest_blessed_model_resolver',
@@ -57,7 +59,21 @@ def test_what_the_run_says_about_its_rows_task_and_input_is_true(default_run):
   assert confusion['classes'] == ['0', '1'] and confusion['threshold'] == 0.5
   assert sum(map(sum, confusion['matrix'])) == summary['metrics']['example_count']
   assert 'confusion matrix (whole eval split, threshold 0.5; rows: actual' in out
+  # This model beside the definition's [baseline], measured by `dataset baseline` on the same
+  # 15002 rows split by the same rule: its eval part is the run's whole eval split, and its
+  # naive score (the train part's majority class, 0) that class's share of the eval split.
+  taxi = datadefs.load('taxi')
+  accuracy = summary['metrics']['binary_accuracy']
+  assert summary['baseline'] == {'metric': 'binary_accuracy', 'model': accuracy,
+                                 'naive': taxi.baseline.naive, 'gbm': taxi.baseline.gbm}
+  assert taxi.baseline.eval_rows == summary['metrics']['example_count']
+  assert taxi.baseline.naive == pytest.approx(
+      sum(confusion['matrix'][0]) / summary['metrics']['example_count'], abs=1e-6)
+  assert (f'binary_accuracy: this model {accuracy:.4f}, naive baseline '
+          f'{taxi.baseline.naive:.4f}, default gradient-boosted model') in out
+  assert 'not_blessed_reason' not in summary
   report = default_run['first_report']
+  assert 'Beside the baselines' in report
   assert 'ROC curve (AUC ' in report and 'confusion matrix (threshold 0.5)' in report
   assert '<span class="fail">mostly empty</span>' in report  # pickup_census_tract
   assert 'beyond (hatched)' in report  # fare, trip_miles, trip_seconds: long tails
@@ -76,6 +92,7 @@ def test_second_run_with_nothing_new_does_nothing_and_says_so(default_run):
   assert summary['components'] == [] and summary['pushed_model'] is None
   assert summary['latest_pushed_model'] == first['pushed_model']
   assert summary['metrics'] == first['metrics']
+  assert summary['baseline'] == first['baseline']
   # Nothing was pushed: the first run's version folder is the only one.
   versions = list((default_run['home'] / 'serving_model' / 'chicago-taxi').iterdir())
   assert versions == [Path(first['pushed_model'])]

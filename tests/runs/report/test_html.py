@@ -52,3 +52,20 @@ def test_sections_say_why_they_are_empty():
   assert 'No component ran.' in text
   assert 'Not validated: ExampleValidator did not run.' in text
   assert 'No training logs' in text and 'Not evaluated' in text
+
+
+def test_the_evaluation_shows_the_model_beside_the_baselines_and_why_not_blessed():
+  from runs.report import model_view  # pylint: disable=import-outside-toplevel
+  reason = ("not blessed: binary_accuracy 0.6 is worse than the naive baseline's 0.7712 (the "
+            "definition's [baseline]); a model worse than the naive baseline is never blessed")
+  summary = fixtures.summary(blessed=False, not_blessed_reason=reason, baseline={
+      'metric': 'binary_accuracy', 'model': 0.6, 'naive': 0.7712, 'gbm': None})
+  view = model_view.evaluation(summary, [], {}, False, None)
+  text = html.render(_page(summary=summary, evaluation=view))
+  section = text[text.index('Beside the baselines'):]
+  assert html.html.escape(reason) in text
+  cells = re.findall(r'<td[^>]*>([^<]*)</td>', section)
+  assert cells[:6] == ['this model', '0.6000', 'naive baseline', '0.7712',
+                       'default gradient-boosted model (scikit-learn)', 'unknown']
+  plain = html.render(_page(evaluation=view))  # No baseline recorded: no such table.
+  assert 'Beside the baselines' not in plain
