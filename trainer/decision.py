@@ -28,14 +28,19 @@ from trainer.config import TrainConfig
 NEUTRAL = 0.5  # The threshold of a calibrated probability, and the served score's.
 # A slice with fewer examples than this keeps NEUTRAL: too few to choose by.
 MIN_EXAMPLES = 30
+# A threshold moves off 0.5 only when the decisions it changes are right more often than wrong by
+# more than this many standard deviations of chance (sqrt of the number changed).
+SIGNIFICANCE = 2.0
 # Thresholds are kept this far from 0 and 1 (their log-odds are finite).
 _EDGE = 1e-4
 
 
 def choose(labels: Sequence[float], probabilities: Sequence[float]) -> float:
-  """The threshold at which `probabilities` (of class 1) decide `labels` (0/1) most accurately:
-  halfway between two neighbouring probabilities; of equally accurate ones, the nearest to 0.5
-  (so it moves only for at least one more right decision); NEUTRAL for fewer than MIN_EXAMPLES."""
+  """The threshold at which `probabilities` (of class 1) decide `labels` (0/1) most accurately,
+  among those whose gain over 0.5 is more than chance: of the decisions it changes, the right
+  ones outnumber the wrong by over SIGNIFICANCE standard deviations of a fair coin (so a small
+  slice does not move it by noise). Candidates lie halfway between neighbouring probabilities;
+  of equally accurate ones, the nearest to 0.5 wins. NEUTRAL for fewer than MIN_EXAMPLES."""
   labels = np.asarray(labels, dtype=np.float64).reshape(-1) > 0
   probabilities = np.asarray(probabilities, dtype=np.float64).reshape(-1)
   if labels.shape != probabilities.shape:
@@ -46,15 +51,25 @@ def choose(labels: Sequence[float], probabilities: Sequence[float]) -> float:
   candidates = np.concatenate([[NEUTRAL], (distinct[:-1] + distinct[1:]) / 2,
                                [distinct[0] - _EDGE, distinct[-1] + _EDGE]])
   candidates = np.clip(candidates, _EDGE, 1.0 - _EDGE)
-  # Right decisions at each candidate t: the 1s at or above it plus the 0s below it.
-  order = np.sort(probabilities)
-  ones_sorted = np.cumsum(labels[np.argsort(probabilities, kind='stable')])
-  below = np.searchsorted(order, candidates, side='left')  # rows under t
-  ones_below = np.where(below > 0, ones_sorted[np.maximum(below - 1, 0)], 0)
-  right = (labels.sum() - ones_below) + (below - ones_below)
-  best = right.max()
-  ties = candidates[right == best]
+  right = _right_decisions(labels, probabilities, candidates)
+  # Decisions that differ from those at 0.5: the rows between the candidate and 0.5.
+  below = np.searchsorted(np.sort(probabilities), candidates, side='left')
+  changed = np.abs(below - np.searchsorted(np.sort(probabilities), NEUTRAL, side='left'))
+  gain = right - right[0]
+  significant = (gain > SIGNIFICANCE * np.sqrt(changed)) | (candidates == NEUTRAL)
+  best = right[significant].max()
+  ties = candidates[significant & (right == best)]
   return float(ties[np.argmin(np.abs(ties - NEUTRAL))])
+
+
+def _right_decisions(labels: np.ndarray, probabilities: np.ndarray,
+                     thresholds: np.ndarray) -> np.ndarray:
+  """How many rows each threshold decides rightly: the 1s at or above it, the 0s below it."""
+  order = np.argsort(probabilities, kind='stable')
+  ones_sorted = np.cumsum(labels[order])
+  below = np.searchsorted(probabilities[order], thresholds, side='left')  # rows under t
+  ones_below = np.where(below > 0, ones_sorted[np.maximum(below - 1, 0)], 0)
+  return (labels.sum() - ones_below) + (below - ones_below)
 
 
 def served_score(probability: tf.Tensor, threshold: float) -> tf.Tensor:

@@ -61,3 +61,12 @@ def test_one_half_serves_the_probability_itself():
 def test_a_threshold_outside_zero_one_is_refused():
   with pytest.raises(ValueError, match='a decision threshold is in \\(0, 1\\), got 1.2'):
     decision.served_score(tf.constant([0.5]), 1.2)
+
+
+@pytest.mark.parametrize('seed', range(10))
+def test_probabilities_that_know_nothing_keep_one_half(seed):
+  """On a slice of 40, some threshold is always luckier than 0.5; the gain is chance's."""
+  rng = np.random.default_rng(seed)
+  labels = (rng.random(40) < 0.35).astype(np.int64)
+  probabilities = rng.uniform(0.2, 0.45, 40)
+  assert decision.choose(labels, probabilities) == decision.NEUTRAL
