@@ -9,7 +9,8 @@ the serving signature (trainer/signatures.py) serves the probability with its lo
 by the threshold's, `served_score`: at or above 0.5 exactly when the probability reaches the
 threshold. That is the probability the model would give were class 1 weighted (1 - t) / t times
 class 0: the same order of rows (the AUC is unchanged), and the Evaluator scores the served
-decision. A threshold of 0.5 serves the probability itself.
+decision. A threshold of 0.5 serves the probability itself. Trees (trainer/trees.py) keep 0.5:
+they train on the whole training split, the slice included.
 """
 
 import math
