@@ -25,7 +25,7 @@ def test_the_threshold_moves_and_the_served_classes_use_it(tmp_path):
   table = dataclasses.replace(table, dataset=dataclasses.replace(table.dataset, model='mlp'))
   # A strong weight penalty shrinks the probabilities towards the prior (one in four): few 1s
   # reach 0.5, though the order of the rows is right.
-  config = TrainConfig(monitor_calibration_steps=0, model=ModelConfig(l2=0.05))
+  config = TrainConfig(monitor_calibration_steps=0, model=ModelConfig(l2=0.3))
   model = tables.train(table, config)
   threshold = decision.on_holdout(model, config, table.dataset, table.train_files,
                                   table.output.transformed_feature_spec())
