@@ -112,10 +112,12 @@ def accuracy(labels: Sequence[float], probabilities: Sequence[float], threshold:
 
 
 def _predict(model: tf.keras.Model, data: tf.data.Dataset):
-  """(labels, probabilities) of the slice, read in its fixed order; Keras' predict distributes
-  the batches under the model's strategy."""
-  labels = [np.reshape(label, -1) for label in data.map(lambda _, label: label).as_numpy_iterator()]
+  """(labels, probabilities) of the slice, read in its fixed order, batch by batch as
+  trainer/prediction_sample.py predicts."""
+  labels, probabilities = [], []
+  for features, label in data:
+    labels.append(np.reshape(label.numpy(), -1))
+    probabilities.append(np.reshape(model.predict_on_batch(features), -1))
   if not labels:
     return np.zeros([0]), np.zeros([0])
-  probabilities = model.predict(data.map(lambda features, _: features), verbose=0)
-  return np.concatenate(labels), np.reshape(probabilities, -1)
+  return np.concatenate(labels), np.concatenate(probabilities)
