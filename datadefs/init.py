@@ -16,6 +16,7 @@ from typing import Callable, List, Optional
 
 from datadefs import baseline_scores
 from datadefs.tabular import baseline, inference
+from datadefs.tabular import model_choice
 
 HEADER = '''# Dataset definition written by `python -m pipeline dataset init` from {csv}
 # ({rows} sample rows). Review it: each column's role says why it was chosen.
@@ -38,11 +39,15 @@ def init_dataset(csv_path: str, label: str, out_dir: str, task: Optional[str] = 
   guess = inference.guess(header, rows, label, task)
   name = name or _name_of(out)
   out.mkdir(parents=True, exist_ok=True)
-  toml = _toml(guess, label, name, csv_path)
+  model, why = model_choice.propose(
+      [column.role for column in guess.columns if column.name != label],
+      guess.rows - guess.rows_without_label, sample_is_whole=guess.rows < inference.SAMPLE_ROWS)
+  toml = model_choice.with_model_line(_toml(guess, label, name, csv_path), model, why)
   (out / 'schema.pbtxt').write_text(_schema_text(csv_path, guess, label))
   (out / 'dataset.toml').write_text(toml)
   for line in _decisions(guess, label):
     say(line)
+  say(f'model: {model} ({why})')
   import datadefs  # pylint: disable=import-outside-toplevel; checks what was written
   _add_baseline(datadefs.load(str(out)), out / 'dataset.toml', csv_path, guess.rows, say)
   datadefs.load(str(out))

@@ -50,6 +50,9 @@ class Task:
   # Whether the head is built around the training label's moments (read from the data before
   # training): every head starts from the label's prior.
   uses_label_moments: bool = True
+  # Whether the served decision is a probability against a threshold chosen on the validation
+  # slice (trainer/decision.py); the Evaluator scores the decision serving_default serves.
+  decides_by_threshold: bool = False
   # The TensorFlow Decision Forests task (tfdf.keras.Task) trees learn it as
   # (model = "gradient_boosted_trees", trainer/trees.py).
   forest_task: str = 'CLASSIFICATION'
@@ -167,7 +170,9 @@ class Binary(_Accuracy):
                      # the confusion matrix at the 0.5 binary_accuracy decides at.
                      other_metrics=(('AUC', ''), ('ConfusionMatrixPlot', ''),
                                     ('ConfusionMatrixAtThresholds', '{"thresholds": [0.5]}')),
-                     threshold_meaning='an accuracy')
+                     threshold_meaning='an accuracy',
+                     # The served score is >= 0.5 where the probability reaches the threshold.
+                     decides_by_threshold=True)
 
   def class_names(self, classes):
     return ('0', '1')

@@ -20,6 +20,7 @@ from tensorflow_transform.tf_metadata import dataset_metadata
 from tfx_bsl.tfxio import tf_example_record
 
 import datadefs
+from datadefs.definition import Dataset
 from datadefs.tabular import examples as examples_lib
 from serving import instances
 from trainer import model as model_lib
@@ -40,25 +41,31 @@ def penguin_rows() -> List[Dict[str, str]]:
     return list(csv.DictReader(f))
 
 
-def labelled_examples(rows: List[Dict[str, str]]) -> List[bytes]:
+def labelled_examples(rows: List[Dict[str, str]], dataset: Dataset = PENGUINS) -> List[bytes]:
   """Serialized raw tf.Examples of the rows, label included, as ExampleGen writes them."""
-  types = dict(PENGUINS.column_types)
-  typed = [{**instances.typed_row({k: v for k, v in row.items() if k in types}, PENGUINS),
-            PENGUINS.label.column: row[PENGUINS.label.column]} for row in rows]
+  types = dict(dataset.column_types)
+  label = dataset.label.column
+  typed = [{**instances.typed_row({k: v for k, v in row.items() if k in types}, dataset),
+            label: _typed_label(row[label], types[label])} for row in rows]
   arrays = [pa.array([row[name] for row in typed],
                      {'int': pa.int64(), 'float': pa.float32(), 'string': pa.string()}[kind])
             for name, kind in types.items()]
   return examples_lib.serialize_examples(pa.RecordBatch.from_arrays(arrays, list(types)), types)
 
 
-def transform(examples: List[bytes], out: Path) -> tft.TFTransformOutput:
+def _typed_label(text: str, kind: str):
+  return {'int': int, 'float': float}.get(kind, str)(text)
+
+
+def transform(examples: List[bytes], out: Path, dataset: Dataset = PENGUINS
+              ) -> tft.TFTransformOutput:
   """Analyzes the training examples (all but every third) with the project's preprocessing_fn,
   writes the transform graph to out/transform, and the transformed examples, made by that graph,
   to out/{train,eval}/*.gz (every third example to eval, as the pipeline's 2:1 split)."""
-  schema = tfdv.load_schema_text(PENGUINS.schema_path)
+  schema = tfdv.load_schema_text(dataset.schema_path)
   source = tf_example_record.TFExampleBeamRecord(
       physical_format='inmem', telemetry_descriptors=['test'], schema=schema)
-  fn = functools.partial(preprocessing_fn, custom_config=PENGUINS.to_custom_config())
+  fn = functools.partial(preprocessing_fn, custom_config=dataset.to_custom_config())
   splits = {'train': [e for i, e in enumerate(examples) if i % 3 != 2],
             'eval': [e for i, e in enumerate(examples) if i % 3 == 2]}
   with beam.Pipeline() as pipeline, tft_beam.Context(temp_dir=str(out / 'tmp')):

@@ -9,6 +9,7 @@ import tensorflow_transform as tft
 from core.names import (BYTES_SIGNATURE, FEATURES_SIGNATURE, LABEL_SIGNATURE, MODEL_DATASET_FILE,
                         SERVING_SIGNATURE)
 from datadefs.definition import Dataset
+from trainer import decision
 from trainer import kinds
 from trainer.images import serving as image_serving
 
@@ -27,12 +28,15 @@ def _examples_spec():
 
 
 def serving_signatures(model: tf.keras.Model, tf_transform_output: tft.TFTransformOutput,
-                       dataset: Dataset):
+                       dataset: Dataset, decision_threshold: float = decision.NEUTRAL):
   """Returns {'serving_default', 'transform_features', 'transform_label'} concrete functions for
   saving `model`, and 'serving_bytes' for an image dataset (trainer/images/serving.py).
 
   serving_default: serialized raw tf.Examples (no label) -> {'outputs': the prediction}: P(label
-  = 1) (binary), one probability per class (multiclass), the value (regression).
+  = 1) (binary) with its log-odds shifted by `decision_threshold`'s (trainer/decision.py: >= 0.5
+  exactly where the probability reaches the threshold, the decision the Evaluator scores; the
+  probability itself at 0.5), one probability per class (multiclass), the value in the label's
+  units (regression).
   transform_features: serialized raw tf.Examples (label optional) -> transformed features.
   transform_label: serialized raw tf.Examples -> {label_key: the transformed label}; the
   Evaluator's source of labels. TFMA keeps what a preprocessing function returns for every
@@ -60,7 +64,9 @@ def serving_signatures(model: tf.keras.Model, tf_transform_output: tft.TFTransfo
     transformed = model.tft_layer(raw)
     transformed.pop(dataset.label_key, None)
     # training=False, said: Keras' random (augmentation) layers default to training otherwise.
-    return {'outputs': model(model_inputs.decode_features(transformed), training=False)}
+    prediction = model(model_inputs.decode_features(transformed), training=False)
+    return {'outputs': decision.served_score(prediction, decision_threshold)
+                       if dataset.task_kind.decides_by_threshold else prediction}
 
   @tf.function(input_signature=[_examples_spec()])
   def transform_features(serialized_examples):

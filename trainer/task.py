@@ -15,6 +15,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 from tfx.components.trainer.fn_args_utils import FnArgs
 
+from trainer import decision
 from trainer import input_monitor
 from trainer import input_pipeline
 from trainer import kinds
@@ -64,8 +65,10 @@ def run_fn(fn_args: FnArgs):
                 train_steps=train_steps,
                 eval_steps=fn_args.eval_steps,
                 log_dir=fn_args.model_run_dir)
+  # A binary model's decision threshold, chosen on the validation slice it stopped on.
+  threshold = decision.on_holdout(model, config, dataset, fn_args.train_files, decode)
   save_model(distribution, model, fn_args.serving_model_dir,
-             signatures.serving_signatures(model, tf_transform_output, dataset))
+             signatures.serving_signatures(model, tf_transform_output, dataset, threshold))
   if distribution.is_chief:
     signatures.write_dataset_definition(fn_args.serving_model_dir, dataset)
 

@@ -70,3 +70,45 @@ def test_trials_validate_on_at_most_max_eval_examples(tmp_path, max_eval_example
   result = tuning.tuner_fn(fn_args)
   result.tuner.search(**result.fit_kwargs)
   assert [trial.status for trial in result.tuner.oracle.trials.values()] == [status]
+
+
+def test_trees_search_the_trees_settings_and_every_choice_is_a_valid_config():
+  import keras_tuner  # pylint: disable=import-outside-toplevel
+  hp = keras_tuner.HyperParameters()
+  tuning.search_space(hp, 'gradient_boosted_trees')
+  assert set(hp.values) == {'num_trees', 'max_depth', 'shrinkage', 'min_examples'}
+  network = keras_tuner.HyperParameters()
+  tuning.search_space(network, 'mlp')
+  assert set(network.values) == {'learning_rate', 'hidden_units'}
+  for trees in tuning.NUM_TREES:
+    for depth in tuning.MAX_DEPTHS:
+      for shrinkage in tuning.SHRINKAGES:
+        for examples in tuning.MIN_EXAMPLES:
+          tuned = tuning.apply_hyperparameters(ModelConfig(), {
+              'num_trees': trees, 'max_depth': depth, 'shrinkage': shrinkage,
+              'min_examples': examples})
+          assert (tuned.num_trees, tuned.max_depth, tuned.shrinkage, tuned.min_examples) == (
+              trees, depth, shrinkage, examples)
+
+
+@pytest.mark.integration  # TF Transform on Beam, then trees grown in each trial.
+def test_a_search_over_trees_grows_trees_with_each_trials_settings(tmp_path):
+  from tests import trees as tree_helpers  # pylint: disable=import-outside-toplevel
+  output = tree_helpers.transform(
+      tree_helpers.labelled_examples(tree_helpers.penguin_rows()), tmp_path)
+  del output
+  fn_args = FnArgs(
+      train_files=[str(tmp_path / 'train' / '*.gz')], eval_files=[str(tmp_path / 'eval' / '*.gz')],
+      transform_graph_path=str(tmp_path / 'transform'), working_dir=str(tmp_path / 'tuner'),
+      train_steps=None, eval_steps=None,
+      custom_config={**TrainConfig(monitor_calibration_steps=0).to_custom_config(),
+                     **tree_helpers.PENGUINS.to_custom_config(), TUNER_TRIALS_KEY: 2})
+  result = tuning.tuner_fn(fn_args)
+  result.tuner.search(**result.fit_kwargs)
+  trials = list(result.tuner.oracle.trials.values())
+  assert [trial.status for trial in trials] == ['COMPLETED'] * 2
+  for trial in trials:
+    assert set(trial.hyperparameters.values) == {'num_trees', 'max_depth', 'shrinkage',
+                                                 'min_examples'}
+    # Better than always predicting the majority class (44% of the penguins).
+    assert trial.score > 0.6
