@@ -29,8 +29,11 @@ def decode_and_resize(encoded: tf.Tensor, size: int, channels: int) -> tf.Tensor
   # An image already at the size is kept as decoded: the resize would be about two thirds of
   # the decode's cost (docs/images.md) and change nothing.
   shape = tf.shape(image)
-  return tf.cond(tf.logical_and(shape[0] == size, shape[1] == size),
-                 lambda: tf.ensure_shape(image, [size, size, channels]), resize)
+  # (The shape is said after the cond: said inside its branch, graph mode checks it on every
+  # image.)
+  kept_or_resized = tf.cond(tf.logical_and(shape[0] == size, shape[1] == size),
+                            lambda: image, resize)
+  return tf.ensure_shape(kept_or_resized, [size, size, channels])
 
 
 def decode_batch(encoded: tf.Tensor, size: int, channels: int) -> tf.Tensor:

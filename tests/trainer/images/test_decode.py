@@ -86,3 +86,13 @@ def test_an_image_at_the_size_keeps_its_decoded_pixels_and_a_batch_mixes_both():
   batch = decode_batch(tf.constant([at_size, larger]), 16, 3).numpy()
   assert np.array_equal(batch[0], noise)
   assert np.array_equal(batch[1], decode_and_resize(tf.constant(larger), 16, 3).numpy())
+
+
+def test_in_a_graph_images_of_other_sizes_are_resized_beside_ones_at_the_size():
+  noise = np.random.default_rng(1).integers(0, 256, (24, 32, 3), dtype=np.uint8)
+  other = _encode(Image.fromarray(noise), 'PNG')
+  at_size = _encode(Image.fromarray(noise[:16, :16]), 'PNG')
+  in_graph = tf.function(lambda encoded: decode_batch(encoded, 16, 3))
+  batch = in_graph(tf.constant([other, at_size])).numpy()
+  assert np.array_equal(batch[0], decode_and_resize(tf.constant(other), 16, 3).numpy())
+  assert np.array_equal(batch[1], noise[:16, :16])
