@@ -43,20 +43,29 @@ def eval_config(dataset: Dataset) -> tfma.EvalConfig:
   accuracy floor, a mean absolute error ceiling: datadefs/tasks.py), made at least as strict as
   the naive baseline's score when the definition has one ([baseline]: a model worse than
   always predicting the majority or the mean is never blessed), and is no worse than the latest
-  blessed one."""
+  blessed one. A kind that slices by class (datadefs/kinds.py: images) also gets every metric
+  per class of the raw label; the threshold still bounds the whole eval split only (a
+  MetricConfig's `threshold` would bound every slice: one hard class would refuse the model)."""
   task = dataset.task_kind
   higher_is_better = task.higher_is_better
   bound = ({'lower_bound': {'value': dataset.blessing_bound}} if higher_is_better else
            {'upper_bound': {'value': dataset.blessing_bound}})
-  gated = tfma.MetricConfig(
-      class_name=task.blessing_metric_class,
-      threshold=tfma.MetricThreshold(
-          value_threshold=tfma.GenericValueThreshold(**bound),
-          # Ignored on the first run, when no blessed baseline exists yet.
-          change_threshold=tfma.GenericChangeThreshold(
-              direction=(tfma.MetricDirection.HIGHER_IS_BETTER if higher_is_better
-                         else tfma.MetricDirection.LOWER_IS_BETTER),
-              absolute={'value': -1e-10 if higher_is_better else 1e-10})))
+  threshold = tfma.MetricThreshold(
+      value_threshold=tfma.GenericValueThreshold(**bound),
+      # Ignored on the first run, when no blessed baseline exists yet.
+      change_threshold=tfma.GenericChangeThreshold(
+          direction=(tfma.MetricDirection.HIGHER_IS_BETTER if higher_is_better
+                     else tfma.MetricDirection.LOWER_IS_BETTER),
+          absolute={'value': -1e-10 if higher_is_better else 1e-10}))
+  slicing_specs = [tfma.SlicingSpec()]
+  if dataset.kind_info.slices_by_class and task.class_names(dataset.label.classes):
+    slicing_specs.append(tfma.SlicingSpec(feature_keys=[dataset.label.column]))
+    gated = tfma.MetricConfig(
+        class_name=task.blessing_metric_class,
+        per_slice_thresholds=[tfma.PerSliceMetricThreshold(
+            slicing_specs=[tfma.SlicingSpec()], threshold=threshold)])
+  else:
+    gated = tfma.MetricConfig(class_name=task.blessing_metric_class, threshold=threshold)
   metrics = [tfma.MetricConfig(class_name='ExampleCount'), gated]
   metrics += [tfma.MetricConfig(class_name=name, config=config)
               for name, config in task.other_metrics]
@@ -67,7 +76,7 @@ def eval_config(dataset: Dataset) -> tfma.EvalConfig:
               label_key=dataset.label_key,
               preprocessing_function_names=[LABEL_SIGNATURE])
       ],
-      slicing_specs=[tfma.SlicingSpec()],
+      slicing_specs=slicing_specs,
       metrics_specs=[tfma.MetricsSpec(metrics=metrics)],
       # Not the model's compiled Keras metrics again (its loss, and copies of the metrics
       # above): TFMA computes those by loading the model into each of its combiners, which

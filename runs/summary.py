@@ -111,6 +111,41 @@ def add_task_metrics(summary: RunSummary, dataset: Dataset) -> None:
       names = [str(index) for index in range(len(found.matrix))]
     summary.details['confusion_matrix'] = {'classes': names, 'matrix': found.matrix,
                                            'threshold': found.threshold}
+  if dataset.kind_info.slices_by_class:
+    per_class = class_accuracy(summary.evaluation_uri, dataset)
+    if per_class:
+      summary.details['per_class_accuracy'] = per_class
+
+
+def class_accuracy(evaluation_uri: str, dataset: Dataset) -> Dict[str, Dict[str, float]]:
+  """{class: {'accuracy', 'examples'}} of the candidate model, from the Evaluator's slices of
+  the label column (pipeline/graph.py eval_config), in the definition's class order; a class
+  absent from the eval split is left out."""
+  from runs.report import readers  # pylint: disable=import-outside-toplevel
+  metric, column = dataset.task_kind.blessing_metric, dataset.label.column
+  found: Dict[str, Dict[str, float]] = {}
+  for item in readers.eval_metrics(evaluation_uri):
+    name, _, value = item.slice.partition('=')
+    if name != column or item.model == 'baseline' or item.is_diff:
+      continue
+    if item.name == metric:
+      found.setdefault(value, {})['accuracy'] = item.value
+    elif item.name == 'example_count':
+      found.setdefault(value, {})['examples'] = item.value
+  order = [str(name) for name in dataset.label.classes]
+  return {name: found[name] for name in sorted(
+      found, key=lambda n: (order.index(n) if n in order else len(order), n))
+          if 'accuracy' in found[name]}
+
+
+def class_accuracy_lines(per_class: Dict[str, Dict[str, float]], most: int = 20) -> List[str]:
+  """The console's accuracy per class (whole eval split), the least accurate first."""
+  ranked = sorted(per_class.items(), key=lambda item: item[1]['accuracy'])
+  shown = ', '.join(f'{name} {values["accuracy"]:.3f}' +
+                    (f' ({values["examples"]:.0f})' if 'examples' in values else '')
+                    for name, values in ranked[:most])
+  more = f', ... ({len(ranked) - most} more in the report)' if len(ranked) > most else ''
+  return [f'accuracy per class (eval examples), least accurate first: {shown}{more}']
 
 
 def confusion_lines(confusion: Dict[str, Any], most: int = 12) -> List[str]:
@@ -201,4 +236,7 @@ def _print_outcome(summary: RunSummary, print_line: PrintLine) -> None:
     print_line(baseline_line)
   if summary.details.get('confusion_matrix') and not summary.details.get('nothing_new'):
     for line in confusion_lines(summary.details['confusion_matrix']):
+      print_line(line)
+  if summary.details.get('per_class_accuracy') and not summary.details.get('nothing_new'):
+    for line in class_accuracy_lines(summary.details['per_class_accuracy']):
       print_line(line)
