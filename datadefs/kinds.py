@@ -36,6 +36,9 @@ class DataKind:
   # Whether the Evaluator slices its metrics by the raw label (accuracy per class: TFMA slices
   # of the label column), beside the whole eval split. The blessing stays on the whole split.
   slices_by_class: bool = False
+  # Whether StatisticsGen computes TFDV's semantic-domain statistics (images: the formats
+  # found by their magic bytes, which the schema's image_domain is checked against).
+  semantic_domain_stats: bool = False
 
 
 def _check_tabular_files(files: Sequence[Path], dataset, limit: int) -> List[str]:
@@ -58,5 +61,5 @@ KINDS: Dict[str, DataKind] = {
     'image': DataKind('image', sources=('folder',), local_sources=('folder',),
                       check_files=_check_image_files,
                       models=('small_cnn', 'mobilenet_v3_small'), folders=True,
-                      slices_by_class=True),
+                      slices_by_class=True, semantic_domain_stats=True),
 }

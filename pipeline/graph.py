@@ -38,6 +38,18 @@ def example_gen_output_config() -> tfx.proto.Output:
   return splits.output_config()
 
 
+def statistics_options(dataset: Dataset) -> tfdv.StatsOptions:
+  """StatisticsGen's options. Percentiles (not TFDV's default deciles): the report's histograms
+  clip long tails at the 1st and 99th (runs/report/data_view.py). For a kind that asks for them
+  (images: datadefs/kinds.py), TFDV's semantic-domain statistics: each image's format from its
+  magic bytes, which the curated schema's image_domain bounds (datadefs/images/schema.py);
+  StatisticsGen then also reads that schema (create_pipeline).
+  TFDV writes them for a split of at least 100 values, at least 80% of them images; the
+  ExampleGen has decoded every image before (components/image_example_gen)."""
+  return tfdv.StatsOptions(num_quantiles_histogram_buckets=QUANTILE_BUCKETS,
+                           enable_semantic_domain_stats=dataset.kind_info.semantic_domain_stats)
+
+
 def eval_config(dataset: Dataset) -> tfma.EvalConfig:
   """Bless a model when it meets the dataset's threshold on its task's blessing metric (an
   accuracy floor, a mean absolute error ceiling: datadefs/tasks.py), made at least as strict as
@@ -117,14 +129,15 @@ def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
   example_gen = sources.example_gen(
       data.source, data_root, settings.input_pattern, data.bigquery_query,
       example_gen_output_config(), data.example_files, dataset)
-  statistics_gen = direct_runner.ScaledStatisticsGen(
-      examples=example_gen.outputs['examples'],
-      # Percentiles (not TFDV's default deciles): the report's histograms clip long tails at
-      # the 1st and 99th (runs/report/data_view.py).
-      stats_options=tfdv.StatsOptions(
-          num_quantiles_histogram_buckets=QUANTILE_BUCKETS)).with_id('StatisticsGen')
   # The schema is the curated one in the repo, never re-inferred from (possibly bad) new data.
   schema_gen = tfx.components.ImportSchemaGen(schema_file=settings.schema_path)
+  semantic = dataset.kind_info.semantic_domain_stats
+  statistics_gen = direct_runner.ScaledStatisticsGen(
+      examples=example_gen.outputs['examples'],
+      # Images: the curated schema types the image bytes (BYTES: their byte sizes, which its
+      # image_domain bounds; unread, TFDV may take them for text).
+      schema=schema_gen.outputs['schema'] if semantic else None,
+      stats_options=statistics_options(dataset)).with_id('StatisticsGen')
   example_validator = tfx.components.ExampleValidator(
       statistics=statistics_gen.outputs['statistics'], schema=schema_gen.outputs['schema'])
   # Drift is measured against the statistics of the latest data the gate accepted.

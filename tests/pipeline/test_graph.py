@@ -5,6 +5,7 @@ import dataclasses
 import json
 
 import pytest
+import tensorflow_data_validation as tfdv
 
 import datadefs
 from datadefs.tabular import splits
@@ -110,3 +111,21 @@ def test_a_table_is_evaluated_on_the_whole_split_only():
   for name in ('taxi', 'penguins', 'taxi_fare'):
     config = graph.eval_config(datadefs.load(name))
     assert [list(spec.feature_keys) for spec in config.slicing_specs] == [[]]
+
+
+def test_statisticsgen_reads_the_curated_schema_and_semantic_domains_for_images_only(tmp_path):
+  # pylint: disable=import-outside-toplevel
+  from core.home import PipelineHome
+  from pipeline import environment
+  from pipeline import settings
+  from pipeline.engines import local
+  for name, images in (('digits', True), ('taxi', False)):
+    run = settings.run_settings(environment.read({'DATASET': name}))
+    pipeline = graph.create_pipeline(local.pipeline_settings(
+        run, PipelineHome.at(str(tmp_path / name))))
+    components = {component.id: component for component in pipeline.components}
+    statistics_gen = components['StatisticsGen']
+    options = tfdv.StatsOptions.from_json(statistics_gen.exec_properties['stats_options_json'])
+    assert options.enable_semantic_domain_stats is images
+    schema = statistics_gen.inputs.get('schema')
+    assert (schema is not None and schema.producer_component_id == 'ImportSchemaGen') is images
