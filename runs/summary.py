@@ -113,14 +113,15 @@ def add_task_metrics(summary: RunSummary, dataset: Dataset) -> None:
                                            'threshold': found.threshold}
   if dataset.kind_info.slices_by_class:
     per_class = class_accuracy(summary.evaluation_uri, dataset)
-    if per_class:
+    if per_class['classes']:
       summary.details['per_class_accuracy'] = per_class
 
 
-def class_accuracy(evaluation_uri: str, dataset: Dataset) -> Dict[str, Dict[str, float]]:
-  """{class: {'accuracy', 'examples'}} of the candidate model, from the Evaluator's slices of
-  the label column (pipeline/graph.py eval_config), in the definition's class order; a class
-  absent from the eval split is left out."""
+def class_accuracy(evaluation_uri: str, dataset: Dataset) -> Dict[str, List[Any]]:
+  """{'classes', 'accuracy', 'examples'}: the candidate model's accuracy and eval examples per
+  class, from the Evaluator's slices of the label column (pipeline/graph.py eval_config), in
+  the definition's class order (lists: last_run.json sorts its keys); a class absent from the
+  eval split is left out."""
   from runs.report import readers  # pylint: disable=import-outside-toplevel
   metric, column = dataset.task_kind.blessing_metric, dataset.label.column
   found: Dict[str, Dict[str, float]] = {}
@@ -133,17 +134,19 @@ def class_accuracy(evaluation_uri: str, dataset: Dataset) -> Dict[str, Dict[str,
     elif item.name == 'example_count':
       found.setdefault(value, {})['examples'] = item.value
   order = [str(name) for name in dataset.label.classes]
-  return {name: found[name] for name in sorted(
+  names = [name for name in sorted(
       found, key=lambda n: (order.index(n) if n in order else len(order), n))
-          if 'accuracy' in found[name]}
+           if 'accuracy' in found[name]]
+  return {'classes': names, 'accuracy': [found[name]['accuracy'] for name in names],
+          'examples': [found[name].get('examples') for name in names]}
 
 
-def class_accuracy_lines(per_class: Dict[str, Dict[str, float]], most: int = 20) -> List[str]:
+def class_accuracy_lines(per_class: Dict[str, List[Any]], most: int = 20) -> List[str]:
   """The console's accuracy per class (whole eval split), the least accurate first."""
-  ranked = sorted(per_class.items(), key=lambda item: item[1]['accuracy'])
-  shown = ', '.join(f'{name} {values["accuracy"]:.3f}' +
-                    (f' ({values["examples"]:.0f})' if 'examples' in values else '')
-                    for name, values in ranked[:most])
+  ranked = sorted(zip(per_class['classes'], per_class['accuracy'], per_class['examples']),
+                  key=lambda item: item[1])
+  shown = ', '.join(f'{name} {accuracy:.3f}' + (f' ({examples:.0f})' if examples else '')
+                    for name, accuracy, examples in ranked[:most])
   more = f', ... ({len(ranked) - most} more in the report)' if len(ranked) > most else ''
   return [f'accuracy per class (eval examples), least accurate first: {shown}{more}']
 
