@@ -33,6 +33,12 @@ class DataKind:
   # Whether its data is a folder of folders (one per class): the pre-check then gets the data
   # root's subfolders as well as its files.
   folders: bool = False
+  # Whether the Evaluator slices its metrics by the raw label (accuracy per class: TFMA slices
+  # of the label column), beside the whole eval split. The blessing stays on the whole split.
+  slices_by_class: bool = False
+  # Whether StatisticsGen computes TFDV's semantic-domain statistics (images: the formats
+  # found by their magic bytes, which the schema's image_domain is checked against).
+  semantic_domain_stats: bool = False
 
 
 def _check_tabular_files(files: Sequence[Path], dataset, limit: int) -> List[str]:
@@ -54,5 +60,6 @@ KINDS: Dict[str, DataKind] = {
     # A folder with one subfolder per class (datadefs/images/).
     'image': DataKind('image', sources=('folder',), local_sources=('folder',),
                       check_files=_check_image_files,
-                      models=('small_cnn', 'mobilenet_v3_small'), folders=True),
+                      models=('small_cnn', 'mobilenet_v3_small'), folders=True,
+                      slices_by_class=True, semantic_domain_stats=True),
 }

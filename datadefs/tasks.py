@@ -43,7 +43,9 @@ class Task:
   # in the report: (class name, its config as JSON, '' for the defaults).
   other_metrics: Tuple[Tuple[str, str], ...] = ()
   # Whether the Trainer writes a bounded sample of the eval split's (label, prediction) pairs
-  # for the report's predicted-vs-actual and residual plots (trainer/prediction_sample.py).
+  # (trainer/prediction_sample.py): a regression's for the report's predicted-vs-actual and
+  # residual plots, an image classifier's for its grid of eval images (a table's classifier
+  # writes none).
   samples_predictions: bool = False
   # What the threshold is, in words ('an accuracy', 'a mean absolute error').
   threshold_meaning: str = ''
@@ -219,6 +221,7 @@ class Multiclass(_Accuracy):
                      blessing_metric='sparse_categorical_accuracy', higher_is_better=True,
                      # Counts of every (actual, top predicted) class pair.
                      other_metrics=(('MultiClassConfusionMatrixPlot', ''),),
+                     samples_predictions=True,
                      threshold_meaning='an accuracy')
 
   def num_outputs(self, classes):

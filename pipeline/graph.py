@@ -38,25 +38,46 @@ def example_gen_output_config() -> tfx.proto.Output:
   return splits.output_config()
 
 
+def statistics_options(dataset: Dataset) -> tfdv.StatsOptions:
+  """StatisticsGen's options. Percentiles (not TFDV's default deciles): the report's histograms
+  clip long tails at the 1st and 99th (runs/report/data_view.py). For a kind that asks for them
+  (images: datadefs/kinds.py), TFDV's semantic-domain statistics: each image's format from its
+  magic bytes, which the curated schema's image_domain bounds (datadefs/images/schema.py);
+  StatisticsGen then also reads that schema (create_pipeline).
+  TFDV writes them for a split of at least 100 values, at least 80% of them images; the
+  ExampleGen has decoded every image before (components/image_example_gen)."""
+  return tfdv.StatsOptions(num_quantiles_histogram_buckets=QUANTILE_BUCKETS,
+                           enable_semantic_domain_stats=dataset.kind_info.semantic_domain_stats)
+
+
 def eval_config(dataset: Dataset) -> tfma.EvalConfig:
   """Bless a model when it meets the dataset's threshold on its task's blessing metric (an
   accuracy floor, a mean absolute error ceiling: datadefs/tasks.py), made at least as strict as
   the naive baseline's score when the definition has one ([baseline]: a model worse than
   always predicting the majority or the mean is never blessed), and is no worse than the latest
-  blessed one."""
+  blessed one. A kind that slices by class (datadefs/kinds.py: images) also gets every metric
+  per class of the raw label; the threshold still bounds the whole eval split only (a
+  MetricConfig's `threshold` would bound every slice: one hard class would refuse the model)."""
   task = dataset.task_kind
   higher_is_better = task.higher_is_better
   bound = ({'lower_bound': {'value': dataset.blessing_bound}} if higher_is_better else
            {'upper_bound': {'value': dataset.blessing_bound}})
-  gated = tfma.MetricConfig(
-      class_name=task.blessing_metric_class,
-      threshold=tfma.MetricThreshold(
-          value_threshold=tfma.GenericValueThreshold(**bound),
-          # Ignored on the first run, when no blessed baseline exists yet.
-          change_threshold=tfma.GenericChangeThreshold(
-              direction=(tfma.MetricDirection.HIGHER_IS_BETTER if higher_is_better
-                         else tfma.MetricDirection.LOWER_IS_BETTER),
-              absolute={'value': -1e-10 if higher_is_better else 1e-10})))
+  threshold = tfma.MetricThreshold(
+      value_threshold=tfma.GenericValueThreshold(**bound),
+      # Ignored on the first run, when no blessed baseline exists yet.
+      change_threshold=tfma.GenericChangeThreshold(
+          direction=(tfma.MetricDirection.HIGHER_IS_BETTER if higher_is_better
+                     else tfma.MetricDirection.LOWER_IS_BETTER),
+          absolute={'value': -1e-10 if higher_is_better else 1e-10}))
+  slicing_specs = [tfma.SlicingSpec()]
+  if dataset.kind_info.slices_by_class and task.class_names(dataset.label.classes):
+    slicing_specs.append(tfma.SlicingSpec(feature_keys=[dataset.label.column]))
+    gated = tfma.MetricConfig(
+        class_name=task.blessing_metric_class,
+        per_slice_thresholds=[tfma.PerSliceMetricThreshold(
+            slicing_specs=[tfma.SlicingSpec()], threshold=threshold)])
+  else:
+    gated = tfma.MetricConfig(class_name=task.blessing_metric_class, threshold=threshold)
   metrics = [tfma.MetricConfig(class_name='ExampleCount'), gated]
   metrics += [tfma.MetricConfig(class_name=name, config=config)
               for name, config in task.other_metrics]
@@ -67,7 +88,7 @@ def eval_config(dataset: Dataset) -> tfma.EvalConfig:
               label_key=dataset.label_key,
               preprocessing_function_names=[LABEL_SIGNATURE])
       ],
-      slicing_specs=[tfma.SlicingSpec()],
+      slicing_specs=slicing_specs,
       metrics_specs=[tfma.MetricsSpec(metrics=metrics)],
       # Not the model's compiled Keras metrics again (its loss, and copies of the metrics
       # above): TFMA computes those by loading the model into each of its combiners, which
@@ -108,14 +129,15 @@ def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
   example_gen = sources.example_gen(
       data.source, data_root, settings.input_pattern, data.bigquery_query,
       example_gen_output_config(), data.example_files, dataset)
-  statistics_gen = direct_runner.ScaledStatisticsGen(
-      examples=example_gen.outputs['examples'],
-      # Percentiles (not TFDV's default deciles): the report's histograms clip long tails at
-      # the 1st and 99th (runs/report/data_view.py).
-      stats_options=tfdv.StatsOptions(
-          num_quantiles_histogram_buckets=QUANTILE_BUCKETS)).with_id('StatisticsGen')
   # The schema is the curated one in the repo, never re-inferred from (possibly bad) new data.
   schema_gen = tfx.components.ImportSchemaGen(schema_file=settings.schema_path)
+  semantic = dataset.kind_info.semantic_domain_stats
+  statistics_gen = direct_runner.ScaledStatisticsGen(
+      examples=example_gen.outputs['examples'],
+      # Images: the curated schema types the image bytes (BYTES: their byte sizes, which its
+      # image_domain bounds; unread, TFDV may take them for text).
+      schema=schema_gen.outputs['schema'] if semantic else None,
+      stats_options=statistics_options(dataset)).with_id('StatisticsGen')
   example_validator = tfx.components.ExampleValidator(
       statistics=statistics_gen.outputs['statistics'], schema=schema_gen.outputs['schema'])
   # Drift is measured against the statistics of the latest data the gate accepted.

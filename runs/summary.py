@@ -111,6 +111,44 @@ def add_task_metrics(summary: RunSummary, dataset: Dataset) -> None:
       names = [str(index) for index in range(len(found.matrix))]
     summary.details['confusion_matrix'] = {'classes': names, 'matrix': found.matrix,
                                            'threshold': found.threshold}
+  if dataset.kind_info.slices_by_class:
+    per_class = class_accuracy(summary.evaluation_uri, dataset)
+    if per_class['classes']:
+      summary.details['per_class_accuracy'] = per_class
+
+
+def class_accuracy(evaluation_uri: str, dataset: Dataset) -> Dict[str, List[Any]]:
+  """{'classes', 'accuracy', 'examples'}: the candidate model's accuracy and eval examples per
+  class, from the Evaluator's slices of the label column (pipeline/graph.py eval_config), in
+  the definition's class order (lists: last_run.json sorts its keys); a class absent from the
+  eval split is left out."""
+  from runs.report import readers  # pylint: disable=import-outside-toplevel
+  metric, column = dataset.task_kind.blessing_metric, dataset.label.column
+  found: Dict[str, Dict[str, float]] = {}
+  for item in readers.eval_metrics(evaluation_uri):
+    name, _, value = item.slice.partition('=')
+    if name != column or item.model == 'baseline' or item.is_diff:
+      continue
+    if item.name == metric:
+      found.setdefault(value, {})['accuracy'] = item.value
+    elif item.name == 'example_count':
+      found.setdefault(value, {})['examples'] = item.value
+  order = [str(name) for name in dataset.label.classes]
+  names = [name for name in sorted(
+      found, key=lambda n: (order.index(n) if n in order else len(order), n))
+           if 'accuracy' in found[name]]
+  return {'classes': names, 'accuracy': [found[name]['accuracy'] for name in names],
+          'examples': [found[name].get('examples') for name in names]}
+
+
+def class_accuracy_lines(per_class: Dict[str, List[Any]], most: int = 20) -> List[str]:
+  """The console's accuracy per class (whole eval split), the least accurate first."""
+  ranked = sorted(zip(per_class['classes'], per_class['accuracy'], per_class['examples']),
+                  key=lambda item: item[1])
+  shown = ', '.join(f'{name} {accuracy:.3f}' + (f' ({examples:.0f})' if examples else '')
+                    for name, accuracy, examples in ranked[:most])
+  more = f', ... ({len(ranked) - most} more in the report)' if len(ranked) > most else ''
+  return [f'accuracy per class (eval examples), least accurate first: {shown}{more}']
 
 
 def confusion_lines(confusion: Dict[str, Any], most: int = 12) -> List[str]:
@@ -201,4 +239,7 @@ def _print_outcome(summary: RunSummary, print_line: PrintLine) -> None:
     print_line(baseline_line)
   if summary.details.get('confusion_matrix') and not summary.details.get('nothing_new'):
     for line in confusion_lines(summary.details['confusion_matrix']):
+      print_line(line)
+  if summary.details.get('per_class_accuracy') and not summary.details.get('nothing_new'):
+    for line in class_accuracy_lines(summary.details['per_class_accuracy']):
       print_line(line)

@@ -18,6 +18,7 @@ from runs.report import data_view
 from runs.report import eval_readers
 from runs.report import evaluation_figures
 from runs.report import figures
+from runs.report import image_grid
 from runs.report import model_view
 from runs.report import readers
 from runs.report.html import Page
@@ -237,7 +238,9 @@ def _task_figures(page: Page, record: RunRecord, uri: str, overall: dict) -> Non
     page.task_notes.append('Computed by the Evaluator over the whole eval split.')
   model_run = record.output('Trainer', 'ModelRun')
   sample = eval_readers.prediction_sample(model_run.uri) if model_run else None
-  if sample and sample['labels']:
+  if sample and sample.get('kind') == eval_readers.IMAGE_SAMPLE:
+    page.image_grid = image_grid.grid(sample, (confusion or {}).get('classes') or ())
+  elif sample and sample.get('labels'):
     page.task_svgs += [evaluation_figures.predicted_vs_actual(sample['labels'],
                                                               sample['predictions']),
                        evaluation_figures.residuals(sample['labels'], sample['predictions'])]

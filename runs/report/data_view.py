@@ -111,6 +111,15 @@ def _split_feature(feature, num_examples: int) -> SplitFeature:
     result = SplitFeature(common.num_non_missing, 0.0,
                           f'{string.unique} unique, avg length {string.avg_length:.3g}',
                           top_values=top)
+  elif feature.HasField('bytes_stats'):  # e.g. an image's encoded bytes
+    raw = feature.bytes_stats
+    common = raw.common_stats
+    formats = image_formats(feature)
+    summary = (f'avg {raw.avg_num_bytes:,.0f} bytes, min {raw.min_num_bytes:,.0f}, max '
+               f'{raw.max_num_bytes:,.0f}')
+    if formats:
+      summary += '; formats ' + ', '.join(f'{name} {count:,.0f}' for name, count in formats)
+    result = SplitFeature(common.num_non_missing, 0.0, summary, top_values=formats)
   else:  # no values at all in this split: TFDV writes the type and nothing else
     common = statistics_pb2.CommonStatistics(num_missing=num_examples)
     result = SplitFeature(0, 0.0, 'no values')
@@ -120,6 +129,17 @@ def _split_feature(feature, num_examples: int) -> SplitFeature:
     result.summary, result.buckets, result.quantiles, result.top_values = 'no values', [], [], []
   result.missing = 1.0 - result.count / total if total else 0.0
   return result
+
+
+def image_formats(feature: statistics_pb2.FeatureNameStatistics) -> List[Tuple[str, float]]:
+  """(format, count) of TFDV's semantic-domain image statistics (by the bytes' signature;
+  UNKNOWN: not an image), most first; [] when TFDV wrote none (fewer than 100 values, or
+  mostly not images)."""
+  for custom in feature.custom_stats:
+    if custom.name == 'image_format_histogram':
+      return sorted(((b.label, b.sample_count) for b in custom.rank_histogram.buckets),
+                    key=lambda item: (-item[1], item[0]))
+  return []
 
 
 def present_count(common: statistics_pb2.CommonStatistics) -> int:
@@ -161,6 +181,11 @@ def expectation(feature: Optional[schema_pb2.Feature],
     terms.append('int ' + _bounds(feature.int_domain))
   elif feature.HasField('float_domain'):
     terms.append('float ' + _bounds(feature.float_domain))
+  if feature.HasField('image_domain'):
+    image = feature.image_domain
+    terms.append(f'images (JPEG, PNG, GIF, BMP) in >= {image.minimum_supported_image_fraction:.0%}'
+                 ' of values' + (f', each at most {image.max_image_byte_size:,} bytes'
+                                 if image.max_image_byte_size else ''))
   if feature.HasField('distribution_constraints'):
     terms.append(f'>= {feature.distribution_constraints.min_domain_mass:.0%} of values in '
                  'the domain')

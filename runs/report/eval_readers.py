@@ -79,7 +79,8 @@ PREDICTION_SAMPLE_FILE = 'eval_predictions.json'  # trainer/prediction_sample.py
 
 def prediction_sample(model_run_uri: str) -> Optional[Dict[str, Any]]:
   """The Trainer's sample of the eval split's labels and predictions ({"labels",
-  "predictions", "examples"}); None when it wrote none (a task without one, an older run)."""
+  "predictions", "scope"}; an image classifier's: {"kind": "images", "images", "classes",
+  ...}); None when it wrote none (a task without one, an older run)."""
   path = Path(model_run_uri) / PREDICTION_SAMPLE_FILE
   if not model_run_uri or not path.exists():
     return None
@@ -90,4 +91,9 @@ def prediction_sample(model_run_uri: str) -> Optional[Dict[str, Any]]:
   if not isinstance(sample, dict) or len(sample.get('labels', [])) != len(
       sample.get('predictions', [])):
     raise ReportDataError(f'{path}: not a sample of labels and predictions')
+  if sample.get('kind') == IMAGE_SAMPLE and not isinstance(sample.get('images'), list):
+    raise ReportDataError(f'{path}: an image sample without a list of images')
   return sample
+
+
+IMAGE_SAMPLE = 'images'  # an image classifier's sample (trainer/images/prediction_grid.py KIND)

@@ -12,6 +12,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from core import data_quality
 from runs import baseline
 from runs.report import files_view
+from runs.report import image_grid
 from runs.report.data_view import AnomalyRow, DriftRow, FeatureView
 from runs.report.figures import SPLIT_COLORS
 from runs.report.model_view import EvaluationView, TrainingView
@@ -66,6 +67,8 @@ class Page:
   # The task's own figures (confusion matrix, ROC curve, predicted vs actual, residuals).
   task_svgs: List[str] = dataclasses.field(default_factory=list)
   task_notes: List[str] = dataclasses.field(default_factory=list)
+  # An image classifier's eval images with true and predicted classes (runs/report/image_grid.py).
+  image_grid: str = ''
   # The ExampleGen's counts (core/data_quality.py property): rows, left out, missing cells.
   data_quality: Optional[Dict[str, object]] = None
   problems: List[str] = dataclasses.field(default_factory=list)  # what could not be read
@@ -108,7 +111,7 @@ def render(page: Page) -> str:
   return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
           f'<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
           f'style-src \'unsafe-inline\'; img-src data:">'
-          f'<title>{_e(title)}</title><style>{_CSS}</style></head><body>'
+          f'<title>{_e(title)}</title><style>{_CSS}{image_grid.CSS}</style></head><body>'
           f'<header><h1>{_e(title)}</h1><div class="sub">finished '
           f'{_e(summary.get("finished") or "?")} · engine {_e(summary.get("engine") or "local")}'
           f'</div></header><nav>{nav}</nav><main>{banner}{notes}{body}</main></body></html>\n')
@@ -300,4 +303,5 @@ def _evaluation(page: Page) -> str:
           (f'<div class="row" id="task-figures">{"".join(s for s in page.task_svgs if s)}</div>'
            + ''.join(f'<p class="muted">{_e(n)}</p>' for n in page.task_notes)
            if page.task_svgs else '') +
+          page.image_grid +
           f'<p class="muted">Slices configured: {_e(configured)}.</p>' + slices)

@@ -234,11 +234,18 @@ def blessing_metric(uri: str) -> Tuple[Optional[str], Optional[float]]:
 
 
 def thresholds(config: dict) -> Dict[str, dict]:
+  """{metric name: its threshold on the whole eval split}: a MetricConfig's `threshold` (every
+  slice's), or its per-slice threshold on the Overall slice (pipeline/graph.py eval_config,
+  for a dataset evaluated per class)."""
   found = {}
   for spec in config.get('metricsSpecs', []):
     for metric in spec.get('metrics', []):
       if metric.get('threshold'):
         found[metric_name(metric)] = metric['threshold']
+        continue
+      for per_slice in metric.get('perSliceThresholds', []):
+        if any(not slicing for slicing in per_slice.get('slicingSpecs', [])):
+          found[metric_name(metric)] = per_slice.get('threshold', {})
   return found
 
 

@@ -5,6 +5,7 @@ import dataclasses
 import json
 
 import pytest
+import tensorflow_data_validation as tfdv
 
 import datadefs
 from datadefs.tabular import splits
@@ -36,9 +37,11 @@ def test_evaluator_does_not_recompute_the_models_compiled_metrics(tmp_path):
 def test_eval_config_gates_each_task_on_its_metric():
   for name, gated_metric in (('taxi', 'BinaryAccuracy'),
                              ('penguins', 'SparseCategoricalAccuracy'),
-                             ('taxi_fare', 'MeanAbsoluteError')):
+                             ('taxi_fare', 'MeanAbsoluteError'),
+                             ('digits', 'SparseCategoricalAccuracy')):
     config = graph.eval_config(datadefs.load(name))
-    gated = [m for m in config.metrics_specs[0].metrics if m.HasField('threshold')]
+    gated = [m for m in config.metrics_specs[0].metrics
+             if m.HasField('threshold') or m.per_slice_thresholds]
     assert [m.class_name for m in gated] == [gated_metric]
     assert not config.options.include_default_metrics.value
 
@@ -78,3 +81,51 @@ def test_evaluator_decodes_only_the_label(tmp_path):
   assert json.loads(evaluator.exec_properties['decoded_features']) == ['tips']
   [schema_channel] = [channel for key, channel in evaluator.inputs.items() if key == 'schema']
   assert schema_channel.producer_component_id == components['ImportSchemaGen'].id
+
+
+def _validates(config, slice_key, value, diff) -> bool:
+  """TFMA's own check of the thresholds on one slice's blessing metric: its value and its
+  difference from the baseline."""
+  from tensorflow_model_analysis.evaluators import metrics_validator
+  from tensorflow_model_analysis.metrics import metric_specs
+  keys = metric_specs.metric_thresholds_from_metrics_specs(config.metrics_specs,
+                                                           eval_config=config)
+  metrics = {key: diff if key.is_diff else value for key in keys}
+  return metrics_validator.validate_metrics((slice_key, metrics), config).validation_ok
+
+
+def test_an_image_dataset_is_evaluated_per_class_and_blessed_on_the_whole_split():
+  dataset = datadefs.load('digits')
+  config = graph.eval_config(dataset)
+  assert [list(spec.feature_keys) for spec in config.slicing_specs] == [[], ['label']]
+  below = dataset.blessing_bound - 0.1
+  # One class below the threshold, or worse than under the baseline, does not refuse the model;
+  # the whole split below the threshold, or worse than the baseline, does.
+  assert _validates(config, (('label', b'eight'),), below, diff=-0.1)
+  assert not _validates(config, (), below, diff=0.0)
+  assert not _validates(config, (), dataset.blessing_bound, diff=-0.1)
+  assert _validates(config, (), dataset.blessing_bound, diff=0.0)
+
+
+def test_a_table_is_evaluated_on_the_whole_split_only():
+  for name in ('taxi', 'penguins', 'taxi_fare'):
+    config = graph.eval_config(datadefs.load(name))
+    assert [list(spec.feature_keys) for spec in config.slicing_specs] == [[]]
+
+
+def test_statisticsgen_reads_the_curated_schema_and_semantic_domains_for_images_only(tmp_path):
+  # pylint: disable=import-outside-toplevel
+  from core.home import PipelineHome
+  from pipeline import environment
+  from pipeline import settings
+  from pipeline.engines import local
+  for name, images in (('digits', True), ('taxi', False)):
+    run = settings.run_settings(environment.read({'DATASET': name}))
+    pipeline = graph.create_pipeline(local.pipeline_settings(
+        run, PipelineHome.at(str(tmp_path / name))))
+    components = {component.id: component for component in pipeline.components}
+    statistics_gen = components['StatisticsGen']
+    options = tfdv.StatsOptions.from_json(statistics_gen.exec_properties['stats_options_json'])
+    assert options.enable_semantic_domain_stats is images
+    schema = statistics_gen.inputs.get('schema')
+    assert (schema is not None and schema.producer_component_id == 'ImportSchemaGen') is images

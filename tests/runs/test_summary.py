@@ -136,3 +136,51 @@ def test_the_model_beside_the_naive_baseline_and_the_gbm_and_why_not_blessed():
   assert blessed.to_json()['baseline'] == {'metric': 'binary_accuracy', 'model': None,
                                            'naive': None, 'gbm': None}
   assert 'not_blessed_reason' not in blessed.to_json()
+
+
+def _sliced_metrics(tmp_path, rows):
+  """An Evaluator output's metrics file: (label value or None for Overall, model, diff,
+  {metric: value}) per row."""
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
+  proto = readers.tfma_proto()
+  with tf.io.TFRecordWriter(str(tmp_path / 'metrics-00000-of-00001.tfrecord')) as writer:
+    for label, model, diff, values in rows:
+      for_slice = proto.MetricsForSlice()
+      if label is not None:
+        for_slice.slice_key.single_slice_keys.add(column='label', bytes_value=label.encode())
+      for name, value in values.items():
+        item = for_slice.metric_keys_and_values.add()
+        item.key.name, item.key.model_name, item.key.is_diff = name, model, diff
+        item.value.double_value.value = value
+      writer.write(for_slice.SerializeToString())
+  return str(tmp_path)
+
+
+def test_an_image_datasets_accuracy_per_class_is_printed_and_in_last_run(tmp_path):
+  accuracy = 'sparse_categorical_accuracy'
+  summary = RunSummary(status='succeeded', log_file=None, metrics={accuracy: 0.96})
+  summary.evaluation_uri = _sliced_metrics(tmp_path, [
+      (None, '', False, {accuracy: 0.96, 'example_count': 90}),
+      ('two', '', False, {accuracy: 1.0, 'example_count': 30}),
+      ('two', '', True, {accuracy: -0.5}),  # a difference from the baseline: not a class's
+      ('eight', '', False, {accuracy: 0.8, 'example_count': 25}),
+      ('zero', 'baseline', False, {accuracy: 0.1, 'example_count': 35}),
+      ('zero', '', False, {accuracy: 0.9, 'example_count': 35})])
+  summary_lib.add_task_metrics(summary, datadefs.load('digits'))
+  # The definition's order, kept through last_run.json (whose keys are sorted).
+  per_class = json.loads(json.dumps(summary.to_json(), sort_keys=True))['per_class_accuracy']
+  assert per_class == {'classes': ['zero', 'two', 'eight'], 'accuracy': [0.9, 1.0, 0.8],
+                       'examples': [35, 30, 25]}
+  lines = []
+  summary_lib._print_outcome(summary, lines.append)  # pylint: disable=protected-access
+  [line] = [line for line in lines if line.startswith('accuracy per class')]
+  assert line.index('eight 0.800 (25)') < line.index('zero 0.900') < line.index('two 1.000')
+  json.dumps(summary.to_json())
+
+
+def test_a_table_has_no_accuracy_per_class(tmp_path):
+  summary = RunSummary(status='succeeded', log_file=None, metrics={})
+  summary.evaluation_uri = _sliced_metrics(tmp_path, [
+      ('Adelie', '', False, {'sparse_categorical_accuracy': 1.0})])
+  summary_lib.add_task_metrics(summary, datadefs.load('penguins'))
+  assert 'per_class_accuracy' not in summary.details

@@ -8,7 +8,7 @@ once per run, not once per epoch, and the cache is sized from N x H x W x C.
 """
 
 import dataclasses
-from typing import Dict, Mapping
+from typing import Dict, Mapping, Tuple
 
 import tensorflow as tf
 
@@ -26,6 +26,8 @@ class ImageDecoder:
   size: int
   channels: int
   label_key: str
+  # The names of the label's class ids 0, 1, ... (the prediction sample's captions).
+  class_names: Tuple[str, ...] = ()
 
   @property
   def decoded_example_bytes(self) -> int:
@@ -67,4 +69,5 @@ def image_decoder(dataset: Dataset, feature_spec: Mapping[str, tf.io.FixedLenFea
       raise ValueError(f'Transform output has no feature {key!r} (it has {sorted(feature_spec)}):'
                        f' the image kind needs the image bytes and the label index')
   spec = image_spec(dataset)
-  return ImageDecoder(size=spec.size, channels=spec.channels, label_key=dataset.label_key)
+  return ImageDecoder(size=spec.size, channels=spec.channels, label_key=dataset.label_key,
+                      class_names=dataset.task_kind.class_names(dataset.label.classes))

@@ -109,3 +109,33 @@ def test_an_int_domain_shows_only_the_bounds_it_sets(bounds, expected):
   feature = schema_pb2.Feature(name='height', type=schema_pb2.INT,
                                int_domain=schema_pb2.IntDomain(**bounds))
   assert expected in data_view.expectation(feature, schema_pb2.Schema(feature=[feature]))
+
+
+def test_image_bytes_show_their_sizes_and_formats_against_the_image_domain():
+  # pylint: disable=import-outside-toplevel
+  from tensorflow_metadata.proto.v0 import statistics_pb2
+  import datadefs
+  from datadefs.images import schema as image_schema
+  dataset = datadefs.load('digits')
+  schema = readers.load_schema(dataset.schema_path)
+  stats = statistics_pb2.DatasetFeatureStatistics(num_examples=10)
+  image = stats.features.add(type=statistics_pb2.FeatureNameStatistics.BYTES)
+  image.path.step.append('image')
+  image.bytes_stats.common_stats.num_non_missing = 10
+  image.bytes_stats.common_stats.tot_num_values = 10
+  image.bytes_stats.common_stats.max_num_values = 1
+  image.bytes_stats.avg_num_bytes, image.bytes_stats.max_num_bytes = 2500.0, 4688.0
+  formats = image.custom_stats.add(name='image_format_histogram')
+  formats.rank_histogram.buckets.add(label='png', sample_count=4)
+  formats.rank_histogram.buckets.add(label='jpeg', sample_count=6)
+  height = stats.features.add(type=statistics_pb2.FeatureNameStatistics.INT)
+  height.path.step.append('image_height')
+  views = {v.name: v for v in data_view.features({'train': stats}, schema)}
+  view = views['image']
+  assert view.kind == 'categorical' and view.splits['train'].count == 10
+  assert view.splits['train'].top_values == [('jpeg', 6), ('png', 4)]
+  assert view.splits['train'].summary == ('avg 2,500 bytes, min 0, max 4,688; formats jpeg 6, '
+                                          'png 4')
+  assert (f'images (JPEG, PNG, GIF, BMP) in >= 100% of values, each at most '
+          f'{image_schema.MAX_IMAGE_BYTES:,} bytes') in view.expectation
+  assert 'int >= 1' in views['image_height'].expectation

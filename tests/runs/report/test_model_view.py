@@ -142,3 +142,16 @@ def test_thresholds_are_by_tfmas_metric_name():
       'binary_accuracy': {'valueThreshold': {'lowerBound': 0.6}},
       'auc_pr': {'changeThreshold': {'direction': 'HIGHER_IS_BETTER'}}}
   assert model_view.thresholds({}) == {}
+
+
+def test_the_threshold_of_an_image_dataset_is_its_per_slice_threshold_on_the_whole_split():
+  # pylint: disable=import-outside-toplevel; the pipeline's own eval config, as TFX writes it
+  from google.protobuf import json_format
+  import datadefs
+  from pipeline import graph
+  dataset = datadefs.load('digits')
+  config = json_format.MessageToDict(graph.eval_config(dataset))
+  found = model_view.thresholds(config)
+  assert list(found) == ['sparse_categorical_accuracy']
+  assert found['sparse_categorical_accuracy']['valueThreshold'] == {
+      'lowerBound': dataset.blessing_bound}

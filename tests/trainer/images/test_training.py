@@ -1,12 +1,15 @@
 """The small CNN learns the digits: trained through trainer/task.py's train() on 300 images, it
 is clearly above chance (0.1) on held-out images."""
 
+import json
+
 import pytest
 
 from datadefs.images.spec import LABEL_FEATURE
 from tests.trainer.images import transformed
 from trainer import input_pipeline
 from trainer import kinds
+from trainer import prediction_sample
 from trainer import strategy as strategy_lib
 from trainer import task
 from trainer.config import TrainConfig
@@ -32,3 +35,6 @@ def test_small_cnn_learns_300_digits_well_above_chance(digit_files, tmp_path):
   eval_input = input_pipeline.InputConfig(tuple(held_out), 60, False, LABEL_FEATURE)
   _, accuracy = model.evaluate(input_pipeline.make_dataset(eval_input, decode), verbose=0)
   assert accuracy > 0.5
+  # The report's grid of eval images (trainer/images/prediction_grid.py).
+  sample = json.loads((tmp_path / 'logs' / prediction_sample.FILE).read_text())
+  assert sample['scanned'] == 60 and sample['images']
