@@ -71,6 +71,9 @@ class _ToExample(beam.DoFn):
     except image_files.BrokenImage as error:
       yield beam.pvalue.TaggedOutput(_BROKEN, (path, str(error)))
       return
+    except tf.errors.NotFoundError:  # a path a manifest lists
+      yield beam.pvalue.TaggedOutput(_BROKEN, (path, 'not found'))
+      return
     except (OSError, tf.errors.OpError) as error:
       yield beam.pvalue.TaggedOutput(_BROKEN, (path, f'cannot be read: {error}'))
       return

@@ -77,6 +77,7 @@ def test_init_from_a_manifest_writes_a_definition_whose_data_root_is_the_manifes
   folders = {label: tmp_path / 'data' / label for label in ('big cat', 'dog')}
   broken = image_folders.add_broken(folders['dog'])
   rows += [(str(path.relative_to(tmp_path / 'data')), 'dog') for path in broken.values()]
+  rows.append(('dog/gone.png', 'dog'))  # listed, not there: named as broken
   image_folders.add_clutter(tmp_path / 'data', folders['big cat'])  # not listed: not read
   (tmp_path / 'data' / 'labels.csv').write_text(
       ''.join(f'{"training" if i % 5 else "test"},{path},{label}\n'
@@ -89,12 +90,13 @@ def test_init_from_a_manifest_writes_a_definition_whose_data_root_is_the_manifes
   assert dataset.image.manifest == 'labels.csv'
   assert dataset.label.classes == ('big cat', 'dog')
   assert 'big cat  30' in text and 'dog      40' in text
-  assert 'ML_USE: 58 training, 15 test; read, not followed' in text
+  assert 'ML_USE: 59 training, 15 test; read, not followed' in text
   for broken_path in broken.values():
     assert str(broken_path) in text
+  assert f'{tmp_path / "data" / "dog" / "gone.png"}: not found' in text
   assert f'DATA_ROOT={tmp_path / "data"}' in text or f"DATA_ROOT='{tmp_path / 'data'}'" in text
   assert '--manifest' in path.read_text()
-  # The pre-check reads the manifest, not the class folders: 3 broken of 73 are allowed.
+  # The pre-check reads the manifest, not the class folders: 4 broken of 74 are allowed.
   assert precheck.check_data_root(str(tmp_path / 'data'), dataset) > 0
   (tmp_path / 'data' / 'labels.csv').write_text('gs://bucket/x.png,dog\n')
   with pytest.raises(precheck.DataCheckError, match='line 1: gs://bucket/x.png .*only on Vertex'):
