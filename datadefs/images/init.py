@@ -146,7 +146,9 @@ def _summary_and_toml(source, name, listing, good, broken, classes):
                  f'most max_broken_fraction = {fraction} may be):')
     lines += [f'  {path}: {why}' for path, why in broken]
   if listing.ignored:
-    lines.append(f'ignored: {len(listing.ignored)} files that are not images of a class '
+    lines.append(f'ignored: {len(listing.ignored)} rows that repeat an earlier row:'
+                 if source.manifest else
+                 f'ignored: {len(listing.ignored)} files that are not images of a class '
                  '(hidden files, clutter, files beside the class folders):')
     lines += [f'  {path}' for path in listing.ignored]
   lines += list(source.notes)
