@@ -134,7 +134,8 @@ def _summary_and_toml(source, name, listing, good, broken, classes):
   if len(broken) > fraction * total:
     fraction = min(0.5, round(len(broken) / total + 0.01, 2))
   baseline = tasks.TASKS[definition.TASK].baseline([image.label for image, _ in good])
-  lines = [f'{len(good)} images in {len(classes)} classes under {source.where}:']
+  lines = [f'{len(good)} images in {len(classes)} classes '
+           f'{"listed in" if source.manifest else "under"} {source.where}:']
   width = max(len(label) for label in classes)
   lines += [f'  {label:<{width}}  {counts[label]}' for label in classes]
   lines.append('formats: ' + ', '.join(f'{kind} {count}' for kind, count in
