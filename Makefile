@@ -41,17 +41,23 @@ report: setup
 	@$(PY) -m pipeline report $(if $(RUN_ID),--run-id $(RUN_ID))
 
 # A dataset definition from a sample of your CSV: make dataset-init CSV=data.csv LABEL=col OUT=dir
-# (TASK=binary|multiclass|regression to override the guess).
+# (TASK=binary|multiclass|regression to override the guess); from a folder of class folders of
+# images, IMAGES=<folder> OUT=dir; from a CSV manifest of images (Vertex AI's import format),
+# MANIFEST=<file.csv> OUT=dir.
 CSV ?=
 LABEL ?=
 OUT ?=
 TASK ?=
+IMAGES ?=
+MANIFEST ?=
 dataset-init: setup
-	@if [ -z "$(CSV)" ] || [ -z "$(LABEL)" ] || [ -z "$(OUT)" ]; then \
+	@if [ -z "$(OUT)" ] || { [ -z "$(IMAGES)$(MANIFEST)" ] && { [ -z "$(CSV)" ] || [ -z "$(LABEL)" ]; }; }; then \
 	  echo 'usage: make dataset-init CSV=<file.csv> LABEL=<column> OUT=<folder> [TASK=...]' >&2; \
+	  echo '       make dataset-init IMAGES=<folder> OUT=<folder>' >&2; \
+	  echo '       make dataset-init MANIFEST=<file.csv> OUT=<folder>' >&2; \
 	  exit 2; fi
-	@$(PY) -m pipeline dataset init --csv "$(CSV)" --label "$(LABEL)" --out "$(OUT)" \
-	  $(if $(TASK),--task $(TASK))
+	@$(PY) -m pipeline dataset init --out "$(OUT)" $(if $(IMAGES),--images "$(IMAGES)",$(if \
+	  $(MANIFEST),--manifest "$(MANIFEST)",--csv "$(CSV)" --label "$(LABEL)" $(if $(TASK),--task $(TASK))))
 
 # Offline. Without GCP_PROJECT/GCS_BUCKET it compiles for an example identity and says so.
 compile: setup

@@ -8,7 +8,8 @@
   schedule create|list|pause|resume|delete    scheduled retraining on Vertex AI
   vertex-local serve      a local Vertex AI that runs the jobs submitted to it (and schedules)
   dataset init            write a dataset definition and curated schema from a sample of a CSV
-                          (--csv) or from a folder of class folders of images (--images)
+                          (--csv), a folder of class folders of images (--images) or a CSV
+                          manifest of images in Vertex AI's import format (--manifest)
   dataset baseline DIR    (re)measure a tabular definition's [baseline] table in place: the
                           naive baseline and a default gradient-boosted model on a sample
   report                  rebuild a run's report.html from the store (--run-id; default latest)
@@ -69,11 +70,14 @@ def _parser() -> argparse.ArgumentParser:
   serve_command.add_arguments(commands)
   dataset = commands.add_parser('dataset', help='dataset definitions').add_subparsers(
       dest='dataset_command', required=True)
-  init = dataset.add_parser('init', help='a definition and schema from a sample of a CSV, or '
-                            'from a folder of images (one subfolder per class)')
+  init = dataset.add_parser('init', help='a definition and schema from a sample of a CSV, '
+                            'from a folder of images (one subfolder per class), or from a '
+                            'manifest listing images')
   source = init.add_mutually_exclusive_group(required=True)
   source.add_argument('--csv', help='a .csv or .csv.gz file with a header row')
   source.add_argument('--images', help='a folder with one subfolder of images per class')
+  source.add_argument('--manifest', help="a CSV listing images in Vertex AI's import format: "
+                      '[ML_USE,]PATH,LABEL a row (local paths; gs:// ones are read on Vertex)')
   init.add_argument('--label', help='the column to predict (--csv)')
   init.add_argument('--task', choices=('binary', 'multiclass', 'regression'),
                     help='default: from the label (0/1: binary; text or few whole numbers: '
@@ -175,6 +179,9 @@ def _dataset_init(args) -> int:
     elif args.images:
       from datadefs.images import init as image_init  # pylint: disable=import-outside-toplevel
       image_init.init_images(args.images, args.out, name=args.name)
+    elif args.manifest:
+      from datadefs.images import init as image_init  # pylint: disable=import-outside-toplevel
+      image_init.init_manifest(args.manifest, args.out, name=args.name)
     elif not args.label:
       raise ValueError('--csv needs --label, the column to predict')
     else:

@@ -1,6 +1,7 @@
 """The ExampleGen of each data kind and source: CSV files, existing TFRecords of tf.Examples, or
-BigQuery, for a tabular dataset; a folder of class folders for an image dataset
-(datadefs/kinds.py says which sources a kind has).
+BigQuery, for a tabular dataset; a folder of class folders, or a CSV manifest in it listing the
+images (the definition's `[image] manifest`), for an image dataset (datadefs/kinds.py says which
+sources a kind has).
 
 `input_pattern` may hold `{SPAN}` (and `{VERSION}`), in which case each run ingests the newest
 span, resolved by TFX's own span logic (the pre-check resolves it the same way:
@@ -57,7 +58,8 @@ def example_gen(source: str, data_root: Optional[str], input_pattern: Optional[s
         folder=ImageFolderConfig(
             classes=tuple(dataset.label.classes),
             max_broken_fraction=dataset.image.max_broken_fraction,
-            min_images_per_class=dataset.image.min_images_per_class),
+            min_images_per_class=dataset.image.min_images_per_class,
+            manifest=dataset.image.manifest),
     ).with_id('ImageExampleGen')
   if source == 'bigquery':
     if not query:

@@ -9,14 +9,16 @@ import numpy as np
 from PIL import Image
 
 
-def pixels(seed: int, height: int = 12, width: int = 16) -> np.ndarray:
-  return np.random.default_rng(seed).integers(0, 256, (height, width, 3), dtype=np.uint8)
+def pixels(seed: int, height: int = 12, width: int = 16, low: int = 0,
+           high: int = 256) -> np.ndarray:
+  return np.random.default_rng(seed).integers(low, high, (height, width, 3), dtype=np.uint8)
 
 
-def encoded(seed: int, kind: str = 'png', height: int = 12, width: int = 16) -> bytes:
+def encoded(seed: int, kind: str = 'png', height: int = 12, width: int = 16, low: int = 0,
+            high: int = 256) -> bytes:
   """One image's bytes: kind 'jpeg', 'png', 'png_grey', 'png_rgba', 'png_palette', 'png16',
-  'bmp', 'gif' (two frames)."""
-  rgb = pixels(seed, height, width)
+  'bmp', 'gif' (two frames); pixel values in [low, high)."""
+  rgb = pixels(seed, height, width, low, high)
   out = io.BytesIO()
   if kind == 'jpeg':
     Image.fromarray(rgb).save(out, 'JPEG')

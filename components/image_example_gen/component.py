@@ -11,7 +11,9 @@ from components.image_example_gen import config
 from components.image_example_gen import executor
 from core.example_files import ExampleFilesConfig
 
-# What the driver fingerprints (and spans resolve against): the files in each class folder.
+# What the driver fingerprints (and spans resolve against): the files in each class folder; for
+# a manifest, the manifest file (an image changed in place under an unchanged manifest is not
+# new data to the driver, so such a run is cached: CACHE=0 reads it).
 INPUT_PATTERN = '*/*'
 
 
@@ -25,8 +27,9 @@ class ImageExampleGen(example_gen_component.FileBasedExampleGen):
   unknown class folder, or a class with too few images fail the component, naming them.
 
   Args:
-    input_base: the folder of class folders, or a str RuntimeParameter holding it.
-    folder: the classes and limits (config.ImageFolderConfig).
+    input_base: the folder of class folders (or holding folder.manifest), or a str
+      RuntimeParameter holding it.
+    folder: the classes, limits and manifest, if any (config.ImageFolderConfig).
     files: the output's file layout (NUM_SHARDS, EXAMPLE_COMPRESSION).
     output_config: the train/eval hash buckets (default 2:1); the split is always by content.
   """
@@ -41,6 +44,7 @@ class ImageExampleGen(example_gen_component.FileBasedExampleGen):
     super().__init__(
         input_base=input_base,
         input_config=example_gen_pb2.Input(splits=[
-            example_gen_pb2.Input.Split(name='single_split', pattern=INPUT_PATTERN)]),
+            example_gen_pb2.Input.Split(name='single_split',
+                                        pattern=folder.manifest or INPUT_PATTERN)]),
         output_config=output_config,
         custom_config=config.image_custom_config(folder, files))

@@ -26,6 +26,8 @@ class ImageFolderConfig:
   classes: Tuple[str, ...]
   max_broken_fraction: float = ImageSpec.max_broken_fraction
   min_images_per_class: int = ImageSpec.min_images_per_class
+  # A CSV in input_base listing the images (datadefs/images/manifest.py); '': class folders.
+  manifest: str = ''
 
   def __post_init__(self):
     if len(self.classes) < 2 or not all(isinstance(name, str) and name for name in self.classes):
@@ -45,7 +47,8 @@ def image_custom_config(folder: ImageFolderConfig,
   custom_config.custom_config.Unpack(values)
   values.update({IMAGES_KEY: {'classes': list(folder.classes),
                               'max_broken_fraction': folder.max_broken_fraction,
-                              'min_images_per_class': folder.min_images_per_class}})
+                              'min_images_per_class': folder.min_images_per_class,
+                              'manifest': folder.manifest}})
   custom_config.custom_config.Pack(values)
   return custom_config
 
@@ -62,4 +65,5 @@ def folder_config(exec_properties: Mapping[str, Any]) -> ImageFolderConfig:
   images = values[IMAGES_KEY]
   return ImageFolderConfig(classes=tuple(str(name) for name in images['classes']),
                            max_broken_fraction=float(images['max_broken_fraction']),
-                           min_images_per_class=int(images['min_images_per_class']))
+                           min_images_per_class=int(images['min_images_per_class']),
+                           manifest=str(images['manifest']) if 'manifest' in images else '')

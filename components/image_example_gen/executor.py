@@ -1,7 +1,7 @@
 """ImageExampleGen's executor: class folders of images -> train/eval shards of tf.Examples.
 
-Before the Beam job: the folder is listed (datadefs/images/files.py) and refused when a class
-folder is not one of the classes. In the job: each image is read and decoded once to verify it;
+Before the Beam job: the folder is listed (datadefs/images/files.py), or its manifest read
+(datadefs/images/manifest.py), and refused when a class is not one of the classes. In the job: each image is read and decoded once to verify it;
 a good one becomes a tf.Example of its original bytes (spec.RAW_*), a broken one a (path, why)
 record; examples go to train or eval by the hash of their content hash
 (`partition_feature_name`, whatever output_config says), and are written by the base class's
@@ -33,6 +33,7 @@ from components.image_example_gen.config import ImageInputError
 from components.sharded_executors import ShardedExampleGenMixin
 from core import data_quality
 from datadefs.images import files as image_files
+from datadefs.images import manifest as image_manifest
 from datadefs.images import spec
 
 _BROKEN = 'broken'
@@ -69,6 +70,9 @@ class _ToExample(beam.DoFn):
       verified = image_files.verify(data)
     except image_files.BrokenImage as error:
       yield beam.pvalue.TaggedOutput(_BROKEN, (path, str(error)))
+      return
+    except tf.errors.NotFoundError:  # a path a manifest lists
+      yield beam.pvalue.TaggedOutput(_BROKEN, (path, 'not found'))
       return
     except (OSError, tf.errors.OpError) as error:
       yield beam.pvalue.TaggedOutput(_BROKEN, (path, f'cannot be read: {error}'))
@@ -167,8 +171,9 @@ class ImageExampleGenExecutor(ShardedExampleGenMixin, _ImageExecutor):
     folder = config.folder_config(exec_properties)
     root = exec_properties[standard_component_specs.INPUT_BASE_KEY]
     try:
-      self._listing = image_files.list_images(root)
-    except FileNotFoundError as error:
+      # gs:// paths in a manifest are read here: on Vertex, they are local to the job.
+      self._listing = image_manifest.data_root_listing(root, folder.manifest, cloud_paths=True)
+    except (FileNotFoundError, image_manifest.ManifestError) as error:
       raise ImageInputError(str(error)) from None
     if not self._listing.images:
       raise ImageInputError(f'no image files in class folders under {root}')

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
 
 from datadefs.images import files as image_files
+from datadefs.images import manifest
 
 
 def verify_all(listing: image_files.Listing
@@ -27,8 +28,18 @@ def broken_files(listing: image_files.Listing) -> List[Tuple[str, str]]:
 
 def check_files(files: Sequence[Path], dataset, limit: int) -> List[str]:
   """Problems (at most `limit`) of the image folder whose entries are `files` (its class
-  folders, and any file beside them), each naming its folder or file."""
-  listing = image_files.list_entries([str(path) for path in files])
+  folders, and any file beside them; or its manifest, when the dataset has one), each naming
+  its folder, file or manifest line."""
+  if dataset.image.manifest:
+    if not files:
+      return []
+    try:
+      listing = manifest.data_root_listing(str(Path(files[0]).parent), dataset.image.manifest,
+                                           cloud_paths=False)
+    except (FileNotFoundError, manifest.ManifestError) as error:
+      return [str(error)]
+  else:
+    listing = image_files.list_entries([str(path) for path in files])
   if not listing.images:
     return [f'no image files in class folders under {Path(files[0]).parent}: put the images '
             'of each class in a folder named after the class '

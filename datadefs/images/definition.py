@@ -14,9 +14,13 @@ class folder's name (RAW_LABEL), one of `label.classes`; the task is multiclass.
     channels = 3
     [image.augmentation]
     rotation = 0.05
+
+Images listed in a CSV manifest (Vertex AI's import format) instead of class folders:
+`manifest = "images.csv"` in `[image]`, a file in the data root (datadefs/images/manifest.py).
 """
 
 import dataclasses
+import posixpath
 from typing import Any, Dict, Mapping, Tuple
 
 from datadefs.fields import Fields
@@ -78,12 +82,17 @@ def parse_image(fields: Fields) -> ImageSpec:
                       f'out as broken: at least 0 and below 1, got {fraction}')
   min_images = _whole(image, 'min_images_per_class', defaults.min_images_per_class, 1, None)
   weights_file = image.text('weights_file', default='')
+  manifest = image.text('manifest', default='')
+  if manifest and (posixpath.isabs(manifest) or '://' in manifest or
+                   not manifest.lower().endswith('.csv')):
+    raise image.error('manifest', f'is the name of a .csv file in the data root (DATA_ROOT), '
+                      f'e.g. "images.csv", got {manifest!r}')
   augmentation = _augmentation(image, image.values.get('augmentation', {}))
   image.read.add('augmentation')
   image.no_unknown()
   return ImageSpec(size=size, channels=channels, augmentation=augmentation,
                    max_broken_fraction=float(fraction), min_images_per_class=min_images,
-                   weights_file=weights_file)
+                   weights_file=weights_file, manifest=manifest)
 
 
 def _whole(fields: Fields, key: str, default: int, low: int, high) -> int:

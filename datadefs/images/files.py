@@ -151,11 +151,14 @@ def verify(data: bytes) -> Verified:
 
 def verify_file(path: str) -> Tuple[Optional[Verified], str]:
   """(what verify says, '') for a good image; (None, why) for a broken or unreadable one."""
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
   try:
     return verify(read_bytes(path)), ''
   except BrokenImage as error:
     return None, str(error)
-  except OSError as error:
+  except tf.errors.NotFoundError:
+    return None, 'not found'  # a path a manifest lists
+  except (OSError, tf.errors.OpError) as error:
     return None, f'cannot be read: {error}'
 
 

@@ -1,5 +1,6 @@
 """`python -m pipeline dataset init --images DIR --out NAME`: a definition and a curated schema
-for a folder with one subfolder per class, for the user to review.
+for a folder with one subfolder per class, for the user to review; `--manifest FILE.csv` the same
+for the images a CSV in Vertex AI's import format lists (datadefs/images/manifest.py).
 
 Every image is decoded once (datadefs/images/checks.py). The output names what was found: the
 classes and their counts, the formats, the size range, the broken files (each with why) and the
@@ -12,12 +13,13 @@ folder needs, said so) and a blessing threshold measured against the majority cl
 import collections
 import statistics
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional, Sequence
 
 from datadefs import tasks
 from datadefs.images import checks
 from datadefs.images import definition
 from datadefs.images import files as image_files
+from datadefs.images import manifest as image_manifest
 from datadefs.images import schema
 from datadefs.images.spec import ImageSpec
 
@@ -30,15 +32,53 @@ def init_images(images_dir: str, out_dir: str, name: Optional[str] = None,
                 say: Callable[[str], None] = print) -> Path:
   """Writes out_dir/dataset.toml and out_dir/schema.pbtxt for the image folder `images_dir`;
   returns the definition's path. ValueError names what makes the folder unusable."""
-  out = Path(out_dir)
-  if (out / 'dataset.toml').exists():
-    raise FileExistsError(f'{out / "dataset.toml"} exists: init writes a new definition; '
-                          'choose another --out, or delete it first')
+  _refuse_existing(Path(out_dir))
   root = str(Path(images_dir).resolve())
   try:
     listing = image_files.list_images(root)
   except FileNotFoundError as error:
     raise ValueError(str(error)) from None
+  return _write(_Source(root, root, f'--images {root}', f'{len(listing.counts())} class '
+                        'folders'), listing, out_dir, name, say)
+
+
+def init_manifest(manifest_file: str, out_dir: str, name: Optional[str] = None,
+                  say: Callable[[str], None] = print) -> Path:
+  """Writes out_dir/dataset.toml (with `manifest` in [image]) and out_dir/schema.pbtxt for the
+  images a CSV manifest in Vertex AI's import format lists (datadefs/images/manifest.py); the
+  data root of a run is the manifest's folder. ValueError names the bad lines or files."""
+  _refuse_existing(Path(out_dir))
+  path = Path(manifest_file).resolve()
+  try:
+    read = image_manifest.read_manifest(str(path), cloud_paths=False)
+  except FileNotFoundError as error:
+    raise ValueError(str(error)) from None
+  uses = ', '.join(f'{read.ml_use[use]} {use}' for use in image_manifest.ML_USES
+                   if use in read.ml_use)
+  notes = [f'ML_USE: {uses}; read, not followed: every run splits the images by the hash of '
+           'their content, so a duplicate image cannot be in both train and eval'] if uses else []
+  return _write(_Source(str(path.parent), str(path), f'--manifest {path}', f'rows of {path.name}',
+                        manifest=path.name, notes=notes), read.listing, out_dir, name, say)
+
+
+class _Source(NamedTuple):
+  data_root: str  # what DATA_ROOT is for a run
+  where: str  # what the images are under, as said
+  command: str  # the init command's arguments
+  what: str  # where the images came from, in the definition's header
+  manifest: str = ''
+  notes: Sequence[str] = ()
+
+
+def _refuse_existing(out: Path) -> None:
+  if (out / 'dataset.toml').exists():
+    raise FileExistsError(f'{out / "dataset.toml"} exists: init writes a new definition; '
+                          'choose another --out, or delete it first')
+
+
+def _write(source: _Source, listing: image_files.Listing, out_dir: str, name: Optional[str],
+           say: Callable[[str], None]) -> Path:
+  out = Path(out_dir)
   results = checks.verify_all(listing)
   good = [(image, verified) for image, verified, _ in results if verified is not None]
   broken = [(image.path, why) for image, verified, why in results if verified is None]
@@ -47,19 +87,22 @@ def init_images(images_dir: str, out_dir: str, name: Optional[str] = None,
   few = sorted(label for label in {image.label for image in listing.images}
                if counts[label] < defaults.min_images_per_class)
   if not good:
-    raise ValueError(f'{root}: no image in class folders (one subfolder per class, holding '
-                     f'{", ".join(image_files.IMAGE_SUFFIXES)} files)')
+    raise ValueError(f'{source.where}: no image in class folders (one subfolder per class, '
+                     f'holding {", ".join(image_files.IMAGE_SUFFIXES)} files)'
+                     if not source.manifest else f'{source.where}: no listed file is an image')
+  kind = 'class' if source.manifest else 'class folder(s)'
   if few:
-    raise ValueError('class folder(s) with fewer than '
-                     f'{defaults.min_images_per_class} good images: ' + ', '.join(
-                         f'{Path(root) / label} ({counts[label]})' for label in few) +
-                     ': add images, or move the folder out')
+    raise ValueError(f'{kind} with fewer than {defaults.min_images_per_class} good images: ' +
+                     ', '.join(f'{_class_place(source, label)} ({counts[label]})'
+                               for label in few) +
+                     (': add images, or leave its rows out' if source.manifest else
+                      ': add images, or move the folder out'))
   if len(counts) < 2:
-    raise ValueError(f'{root}: only one class folder ({next(iter(counts))!r}) holds images; a '
-                     'classifier needs two or more')
+    raise ValueError(f'{source.where}: only one {kind.split("(")[0].strip()} '
+                     f'({next(iter(counts))!r}) holds images; a classifier needs two or more')
   classes = sorted(counts)
   name = name or _name_of(out)
-  lines, toml = _summary_and_toml(root, name, listing, good, broken, classes)
+  lines, toml = _summary_and_toml(source, name, listing, good, broken, classes)
   out.mkdir(parents=True, exist_ok=True)
   (out / 'schema.pbtxt').write_text(schema.schema_text(classes))
   (out / 'dataset.toml').write_text(toml)
@@ -68,11 +111,15 @@ def init_images(images_dir: str, out_dir: str, name: Optional[str] = None,
   import datadefs  # pylint: disable=import-outside-toplevel; checks what was written
   datadefs.load(str(out))
   say(f'wrote {out / "dataset.toml"} and {out / "schema.pbtxt"}; review them, then: '
-      f'make run DATASET={out} DATA_ROOT={_shell_word(root)}')
+      f'make run DATASET={out} DATA_ROOT={_shell_word(source.data_root)}')
   return out / 'dataset.toml'
 
 
-def _summary_and_toml(root, name, listing, good, broken, classes):
+def _class_place(source: _Source, label: str) -> str:
+  return repr(label) if source.manifest else str(Path(source.where) / label)
+
+
+def _summary_and_toml(source, name, listing, good, broken, classes):
   counts = collections.Counter(image.label for image, _ in good)
   formats = collections.Counter(verified.format for _, verified in good)
   heights = [verified.height for _, verified in good]
@@ -87,7 +134,8 @@ def _summary_and_toml(root, name, listing, good, broken, classes):
   if len(broken) > fraction * total:
     fraction = min(0.5, round(len(broken) / total + 0.01, 2))
   baseline = tasks.TASKS[definition.TASK].baseline([image.label for image, _ in good])
-  lines = [f'{len(good)} images in {len(classes)} classes under {root}:']
+  lines = [f'{len(good)} images in {len(classes)} classes '
+           f'{"listed in" if source.manifest else "under"} {source.where}:']
   width = max(len(label) for label in classes)
   lines += [f'  {label:<{width}}  {counts[label]}' for label in classes]
   lines.append('formats: ' + ', '.join(f'{kind} {count}' for kind, count in
@@ -99,18 +147,22 @@ def _summary_and_toml(root, name, listing, good, broken, classes):
                  f'most max_broken_fraction = {fraction} may be):')
     lines += [f'  {path}: {why}' for path, why in broken]
   if listing.ignored:
-    lines.append(f'ignored: {len(listing.ignored)} files that are not images of a class '
+    lines.append(f'ignored: {len(listing.ignored)} rows that repeat an earlier row:'
+                 if source.manifest else
+                 f'ignored: {len(listing.ignored)} files that are not images of a class '
                  '(hidden files, clutter, files beside the class folders):')
     lines += [f'  {path}' for path in listing.ignored]
+  lines += list(source.notes)
   lines.append(f'blessing threshold: {baseline.threshold:.4g}, against {baseline.text}')
   toml = [
-      f'# Dataset definition written by `python -m pipeline dataset init --images {root}`',
-      f'# ({len(good)} images in {len(classes)} class folders). Review it.',
+      f'# Dataset definition written by `python -m pipeline dataset init {source.command}`',
+      f'# ({len(good)} images in {source.what}). Review it.',
       f'name = "{name}"', 'kind = "image"', f'task = "{definition.TASK}"',
       'schema = "schema.pbtxt"', 'model = "small_cnn"  # or "mobilenet_v3_small"',
       f'# Naive baseline: {baseline.text}.',
       f'blessing_threshold = {baseline.threshold:.6g}', '', '[label]',
-      '# The class folders holding images, in id order; a folder not listed is refused.',
+      ('# The classes in id order; a row with another label is refused.' if source.manifest
+       else '# The class folders holding images, in id order; a folder not listed is refused.'),
       'classes = [' + ', '.join(_quoted(label) for label in classes) + ']', '', '[image]',
       f'# Every image is resized to size x size; the median shorter side is {shorter:g} px.',
       f'size = {size}',
@@ -119,7 +171,9 @@ def _summary_and_toml(root, name, listing, good, broken, classes):
       f'max_broken_fraction = {fraction}' + (
           f'  # raised from {ImageSpec().max_broken_fraction}: {len(broken)} of {total} files '
           'are broken' if fraction != ImageSpec().max_broken_fraction else ''),
-      f'min_images_per_class = {ImageSpec().min_images_per_class}', '',
+      f'min_images_per_class = {ImageSpec().min_images_per_class}',
+      *(['# The images are the rows of this file in the data root (DATA_ROOT).',
+         f'manifest = {_quoted(source.manifest)}'] if source.manifest else []), '',
       '# Keras random layers at the front of the model, active only in training. Flips are off:',
       '# turn them on only when a mirrored image is the same class (a mirrored letter is not).',
       '[image.augmentation]',

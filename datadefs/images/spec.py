@@ -51,13 +51,16 @@ class Augmentation:
 class ImageSpec:
   """An image dataset's settings: the model's input size (size x size x channels; every image
   is resized to it), its augmentation, how many broken files a run may leave out, the fewest
-  images a class may have, and an optional local weights file (nothing is downloaded)."""
+  images a class may have, and an optional local weights file (nothing is downloaded).
+  `manifest`, when set, names a CSV in the data root listing the images (Vertex AI's import
+  format, datadefs/images/manifest.py) instead of class folders."""
   size: int = 64
   channels: int = 3
   augmentation: Augmentation = Augmentation()
   max_broken_fraction: float = 0.01
   min_images_per_class: int = 5
   weights_file: str = ''
+  manifest: str = ''
 
   @classmethod
   def from_dict(cls, values: Mapping[str, Any]) -> 'ImageSpec':

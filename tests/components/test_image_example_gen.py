@@ -151,3 +151,30 @@ def test_an_unknown_class_folder_fails_before_reading(tmp_path):
   image_folders.write_folder(root, {'big cat': 6, 'dog': 6, 'bird': 6})
   with pytest.raises(ImageInputError, match="class folder 'bird' is not one of"):
     _run(tmp_path, root)
+
+
+def test_a_manifest_is_read_instead_of_the_class_folders(tmp_path):
+  root = tmp_path / 'data'
+  folders = image_folders.write_folder(root / 'pictures', {'one': 8, 'two': 8})
+  broken = image_folders.add_broken(folders['two'])
+  listed = sorted(folders['one'].glob('*.*'))[:6] + sorted(folders['two'].glob('img*'))[:6]
+  # Labels from the manifest, not the folders: the first two of 'one' are listed as 'big cat'.
+  labels = {path: ('big cat' if index < 2 else 'dog') for index, path in enumerate(listed)}
+  rows = [f'training,{path.relative_to(root)},{labels[path]}' for path in listed]
+  rows.append(f'test,{broken["empty"]},dog')
+  rows.append(f'test,{root / "gone.png"},dog')
+  (root / 'images.csv').write_text('\n'.join(rows) + '\n')
+  artifact, examples = _run(tmp_path, root, classes=CLASSES, min_images_per_class=2,
+                            max_broken_fraction=0.2, manifest='images.csv')
+  found = _by_hash(examples)
+  assert sorted(_value(example, spec.RAW_LABEL).decode() for _, example in found.values()) == (
+      sorted(labels.values()))
+  assert {digest for digest in found} == {
+      hashlib.sha256(path.read_bytes()).hexdigest() for path in listed}
+  quality = data_quality.from_property(artifact.get_string_custom_property(
+      data_quality.PROPERTY))
+  assert sorted(quality['files']['left_out']) == sorted(
+      [[str(broken['empty']), 'empty file'], [str(root / 'gone.png'), 'not found']])
+  (root / 'images.csv').write_text('gs://nowhere/a.png,dog\nbird.png\n')
+  with pytest.raises(ImageInputError, match='line 2: .*no label'):
+    _run(tmp_path, root, out='bad', manifest='images.csv')

@@ -1,0 +1,128 @@
+"""Bringing your own folder of images, end to end, with no code written: a folder of mixed
+formats (JPEG spelled .JPG and .jpeg, PNG grey/RGBA/palette/16-bit, BMP, GIF), class names
+with spaces, a few broken files and clutter. `dataset init --images` then `python -m pipeline
+run` with DATASET and DATA_ROOT succeed; the broken files are named, left out, and counted in
+the console, last_run.json and the report; the clutter is said as ignored. The same images
+listed in a CSV manifest (`dataset init --manifest`) run the same way.
+
+What init itself says of such a folder is tested in tests/datadefs/test_image_init.py, the
+ExampleGen's counts in tests/components/test_image_example_gen.py: this is the whole run."""
+
+from pathlib import Path
+
+import pytest
+
+import datadefs
+from tests import image_folders
+from tests.conftest import read_last_run, run_cli
+
+pytestmark = pytest.mark.e2e
+
+KINDS = ('jpeg', 'png', 'png_grey', 'png_rgba', 'png_palette', 'png16', 'bmp', 'gif')
+# Bright and dark images: two classes a few training steps tell apart, in every format.
+CLASSES = {'big cat': (170, 256), 'small dog': (0, 86)}
+PER_CLASS = 24
+TRAIN_STEPS = 40
+
+
+def _write_folder(root: Path):
+  """Class folders of mixed formats; returns (broken files, clutter files)."""
+  seed = 0
+  for name, (low, high) in CLASSES.items():
+    folder = root / name
+    folder.mkdir(parents=True)
+    for index in range(PER_CLASS):
+      kind = KINDS[index % len(KINDS)]
+      suffix = image_folders.SUFFIX[kind]
+      if kind == 'jpeg' and index % 2:
+        suffix = '.jpeg'
+      (folder / f'photo {index:02d}{suffix}').write_bytes(
+          image_folders.encoded(seed, kind, height=24, width=32, low=low, high=high))
+      seed += 1
+  broken = image_folders.add_broken(root / 'small dog')
+  clutter = image_folders.add_clutter(root, root / 'big cat')
+  (root / 'small dog' / '.DS_Store').write_text('clutter')
+  clutter['ds_store_dog'] = root / 'small dog' / '.DS_Store'
+  return broken, clutter
+
+
+@pytest.fixture(scope='module')
+def own_images(tmp_path_factory):
+  work = tmp_path_factory.mktemp('own-images')
+  images = work / 'my photos'
+  broken, clutter = _write_folder(images)
+  init = run_cli(['dataset', 'init', '--images', str(images), '--out', str(work / 'pets')],
+                 work / 'home')
+  run = run_cli(['run'], work / 'home', data_root=images, train_steps=TRAIN_STEPS,
+                extra_env={'DATASET': str(work / 'pets')})
+  summary = read_last_run(work / 'home') if (work / 'home' / 'last_run.json').is_file() else {}
+  return {'init': init, 'run': run, 'summary': summary, 'broken': broken, 'clutter': clutter,
+          'work': work}
+
+
+def test_init_writes_a_definition_naming_the_broken_files(own_images):
+  init = own_images['init']
+  assert init.returncode == 0, init.stdout + init.stderr
+  for path in own_images['broken'].values():
+    assert str(path) in init.stdout
+  dataset = datadefs.load(str(own_images['work'] / 'pets'))
+  assert dataset.label.classes == tuple(sorted(CLASSES))
+
+
+def test_the_run_succeeds_leaving_the_broken_files_out_and_counting_them(own_images):
+  run, summary = own_images['run'], own_images['summary']
+  assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-5000:]
+  assert summary['status'] == 'succeeded', summary
+  quality = summary['data_quality']
+  broken = own_images['broken']
+  assert quality['files_left_out'] == len(broken)
+  assert sorted(line.split(': ')[0] for line in quality['broken_files']) == sorted(
+      str(path) for path in broken.values())
+  # Every good image is an example; none of the clutter is.
+  assert quality['rows'] == PER_CLASS * len(CLASSES)
+  assert quality['files_ignored'] == len(own_images['clutter'])
+  assert f'left out {len(broken)} broken file(s)' in run.stdout
+  for path in broken.values():
+    assert str(path) in run.stdout
+  report = Path(summary['report']).read_text()
+  for path in broken.values():
+    assert str(path) in report
+
+
+def test_the_model_from_the_mixed_folder_is_pushed(own_images):
+  summary = own_images['summary']
+  assert summary['blessed'] is True, summary.get('metrics')
+  assert Path(summary['pushed_model'], 'saved_model.pb').is_file()
+
+
+@pytest.fixture(scope='module')
+def manifest_run(tmp_path_factory):
+  """The same kind of folder listed in a manifest (Vertex AI's import format, ML_USE on some
+  rows), beside it in the data root: `dataset init --manifest`, then a run."""
+  work = tmp_path_factory.mktemp('own-manifest')
+  data = work / 'data'
+  broken, clutter = _write_folder(data / 'pictures')
+  listed = sorted(set((data / 'pictures').glob('*/*')) - set(clutter.values()))
+  (data / 'labels.csv').write_text(''.join(
+      f'{("training,", "test,", "")[index % 3]}"{path.relative_to(data)}",{path.parent.name}\n'
+      for index, path in enumerate(listed)))
+  init = run_cli(['dataset', 'init', '--manifest', str(data / 'labels.csv'),
+                  '--out', str(work / 'pets')], work / 'home')
+  run = run_cli(['run'], work / 'home', data_root=data, train_steps=TRAIN_STEPS,
+                extra_env={'DATASET': str(work / 'pets')})
+  summary = read_last_run(work / 'home') if (work / 'home' / 'last_run.json').is_file() else {}
+  return {'init': init, 'run': run, 'summary': summary, 'broken': broken, 'listed': listed}
+
+
+def test_a_manifest_of_the_images_runs_the_same_way(manifest_run):
+  init, run, summary = manifest_run['init'], manifest_run['run'], manifest_run['summary']
+  assert init.returncode == 0, init.stdout + init.stderr
+  assert 'read, not followed' in init.stdout
+  assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-5000:]
+  assert summary['status'] == 'succeeded' and summary['blessed'] is True, summary
+  quality = summary['data_quality']
+  broken = manifest_run['broken']
+  assert quality['files_left_out'] == len(broken)
+  assert quality['rows'] + len(broken) == len(manifest_run['listed'])
+  for path in broken.values():
+    assert str(path) in run.stdout
