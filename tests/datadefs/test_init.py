@@ -9,6 +9,7 @@ import pytest
 import datadefs
 from datadefs.tabular import inference
 from datadefs import init
+from datadefs.task_values import BaselineScores
 
 
 def test_types_roles_and_reasons():
@@ -113,7 +114,7 @@ def test_ragged_rows_are_refused_with_the_line(tmp_path):
 
 def _definition_lines(path: Path):
   """The definition without comments, the lines a maintainer added (data location) and the
-  [baseline] table (compared on its own), and the model (init proposes one:
+  [baseline] table and the blessing threshold set from it (compared on their own), and the model (init proposes one:
   datadefs/tabular/model_choice.py; a bundled dataset names its own)."""
   lines = []
   for line in path.read_text().splitlines():
@@ -121,7 +122,7 @@ def _definition_lines(path: Path):
     if line == '[baseline]':
       break
     if line and not line.startswith(('default_data_root', 'default_input_pattern', 'name',
-                                     'model')):
+                                     'model', 'blessing_threshold')):
       lines.append(line)
   return lines
 
@@ -149,6 +150,22 @@ def test_init_reproduces_the_bundled_definition(tmp_path, name, label, task):
   assert made_dataset.baseline.eval_rows == bundled.baseline.eval_rows
   if not reviewed:  # The same features: the same default GBM.
     assert made_dataset.baseline == bundled.baseline
+  # The threshold: halfway from the naive score to the GBM's (bundled thresholds are curated).
+  made_scores = made_dataset.baseline
+  assert made_dataset.blessing_threshold == pytest.approx(
+      init.halfway_threshold(made_scores, made_dataset.task_kind.higher_is_better), rel=1e-5)
+  assert (made_dataset.blessing_threshold - made_scores.naive) * (
+      made_scores.gbm - made_dataset.blessing_threshold) > 0  # strictly between the two
+
+
+@pytest.mark.parametrize('naive, gbm, higher, expected', [
+    (0.6, 0.8, True, 0.7), (2.8, 2.6, False, 2.7), (0.6, 0.55, True, None),
+    (2.8, 3.0, False, None), (0.6, None, True, None)])
+def test_the_threshold_is_halfway_to_the_gbm_only_when_it_beats_naive(naive, gbm, higher,
+                                                                      expected):
+  scores = BaselineScores(metric='m', naive=naive, gbm=gbm, rows=10, eval_rows=3, how='')
+  threshold = init.halfway_threshold(scores, higher)
+  assert threshold == (None if expected is None else pytest.approx(expected))
 
 
 def test_init_refuses_to_overwrite(tmp_path):

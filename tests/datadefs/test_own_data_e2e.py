@@ -46,6 +46,7 @@ def test_init_says_what_it_decided_and_why(penguins):
   assert "always predicting the majority class 'Adelie' is 44.2% accurate" in out
   assert "missing values: empty cells and ['NA']" in out
   assert 'island             string  vocabulary  3 distinct texts' in out
+  assert 'blessing threshold, set from the baseline: ' in out
 
 
 def test_a_definition_from_init_trains_blesses_and_pushes(penguins):
