@@ -54,9 +54,11 @@ def test_a_definition_from_init_trains_blesses_and_pushes(penguins):
   assert run.returncode == 0, run.stdout + run.stderr
   assert summary['status'] == 'succeeded' and summary['blessed'] is True, summary
   assert Path(summary['pushed_model'], 'saved_model.pb').is_file()
-  # Sized from the row count (about 230 training rows): small batches, many passes.
+  # About 230 training rows: init proposed trees (datadefs/tabular/model_choice.py), and trees
+  # grew, stopping early.
+  assert 'model: gradient_boosted_trees' in penguins['init'].stdout
   log = Path(summary['log_file']).read_text()
-  assert 'chosen from the row count' in log
+  assert 'Grew ' in log and 'trees (early stopping' in log
 
 
 def test_penguins_accuracy_at_least_tfx_penguin_example(penguins):
