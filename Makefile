@@ -65,7 +65,9 @@ compile: setup
 
 # Tests run in PYTEST_WORKERS processes (pytest-xdist; 0 runs them all in one). Tests that share a
 # costly fixture run in one worker, the longest groups first (tests/conftest.py: xdist_group).
-PYTEST_WORKERS ?= 2
+# Three on two cores: two workers kept the cores ~80% busy (a pipeline run waits on its
+# subprocesses and files), and the local Vertex engine's group takes one worker for ~12 minutes.
+PYTEST_WORKERS ?= 3
 PYTEST_PARALLEL := -n $(PYTEST_WORKERS) --dist loadgroup
 
 # Tests marked `timing` judge wall-clock times: they run alone, after the parallel run. Both runs
