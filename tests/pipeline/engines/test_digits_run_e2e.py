@@ -3,11 +3,16 @@ with the accuracy of every class (TFMA slices) and the confusion matrix in last_
 report, the Trainer's grid of eval images agreeing with the Evaluator's confusion matrix, and
 the image statistics (formats, byte sizes) in the report's data section."""
 
+import base64
 import re
 
 import pytest
 
+import tensorflow as tf
+
 import datadefs
+from datadefs.images import spec
+from serving import model as served
 from tests.conftest import read_last_run, run_cli
 from trainer.images import prediction_grid
 
@@ -54,3 +59,17 @@ def test_digits_are_blessed_with_accuracy_per_class_and_a_grid_of_eval_images(tm
 
   data = report[report.index('<section id="data">'):report.index('<section id="validation">')]
   assert re.search(r'formats (jpeg|png) [\d,]+, (jpeg|png) [\d,]+', data)
+  # The pushed model, as the serving image runs it: the eval split's JPEG files sent as raw
+  # bytes ({"b64": ...}) are classified at the bar too.
+  images, labels = [], []
+  for record in tf.data.TFRecordDataset(
+      [str(p) for p in home.glob('pipeline_root/ImageExampleGen/examples/*/Split-eval/*')],
+      'GZIP'):
+    feature = tf.train.Example.FromString(record.numpy()).features.feature
+    if feature[spec.RAW_FORMAT].bytes_list.value[0] == b'jpeg':
+      images.append(feature[spec.RAW_IMAGE].bytes_list.value[0])
+      labels.append(feature[spec.RAW_LABEL].bytes_list.value[0].decode())
+  model = served.load(summary['pushed_model'])
+  answers = model.predict([{'b64': base64.b64encode(image).decode()} for image in images])
+  assert len(images) > 100
+  assert sum(a['classes'] == label for a, label in zip(answers, labels)) / len(images) >= _BAR
