@@ -27,7 +27,9 @@ SEQUENCE = 'keras_sequence_pil'
 class Variant:
   name: str
   description: str
-  make: Callable[[ImageBenchData, int], Source]
+  # make(data, batch_size, ordered=False). `ordered` keeps batches in the order the pipeline
+  # makes them (tests count one pass); benchmarks, like training, let parallel maps reorder them.
+  make: Callable[..., Source]
   caches: bool = False
   # Sequence sources: Keras enqueuer threads (0: the Sequence indexed in the calling thread).
   workers: Optional[int] = None
@@ -49,9 +51,10 @@ def _decoder(data: ImageBenchData) -> ImageDecoder:
 def _encoded(**overrides) -> Callable[[ImageBenchData, int], Source]:
   """Our trainer's make_dataset over the encoded records, as trainer/task.py reads them."""
 
-  def make(data: ImageBenchData, batch_size: int) -> Source:
+  def make(data: ImageBenchData, batch_size: int, ordered: bool = False) -> Source:
     return input_pipeline.make_dataset(
-        _config(data, batch_size, data.encoded_file, **overrides), _decoder(data))
+        _config(data, batch_size, data.encoded_file, deterministic=ordered or None, **overrides),
+        _decoder(data))
 
   return make
 
@@ -61,10 +64,11 @@ def float_feature_spec(data: ImageBenchData):
           LABEL_FEATURE: tf.io.FixedLenFeature([], tf.int64)}
 
 
-def _float_records(data: ImageBenchData, batch_size: int) -> Source:
+def _float_records(data: ImageBenchData, batch_size: int, ordered: bool = False) -> Source:
   # Our make_dataset over float pixels: records cached after GZIP, parsed per batch each pass.
   return input_pipeline.make_dataset(
-      _config(data, batch_size, data.float_file, cache=True, in_memory=False),
+      _config(data, batch_size, data.float_file, cache=True, in_memory=False,
+              deterministic=ordered or None),
       float_feature_spec(data))
 
 
@@ -99,7 +103,8 @@ class PilSequence(tf.keras.utils.Sequence):
     return {IMAGE_FEATURE: images}, self._labels[start:stop]
 
 
-def _sequence(data: ImageBenchData, batch_size: int) -> Source:
+def _sequence(data: ImageBenchData, batch_size: int, ordered: bool = False) -> Source:
+  del ordered  # Always in order.
   return PilSequence(data, batch_size)
 
 
@@ -114,7 +119,8 @@ def sequence_batches(sequence: tf.keras.utils.Sequence) -> Callable[[], Iterator
   return generate
 
 
-def _from_generator(data: ImageBenchData, batch_size: int) -> Source:
+def _from_generator(data: ImageBenchData, batch_size: int, ordered: bool = False) -> Source:
+  del ordered  # Always in order.
   signature = ({IMAGE_FEATURE: tf.TensorSpec([None, data.size, data.size, CHANNELS], tf.uint8)},
                tf.TensorSpec([None], tf.int64))
   return tf.data.Dataset.from_generator(
@@ -122,7 +128,8 @@ def _from_generator(data: ImageBenchData, batch_size: int) -> Source:
       output_signature=signature).prefetch(tf.data.AUTOTUNE)
 
 
-def _from_tensor_slices(data: ImageBenchData, batch_size: int) -> Source:
+def _from_tensor_slices(data: ImageBenchData, batch_size: int, ordered: bool = False) -> Source:
+  del ordered  # Always in order.
   images, labels = data.preload()
   dataset = tf.data.Dataset.from_tensor_slices(({IMAGE_FEATURE: images}, labels))
   return (dataset.shuffle(len(labels), seed=0).repeat()

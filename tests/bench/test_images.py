@@ -30,8 +30,9 @@ def tiny(tmp_path_factory) -> image_data.ImageBenchData:
 
 
 def _one_pass(variant, data):
-  """The first pass of batches, pulled as the benchmark pulls them."""
-  source = variant.make(data, BATCH)
+  """The first pass of batches, pulled as the benchmark pulls them, but in order: a parallel
+  map may otherwise hand over a batch of the next pass first."""
+  source = variant.make(data, BATCH, ordered=True)
   count = IMAGES // BATCH
   if isinstance(source, tf.data.Dataset):
     return list(source.take(count).as_numpy_iterator())
