@@ -18,7 +18,7 @@ export PROFILE ?= vertex-cpu
 # CACHE=0: run every step, taking nothing from the step cache (pipeline/environment.py).
 export CACHE
 
-.PHONY: setup run runs report dataset-init test test-fast bench bench-e2e bench-images bench-scale compile lock \
+.PHONY: setup run runs report dataset-init test test-fast bench bench-e2e bench-images bench-images-e2e bench-scale compile lock \
   lock-gpu check-image-env clean
 
 setup:
@@ -100,6 +100,11 @@ bench-e2e: setup
 BENCH_IMAGES_ARGS ?=
 bench-images: setup
 	@$(PY) -m bench.images $(BENCH_IMAGES_ARGS)
+
+# `make run DATASET=digits` against the same images through TFX's CIFAR-10 layout (decode in
+# Transform, float examples, float serving input): bench/results/images_e2e.json (~8 min).
+bench-images-e2e: setup
+	@$(PY) -m bench.images_e2e
 
 # The whole pipeline at 15k, 150k and 1.5M rows (add BENCH_SCALE_ARGS=--with-tfx for TFX's
 # example on the same rows): bench/results/scale.json and scale.png.

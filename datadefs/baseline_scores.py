@@ -77,11 +77,12 @@ def blessing_bound(task: tasks.Task, threshold: float,
   return (baseline.naive, True) if stricter else (threshold, False)
 
 
-def to_toml(scores: BaselineScores) -> str:
-  """The `[baseline]` table's text, with a comment saying how to measure it again."""
+def to_toml(scores: BaselineScores,
+            again: str = '`python -m pipeline dataset baseline DIR`') -> str:
+  """The `[baseline]` table's text, with a comment saying how to measure it `again`."""
   lines = ['# Scores on the eval part of a sample split by the pipeline\'s rule; a model worse '
-           'than `naive`', '# is never blessed. Measured again by `python -m pipeline dataset '
-           'baseline DIR`.', f'[{TABLE}]', f'metric = "{scores.metric}"',
+           'than `naive`', f'# is never blessed. Measured again by {again}.', f'[{TABLE}]',
+           f'metric = "{scores.metric}"',
            f'naive = {scores.naive:.6g}']
   if scores.gbm is not None:
     lines.append(f'gbm = {scores.gbm:.6g}')

@@ -63,8 +63,11 @@ def line(found: Optional[Mapping[str, Any]]) -> Optional[str]:
   """The console's line: this model, the naive baseline and the default GBM side by side."""
   if not found:
     return None
+  # A measured baseline without a GBM: none was fit (an image dataset's, datadefs/images/init.py).
+  gbm = ('not fit' if found.get('gbm') is None and found.get('naive') is not None
+         else _text(found.get('gbm')))
   return (f'{found["metric"]}: this model {_text(found.get("model"))}, naive baseline '
-          f'{_text(found.get("naive"))}, default gradient-boosted model {_text(found.get("gbm"))}')
+          f'{_text(found.get("naive"))}, default gradient-boosted model {gbm}')
 
 
 def rows(found: Optional[Mapping[str, Any]]) -> List[List[Any]]:

@@ -15,13 +15,16 @@ import statistics
 from pathlib import Path
 from typing import Callable, NamedTuple, Optional, Sequence
 
+from datadefs import baseline_scores
 from datadefs import tasks
 from datadefs.images import checks
 from datadefs.images import definition
 from datadefs.images import files as image_files
 from datadefs.images import manifest as image_manifest
 from datadefs.images import schema
-from datadefs.images.spec import ImageSpec
+from datadefs.images.spec import RAW_CONTENT_HASH, ImageSpec
+from datadefs.tabular import splits
+from datadefs.task_values import BaselineScores
 
 DEFAULT_SIZE = 64  # trains in minutes on CPU; the model resizes every image to it
 MIN_INIT_SIZE = 32
@@ -103,6 +106,11 @@ def _write(source: _Source, listing: image_files.Listing, out_dir: str, name: Op
   classes = sorted(counts)
   name = name or _name_of(out)
   lines, toml = _summary_and_toml(source, name, listing, good, broken, classes)
+  scores = naive_baseline(good, classes)
+  if scores is not None:
+    lines.append(baseline_scores.describe(scores))
+    toml += '\n' + baseline_scores.to_toml(
+        scores, again=f'`python -m pipeline dataset init {source.command}`')
   out.mkdir(parents=True, exist_ok=True)
   (out / 'schema.pbtxt').write_text(schema.schema_text(classes))
   (out / 'dataset.toml').write_text(toml)
@@ -113,6 +121,27 @@ def _write(source: _Source, listing: image_files.Listing, out_dir: str, name: Op
   say(f'wrote {out / "dataset.toml"} and {out / "schema.pbtxt"}; review them, then: '
       f'make run DATASET={out} DATA_ROOT={_shell_word(source.data_root)}')
   return out / 'dataset.toml'
+
+
+def naive_baseline(good, classes: Sequence[str]) -> Optional[BaselineScores]:
+  """The `[baseline]` scores of always predicting the train part's majority class, on the eval
+  part, the images split as the ExampleGen splits them (by content hash); None when a part is
+  empty. No gradient-boosted model is fit to pixels."""
+  import numpy as np  # pylint: disable=import-outside-toplevel
+  task = tasks.TASKS[definition.TASK]
+  hashes = [image_files.content_hash(image_files.read_bytes(image.path)).encode()
+            for image, _ in good]
+  split = splits.split_indices_by_feature(RAW_CONTENT_HASH, hashes)
+  labels = np.array([list(classes).index(image.label) for image, _ in good])
+  train, held = (labels[split == splits.SPLIT_NAMES.index(name)] for name in ('train', 'eval'))
+  if not len(train) or not len(held):
+    return None
+  return BaselineScores(
+      metric=task.blessing_metric, naive=task.score(held, task.naive_predictions(train, len(held))),
+      gbm=None, rows=len(labels), eval_rows=len(held),
+      how="always the train part's majority class, scored on the eval part (the images split by "
+          'content hash, as the ExampleGen splits them); no gradient-boosted model is fit to '
+          'pixels')
 
 
 def _class_place(source: _Source, label: str) -> str:

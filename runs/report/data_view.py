@@ -107,9 +107,14 @@ def _split_feature(feature, num_examples: int) -> SplitFeature:
   elif feature.HasField('string_stats'):
     string = feature.string_stats
     common = string.common_stats
-    top = [(v.value, v.frequency) for v in string.top_values[:_TOP_VALUES]]
+    # Every value once (an id, an image's content hash): a chart of them would be flat noise.
+    every_value_once = string.unique == common.num_non_missing
+    top = [] if every_value_once else [(v.value, v.frequency)
+                                       for v in string.top_values[:_TOP_VALUES]]
     result = SplitFeature(common.num_non_missing, 0.0,
-                          f'{string.unique} unique, avg length {string.avg_length:.3g}',
+                          f'{string.unique} unique' + (' (every value once)' if every_value_once
+                                                       else '') +
+                          f', avg length {string.avg_length:.3g}',
                           top_values=top)
   elif feature.HasField('bytes_stats'):  # e.g. an image's encoded bytes
     raw = feature.bytes_stats

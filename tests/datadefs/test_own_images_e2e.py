@@ -96,3 +96,16 @@ def test_the_model_from_the_mixed_folder_is_pushed(own_images):
   assert summary['blessed'] is True, summary.get('metrics')
   assert Path(summary['pushed_model'], 'saved_model.pb').is_file()
 
+
+def test_init_measured_the_naive_baseline_on_the_runs_own_eval_split(own_images):
+  """Init splits by content hash as the ExampleGen does: its eval part is the run's eval
+  split, image for image in count; the model is judged against that naive score."""
+  scores = datadefs.load(str(own_images['work'] / 'pets')).baseline
+  summary = own_images['summary']
+  assert scores.gbm is None and scores.rows == PER_CLASS * len(CLASSES)
+  assert scores.eval_rows == summary['metrics']['example_count']
+  assert summary['baseline']['naive'] == scores.naive
+  assert summary['metrics']['sparse_categorical_accuracy'] > scores.naive
+  assert f'naive baseline {scores.naive:.4f}, default gradient-boosted model not fit' in (
+      own_images['run'].stdout)
+

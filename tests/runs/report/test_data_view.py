@@ -139,3 +139,10 @@ def test_image_bytes_show_their_sizes_and_formats_against_the_image_domain():
   assert (f'images (JPEG, PNG, GIF, BMP) in >= 100% of values, each at most '
           f'{image_schema.MAX_IMAGE_BYTES:,} bytes') in view.expectation
   assert 'int >= 1' in views['image_height'].expectation
+
+
+def test_values_that_each_occur_once_get_no_chart():
+  """An id or an image's content hash: every value once, a chart of them would be flat noise."""
+  company = {v.name: v for v in data_view.features(
+      {'train': _stats({'A': 1, 'B': 1, 'C': 1})}, None)}['company'].splits['train']
+  assert company.top_values == [] and company.summary.startswith('3 unique (every value once)')
