@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Dict
 
 import bench
+import datadefs
 from bench import e2e
 from bench.cifar10_layout import ACCURACY_FILE
 from core.home import PipelineHome
@@ -69,7 +70,6 @@ def main(argv=None) -> int:
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
   parser.add_argument('--dataset', default='digits', help='a bundled image dataset')
   args = parser.parse_args(argv)
-  import datadefs  # pylint: disable=import-outside-toplevel
   steps = datadefs.load(args.dataset).train_steps
   with tempfile.TemporaryDirectory(prefix='bench-images-e2e-') as workdir:
     ours = e2e.run_ours(Path(workdir), dataset=args.dataset)

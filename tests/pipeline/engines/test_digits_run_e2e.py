@@ -4,6 +4,7 @@ report, the Trainer's grid of eval images agreeing with the Evaluator's confusio
 the image statistics (formats, byte sizes) in the report's data section."""
 
 import base64
+import dataclasses
 import re
 
 import pytest
@@ -11,6 +12,9 @@ import pytest
 import tensorflow as tf
 
 import datadefs
+from datadefs.images import checks
+from datadefs.images import files as image_files
+from datadefs.images import init as image_init
 from datadefs.images import spec
 from serving import model as served
 from tests.conftest import read_last_run, run_cli
@@ -30,7 +34,18 @@ def test_digits_are_blessed_with_accuracy_per_class_and_a_grid_of_eval_images(tm
   accuracy = summary['metrics']['sparse_categorical_accuracy']
   assert accuracy >= _BAR
 
-  classes = list(datadefs.load('digits').label.classes)
+  # The bundled [baseline] is what `dataset init` measures on the files the run generated, and
+  # the run judged the model against it.
+  dataset = datadefs.load('digits')
+  listing = image_files.list_images(str(home / 'generated_data' / 'digits'))
+  good = [(image, verified) for image, verified, _ in checks.verify_all(listing) if verified]
+  measured = image_init.naive_baseline(good, dataset.label.classes)
+  assert measured == dataclasses.replace(dataset.baseline, naive=measured.naive)
+  assert measured.naive == pytest.approx(dataset.baseline.naive, abs=1e-6)
+  assert dataset.baseline.eval_rows == summary['metrics']['example_count']
+  assert summary['baseline']['naive'] == dataset.baseline.naive < accuracy
+
+  classes = list(dataset.label.classes)
   per_class = summary['per_class_accuracy']
   assert per_class['classes'] == classes
   examples = summary['metrics']['example_count']
