@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Mapping, Optional
 from datadefs.definition import Dataset
 
 KEY = 'baseline'
+NOT_FIT = 'not fit'  # a baseline measured without a GBM
 REASON_KEY = 'not_blessed_reason'
 
 
@@ -63,20 +64,22 @@ def line(found: Optional[Mapping[str, Any]]) -> Optional[str]:
   """The console's line: this model, the naive baseline and the default GBM side by side."""
   if not found:
     return None
-  # A measured baseline without a GBM: none was fit (an image dataset's, datadefs/images/init.py).
-  gbm = ('not fit' if found.get('gbm') is None and found.get('naive') is not None
-         else _text(found.get('gbm')))
-  return (f'{found["metric"]}: this model {_text(found.get("model"))}, naive baseline '
-          f'{_text(found.get("naive"))}, default gradient-boosted model {gbm}')
+  (_, model), (_, naive), (_, gbm) = rows(found)
+  return (f'{found["metric"]}: this model {_text(model)}, naive baseline {_text(naive)}, '
+          f'default gradient-boosted model {_text(gbm)}')
 
 
 def rows(found: Optional[Mapping[str, Any]]) -> List[List[Any]]:
-  """The report's rows: (what, value) for this model, the naive baseline and the default GBM."""
+  """The report's rows: (what, value) for this model, the naive baseline and the default GBM;
+  a value is a number, None (unknown) or NOT_FIT."""
   if not found:
     return []
+  # A measured baseline without a GBM: none was fit (an image dataset's, datadefs/images/init.py).
+  gbm = (NOT_FIT if found.get('gbm') is None and found.get('naive') is not None
+         else found.get('gbm'))
   return [['this model', found.get('model')], ['naive baseline', found.get('naive')],
-          ['default gradient-boosted model (scikit-learn)', found.get('gbm')]]
+          ['default gradient-boosted model (scikit-learn)', gbm]]
 
 
-def _text(value: Optional[float]) -> str:
-  return 'unknown' if value is None else f'{value:.4f}'
+def _text(value) -> str:
+  return 'unknown' if value is None else value if value == NOT_FIT else f'{value:.4f}'

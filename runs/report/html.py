@@ -291,7 +291,8 @@ def _evaluation(page: Page) -> str:
   reason = page.summary.get(baseline.REASON_KEY)
   found = page.summary.get(baseline.KEY)
   beside = (f'<h3>Beside the baselines ({_e(found["metric"])}, eval split)</h3>' + _table(
-      ['model', found['metric']], [(_e(what), 'unknown' if value is None else _num(value))
+      ['model', found['metric']], [(_e(what), 'unknown' if value is None else
+                                    value if value == baseline.NOT_FIT else _num(value))
                                    for what, value in baseline.rows(found)],
       numeric={1}) if found else '')
   return (notes + f'<p>Blessing: {blessed}. Pushed model: '

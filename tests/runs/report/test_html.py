@@ -2,6 +2,7 @@
 
 import re
 
+from runs import baseline
 from runs.report import html
 from runs.report.data_view import AnomalyRow, FeatureView, SplitFeature
 from runs.report.record import Step
@@ -66,6 +67,12 @@ def test_the_evaluation_shows_the_model_beside_the_baselines_and_why_not_blessed
   assert html.html.escape(reason) in text
   cells = re.findall(r'<td[^>]*>([^<]*)</td>', section)
   assert cells[:6] == ['this model', '0.6000', 'naive baseline', '0.7712',
-                       'default gradient-boosted model (scikit-learn)', 'unknown']
+                       'default gradient-boosted model (scikit-learn)', 'not fit']
+  # A baseline measured without a GBM (an image dataset's) says so, here and on the console.
+  assert baseline.line(summary['baseline']) == (
+      'binary_accuracy: this model 0.6000, naive baseline 0.7712, default gradient-boosted '
+      'model not fit')
+  assert baseline.line({'metric': 'binary_accuracy', 'model': 0.6}).endswith(
+      'naive baseline unknown, default gradient-boosted model unknown')
   plain = html.render(_page(evaluation=view))  # No baseline recorded: no such table.
   assert 'Beside the baselines' not in plain
