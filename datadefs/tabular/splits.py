@@ -29,26 +29,25 @@ def output_config():
 def split_indices(records: Sequence[bytes]) -> np.ndarray:
   """The split index (into SPLIT_NAMES) of each serialized tf.Example, as the ExampleGen
   assigns it."""
-  # pylint: disable=import-outside-toplevel
-  from tfx.components.example_gen import base_example_gen_executor
-  split_config = output_config().split_config
-  buckets = np.cumsum([buckets for _, buckets in SPLITS]).tolist()
-  partition = base_example_gen_executor._PartitionFn  # pylint: disable=protected-access
-  return np.array([partition(record, len(buckets), buckets, split_config)
-                   for record in records], np.int64)
+  return _partition(records, output_config().split_config)
 
 
 def split_indices_by_feature(name: str, values: Sequence[bytes]) -> np.ndarray:
   """The split index (into SPLIT_NAMES) of each example, for an ExampleGen that splits by one
   bytes feature's value (`partition_feature_name`: the image ExampleGen's content hash)."""
-  # pylint: disable=import-outside-toplevel
-  import tensorflow as tf
-  from tfx.components.example_gen import base_example_gen_executor
+  import tensorflow as tf  # pylint: disable=import-outside-toplevel
   split_config = output_config().split_config
   split_config.partition_feature_name = name
+  return _partition([tf.train.Example(features=tf.train.Features(feature={
+      name: tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))}))
+                     for value in values], split_config)
+
+
+def _partition(records: Sequence, split_config) -> np.ndarray:
+  """TFX's own partition of each record (serialized, or a tf.Example) by `split_config`."""
+  # pylint: disable=import-outside-toplevel
+  from tfx.components.example_gen import base_example_gen_executor
   buckets = np.cumsum([buckets for _, buckets in SPLITS]).tolist()
   partition = base_example_gen_executor._PartitionFn  # pylint: disable=protected-access
-  return np.array([partition(tf.train.Example(features=tf.train.Features(feature={
-      name: tf.train.Feature(bytes_list=tf.train.BytesList(value=[value]))})),
-                             len(buckets), buckets, split_config)
-                   for value in values], np.int64)
+  return np.array([partition(record, len(buckets), buckets, split_config)
+                   for record in records], np.int64)
