@@ -6,7 +6,9 @@ each kind plugs into every layer through one seam per layer, keyed by the datase
   pipeline/sources.py         its ExampleGen
   transform/preprocessing.py  its preprocessing_fn (PREPROCESSORS)
   trainer/kinds.py            the decode/parse step of the tf.data input_fn, in the style of
-                              tensorflow/models' InputReader parser_fn
+                              tensorflow/models' InputReader parser_fn (trainer/raw_input.py
+                              puts the Transform graph before it when Transform writes no
+                              examples: `transform_writes_examples`)
 
 A new kind is one module per layer plus one registration line in each of those places.
 """
@@ -39,6 +41,12 @@ class DataKind:
   # Whether StatisticsGen computes TFDV's semantic-domain statistics (images: the formats
   # found by their magic bytes, which the schema's image_domain is checked against).
   semantic_domain_stats: bool = False
+  # Whether Transform writes its transformed examples for the Trainer to read. When it does
+  # not, the Trainer reads the ExampleGen's examples and applies the Transform graph as it
+  # reads them (trainer/raw_input.py), as serving does. Images: the graph only passes the
+  # bytes through and maps the label, so writing its output would copy every image once more
+  # for nothing (the Trainer caches what it decodes, so the graph runs once per image).
+  transform_writes_examples: bool = True
 
 
 def _check_tabular_files(files: Sequence[Path], dataset, limit: int) -> List[str]:
@@ -61,5 +69,6 @@ KINDS: Dict[str, DataKind] = {
     'image': DataKind('image', sources=('folder',), local_sources=('folder',),
                       check_files=_check_image_files,
                       models=('small_cnn', 'mobilenet_v3_small'), folders=True,
-                      slices_by_class=True, semantic_domain_stats=True),
+                      slices_by_class=True, semantic_domain_stats=True,
+                      transform_writes_examples=False),
 }

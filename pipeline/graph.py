@@ -97,10 +97,10 @@ def eval_config(dataset: Dataset) -> tfma.EvalConfig:
       options=tfma.Options(include_default_metrics=wrappers_pb2.BoolValue(value=False)))
 
 
-def _tuner(settings: PipelineSettings, transform, trainer_custom_config):
+def _tuner(settings: PipelineSettings, examples, transform, trainer_custom_config):
   """TFX's Tuner (or, on Vertex, its Vertex extension: trials run as Vertex jobs on the
   Trainer's machines) over Transform's output, `settings.tuner_trials` trials of
-  `tuner_steps` steps each (trainer/tuning.py)."""
+  `tuner_steps` steps each (trainer/tuning.py), reading `examples` as the Trainer does."""
   training = settings.training
   custom_config = {**trainer_custom_config, TUNER_TRIALS_KEY: training.tuner_trials}
   tuner_class = tfx.components.Tuner
@@ -110,7 +110,7 @@ def _tuner(settings: PipelineSettings, transform, trainer_custom_config):
         vertex_trainer_executor.TRAINING_ARGS_KEY)
   return tuner_class(
       tuner_fn=TUNER_FN,
-      examples=transform.outputs['transformed_examples'],
+      examples=examples,
       transform_graph=transform.outputs['transform_graph'],
       train_args=tfx.proto.TrainArgs(num_steps=training.tuner_steps),
       eval_args=tfx.proto.EvalArgs(num_steps=training.eval_steps),
@@ -154,6 +154,7 @@ def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
       baseline_statistics=baseline_statistics.outputs['statistics'],
       pipeline_scope=settings.pipeline_name)
 
+  writes_examples = dataset.kind_info.transform_writes_examples
   # Transform writing at least num_shards files per split, so the trainer has cycle_length
   # files to read, compressed as configured; it keeps the id 'Transform' (artifact paths and
   # reports use it).
@@ -164,6 +165,9 @@ def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
       # No run reads an analyzer cache back (none is wired in: each run analyzes its own new
       # data), so writing one is pure cost: 4.6 s of a 26 s Transform at 15k rows.
       disable_analyzer_cache=True,
+      # Unless the Trainer is to read them, no transformed examples are written: the Trainer
+      # applies the graph as it reads (datadefs/kinds.py transform_writes_examples).
+      materialize=writes_examples,
       # Its statistics cover the label, all LabelGate reads (transform/statistics.py).
       stats_options_updater_fn=STATS_OPTIONS_UPDATER_FN,
       custom_config={**sharded_executors.transform_custom_config(data.example_files),
@@ -188,12 +192,16 @@ def create_pipeline(settings: PipelineSettings) -> tfx.dsl.Pipeline:
         vertex_trainer_executor.TRAINING_ARGS_KEY: vertex.training_args,
     })
   # Optional: a small hyperparameter search whose best values the Trainer trains with.
-  tuner = _tuner(settings, transform, trainer_custom_config) if training.tuner_trials else None
+  # What the Trainer reads: Transform's examples, or the ExampleGen's, transformed on read.
+  train_examples = (transform.outputs['transformed_examples'] if writes_examples
+                    else example_gen.outputs['examples'])
+  tuner = (_tuner(settings, train_examples, transform, trainer_custom_config)
+           if training.tuner_trials else None)
   if tuner is not None:
     tuner.add_upstream_node(label_gate)
   trainer = trainer_class(
       run_fn=RUN_FN,
-      examples=transform.outputs['transformed_examples'],
+      examples=train_examples,
       transform_graph=transform.outputs['transform_graph'],
       schema=schema_gen.outputs['schema'],
       hyperparameters=tuner.outputs['best_hyperparameters'] if tuner else None,

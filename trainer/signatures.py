@@ -11,6 +11,7 @@ from core.names import (BYTES_SIGNATURE, FEATURES_SIGNATURE, LABEL_SIGNATURE, MO
 from datadefs.definition import Dataset
 from trainer import decision
 from trainer import kinds
+from trainer import raw_input
 from trainer.images import serving as image_serving
 
 
@@ -48,14 +49,9 @@ def serving_signatures(model: tf.keras.Model, tf_transform_output: tft.TFTransfo
   # The layer must be tracked by the model to be saved with it.
   model.tft_layer = tf_transform_output.transform_features_layer()
   raw_feature_spec = tf_transform_output.raw_feature_spec()
-  # A serving request carries the features the schema keeps in its SERVING environment: not
-  # the label, and not what only the ExampleGen writes (an image's format, size and hash).
-  not_served = {feature.name for feature in tf_transform_output.raw_metadata.schema.feature
-                if 'SERVING' in feature.not_in_environment}
-  serving_feature_spec = {
-      key: spec for key, spec in raw_feature_spec.items()
-      if key != dataset.label.column and key not in not_served
-  }
+  # A serving request carries no label.
+  serving_feature_spec = raw_input.raw_feature_spec(tf_transform_output, dataset,
+                                                    with_label=False)
   model_inputs = kinds.decoder(dataset, tf_transform_output.transformed_feature_spec())
 
   @tf.function(input_signature=[_examples_spec()])

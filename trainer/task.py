@@ -21,6 +21,7 @@ from trainer import input_pipeline
 from trainer import kinds
 from trainer import model as model_lib
 from trainer import prediction_sample
+from trainer import raw_input
 from trainer import signatures
 from trainer import sizing
 from trainer import step_metrics
@@ -33,7 +34,8 @@ from datadefs.definition import Dataset
 
 
 def run_fn(fn_args: FnArgs):
-  """Trains the model on Transform's output and saves it with serving signatures."""
+  """Trains the model on the examples the pipeline gives it (Transform's, or the ExampleGen's
+  through the Transform graph: trainer/raw_input.py) and saves it with serving signatures."""
   config = TrainConfig.from_custom_config(fn_args.custom_config)
   dataset = Dataset.from_custom_config(fn_args.custom_config, 'Trainer')
   if fn_args.hyperparameters:
@@ -50,7 +52,7 @@ def run_fn(fn_args: FnArgs):
   # any op.
   distribution = strategy_lib.create(config, cluster, _stand_ins())
   tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
-  decode = kinds.decoder(dataset, tf_transform_output.transformed_feature_spec())
+  decode = raw_input.input_decoder(dataset, tf_transform_output)
   train_steps = fn_args.train_steps
   if train_steps is None:
     # Not set by the user or the dataset: size the run from the data.
@@ -85,7 +87,7 @@ def _run_one_pass_model(fn_args: FnArgs, config: TrainConfig, dataset: Dataset,
   tf_transform_output = tft.TFTransformOutput(fn_args.transform_output)
   model = trees.train(config, dataset, train_files=fn_args.train_files,
                       eval_files=fn_args.eval_files,
-                      decode=kinds.decoder(dataset, tf_transform_output.transformed_feature_spec()),
+                      decode=raw_input.input_decoder(dataset, tf_transform_output),
                       eval_steps=fn_args.eval_steps, log_dir=fn_args.model_run_dir)
   save_model(trees.single_worker(cluster), model, fn_args.serving_model_dir,
              signatures.serving_signatures(model, tf_transform_output, dataset))
@@ -210,7 +212,9 @@ def save_model(distribution: strategy_lib.Distribution, model: tf.keras.Model,
   chief's copy is kept: the others write to a temporary directory and delete it.
   """
   path = serving_model_dir if distribution.is_chief else tempfile.mkdtemp(prefix='worker-model-')
-  model.save(path, save_format='tf', signatures=serving_signatures)
+  # Without the optimizer's state (Adam's two slots per weight: twice the weights' bytes), which
+  # nothing reads back: no run resumes or warm-starts from a saved model.
+  model.save(path, save_format='tf', signatures=serving_signatures, include_optimizer=False)
   if not distribution.is_chief:
     shutil.rmtree(path, ignore_errors=True)
   logging.info('Saved the model to %s (chief=%s)', path, distribution.is_chief)

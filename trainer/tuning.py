@@ -22,6 +22,7 @@ from datadefs.definition import Dataset
 from trainer import input_pipeline
 from trainer import kinds
 from trainer import model as model_lib
+from trainer import raw_input
 from trainer import sizing
 from trainer.config import ModelConfig, TrainConfig
 
@@ -79,8 +80,7 @@ def tuner_fn(fn_args: FnArgs) -> TunerFnResult:
   config = TrainConfig.from_custom_config(fn_args.custom_config)
   dataset = Dataset.from_custom_config(fn_args.custom_config, 'Tuner')
   trials = int((fn_args.custom_config or {}).get(TUNER_TRIALS_KEY, 3))
-  decode = kinds.decoder(dataset, tft.TFTransformOutput(
-      fn_args.transform_graph_path).transformed_feature_spec())
+  decode = raw_input.input_decoder(dataset, tft.TFTransformOutput(fn_args.transform_graph_path))
   steps = fn_args.train_steps
   if steps is None:
     config, steps = sizing.fit_to_rows(config, sizing.count_records(fn_args.train_files))

@@ -5,7 +5,9 @@ definition's classes) is made by the task, as for every kind (transform/preproce
 No decoding here: decoded pixels would make every transformed example 25x to 300x larger than
 its file (64x64x3 to 224x224x3 bytes against a few KB of PNG or JPEG) and the serving
 signature would take pixels; the Trainer decodes and resizes once per image and caches the
-result, with the function its serving signatures use (trainer/).
+result, with the function its serving signatures use (trainer/). Nor does Transform write this
+graph's output, a copy of every image: the Trainer applies the graph as it reads the ExampleGen's
+examples (datadefs/kinds.py `transform_writes_examples`, trainer/raw_input.py).
 """
 
 from typing import Dict

@@ -5,7 +5,8 @@
                               decoded height and width, the class name and a content hash.
   Transform (transform/)      passes the bytes through as IMAGE_FEATURE and maps the class name
                               to its index in the definition's classes as LABEL_FEATURE. It
-                              never decodes.
+                              never decodes, and writes no examples: its graph is applied as
+                              the Trainer reads the ExampleGen's (trainer/raw_input.py).
   Trainer (trainer/)          decodes and resizes IMAGE_FEATURE with one function shared by the
                               input_fn and the serving signatures; serving_bytes takes
                               SERVING_BYTES_INPUT.

@@ -129,3 +129,22 @@ def test_statisticsgen_reads_the_curated_schema_and_semantic_domains_for_images_
     assert options.enable_semantic_domain_stats is images
     schema = statistics_gen.inputs.get('schema')
     assert (schema is not None and schema.producer_component_id == 'ImportSchemaGen') is images
+
+
+def test_images_train_on_the_example_gens_examples_and_tables_on_transforms(tmp_path):
+  """An image's Transform writes no examples (a copy of every image); its Trainer applies the
+  graph on read (trainer/raw_input.py). A table's Trainer reads Transform's examples."""
+  # pylint: disable=import-outside-toplevel
+  from core.home import PipelineHome
+  from pipeline import environment
+  from pipeline import settings
+  from pipeline.engines import local
+  for name, producer in (('digits', 'ImageExampleGen'), ('taxi', 'Transform')):
+    run = settings.run_settings(environment.read({'DATASET': name, 'TUNER_TRIALS': '2'}))
+    pipeline = graph.create_pipeline(local.pipeline_settings(
+        run, PipelineHome.at(str(tmp_path / name))))
+    components = {component.id: component for component in pipeline.components}
+    for reader in ('Trainer', 'Tuner'):
+      assert components[reader].inputs['examples'].producer_component_id == producer, reader
+    assert ('transformed_examples' in components['Transform'].outputs) is (
+        producer == 'Transform')

@@ -53,6 +53,11 @@ def test_trains_profiles_monitors_and_saves(tmp_path):
   task.save_model(distribution, model, str(tmp_path / 'model'))
   loaded = tf.keras.models.load_model(str(tmp_path / 'model'))
   assert set(loaded.input) == set(model.input)
+  # The weights only, not the optimizer's state.
+  saved = [name for name, _ in tf.train.list_variables(
+      str(tmp_path / 'model' / 'variables' / 'variables'))]
+  assert any(name.startswith('layer_with_weights-') for name in saved)
+  assert not [name for name in saved if name.startswith('optimizer/')]
 
 
 @pytest.mark.parametrize('eval_steps', [None, 3])

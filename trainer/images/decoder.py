@@ -1,5 +1,6 @@
 """The image kind's input decoder (trainer/kinds.py DECODERS['image']): a batch of serialized
-transformed tf.Examples -> {IMAGE_FEATURE: uint8 [N, size, size, channels], label: int64 [N]}.
+transformed tf.Examples (or raw ones, through the Transform graph: trainer/raw_input.py) ->
+{IMAGE_FEATURE: uint8 [N, size, size, channels], label: int64 [N]}.
 
 make_dataset (trainer/input_pipeline.py) sees `decoded_example_bytes` set and orders the input
 as the issue asks: batch, parse, decode and resize in parallel as uint8, cache the decoded
@@ -8,7 +9,7 @@ once per run, not once per epoch, and the cache is sized from N x H x W x C.
 """
 
 import dataclasses
-from typing import Dict, Mapping, Tuple
+from typing import Callable, Dict, Mapping, Optional, Tuple
 
 import tensorflow as tf
 
@@ -28,6 +29,10 @@ class ImageDecoder:
   label_key: str
   # The names of the label's class ids 0, 1, ... (the prediction sample's captions).
   class_names: Tuple[str, ...] = ()
+  # Serialized examples -> transformed features; None: parse transformed examples with
+  # feature_spec. The Trainer sets it to read raw examples (trainer/raw_input.py).
+  parse: Optional[Callable[[tf.Tensor], Dict[str, tf.Tensor]]] = dataclasses.field(
+      default=None, compare=False, repr=False)
 
   @property
   def decoded_example_bytes(self) -> int:
@@ -50,7 +55,9 @@ class ImageDecoder:
     return decoded
 
   def __call__(self, records: tf.Tensor) -> Dict[str, tf.Tensor]:
-    return self.decode_features(tf.io.parse_example(records, self.feature_spec))
+    features = (self.parse(records) if self.parse is not None
+                else tf.io.parse_example(records, self.feature_spec))
+    return self.decode_features(features)
 
 
 def image_spec(dataset: Dataset) -> ImageSpec:
