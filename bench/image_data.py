@@ -2,7 +2,9 @@
 (datadefs/images/digits.py), then the same images in the layouts the benchmark reads:
 
   encoded   GZIP TFRecords of tf.Examples {IMAGE_FEATURE: the file's bytes, LABEL_FEATURE}:
-            what our Transform writes (it passes the bytes through; the Trainer decodes).
+            what our Trainer gets from the ExampleGen's examples through the Transform graph
+            (which passes the bytes through and maps the label; the benchmark leaves that
+            graph out: it runs once per image, before the cache).
   float32   GZIP TFRecords of tf.Examples {IMAGE_FEATURE: float32 pixels [size, size, channels]
             after decode and resize, LABEL_FEATURE}: what decoding in the preprocessing_fn
             (TFX's CIFAR-10 layout) writes.
