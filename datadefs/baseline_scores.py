@@ -111,9 +111,8 @@ def write_into(definition: Path, scores: BaselineScores) -> None:
   definition.write_text('\n'.join(kept) + '\n\n' + to_toml(scores), encoding='utf-8')
 
 
-def describe(scores: BaselineScores) -> str:
-  """One line: both scores, the metric, and on how many rows."""
+def describe(scores: BaselineScores, of: str = 'labelled sample rows') -> str:
+  """One line: both scores, the metric, and on how many rows (or `of` what: images)."""
   gbm = 'not fit' if scores.gbm is None else f'{scores.gbm:.4g}'
   return (f'baseline ({scores.metric} on the eval part, {scores.eval_rows} of {scores.rows} '
-          f'labelled sample rows): naive {scores.naive:.4g}, default gradient-boosted model '
-          f'{gbm}')
+          f'{of}): naive {scores.naive:.4g}, default gradient-boosted model {gbm}')

@@ -108,7 +108,7 @@ def _write(source: _Source, listing: image_files.Listing, out_dir: str, name: Op
   lines, toml = _summary_and_toml(source, name, listing, good, broken, classes)
   scores = naive_baseline(good, classes)
   if scores is not None:
-    lines.append(baseline_scores.describe(scores))
+    lines.append(baseline_scores.describe(scores, of='images'))
     toml += '\n' + baseline_scores.to_toml(
         scores, again=f'`python -m pipeline dataset init {source.command}`')
   out.mkdir(parents=True, exist_ok=True)
@@ -176,9 +176,9 @@ def _summary_and_toml(source, name, listing, good, broken, classes):
                  f'most max_broken_fraction = {fraction} may be):')
     lines += [f'  {path}: {why}' for path, why in broken]
   if listing.ignored:
-    lines.append(f'ignored: {len(listing.ignored)} rows that repeat an earlier row:'
+    lines.append(f'ignored: {len(listing.ignored)} row(s) that repeat an earlier row:'
                  if source.manifest else
-                 f'ignored: {len(listing.ignored)} files that are not images of a class '
+                 f'ignored: {len(listing.ignored)} file(s) that are not images of a class '
                  '(hidden files, clutter, files beside the class folders):')
     lines += [f'  {path}' for path in listing.ignored]
   lines += list(source.notes)
