@@ -103,12 +103,16 @@ class TrainConfig:
   holdout_buckets: int = 10
   # Validation checks without improvement before training stops.
   patience: int = 5
+  # Training batches run forward after training to re-estimate BatchNorm's moving statistics
+  # at the final weights (trainer/batch_norm.py; models without BatchNorm skip it); 0: none.
+  batch_norm_steps: int = 50
   model: ModelConfig = ModelConfig()
 
   def __post_init__(self):
     check_at_least(self, 1, ('batch_size', 'eval_batch_size', 'cycle_length'))
     check_at_least(self, 0, ('cache_budget_bytes', 'monitor_calibration_steps', 'profile_steps',
-                             'profile_start_step', 'max_eval_examples', 'holdout_buckets'))
+                             'profile_start_step', 'max_eval_examples', 'holdout_buckets',
+                             'batch_norm_steps'))
     check_at_least(self, 1, ('patience',))
     if self.holdout_buckets == 1:
       raise ValueError('holdout_buckets 1 would hold out every training example: use 0 (none) '

@@ -15,6 +15,7 @@ import tensorflow as tf
 import tensorflow_transform as tft
 from tfx.components.trainer.fn_args_utils import FnArgs
 
+from trainer import batch_norm
 from trainer import decision
 from trainer import input_monitor
 from trainer import input_pipeline
@@ -176,9 +177,10 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset:
   callbacks.append(step_metrics.StepMetrics(os.path.join(run_dir, 'train'), every=every))
   # Checks on the validation slice at each epoch's end; the eval split every few epochs.
   epochs, eval_every = validation.schedule(train_steps, step_metrics.evaluations(train_steps))
-  if holdout_input:
-    callbacks.insert(0, validation.BestOnHoldout(
-        input_pipeline.make_dataset(holdout_input, decode), config.patience))
+  holdout = (validation.BestOnHoldout(input_pipeline.make_dataset(holdout_input, decode),
+                                      config.patience) if holdout_input else None)
+  if holdout:
+    callbacks.insert(0, holdout)
   try:
     model.fit(
         train_dataset,
@@ -198,6 +200,9 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset:
   finally:
     if run_dir != log_dir:
       shutil.rmtree(run_dir, ignore_errors=True)
+  # BatchNorm's statistics at the weights kept, kept only if the slice's loss is no worse.
+  batch_norm.recalibrate(model, strategy, train_dataset, config.batch_norm_steps,
+                         holdout.data_loss if holdout and holdout.examples else None)
   if dataset.task_kind.samples_predictions and distribution.is_chief:
     # The report's predicted-vs-actual and residual plots (trainer/prediction_sample.py).
     prediction_sample.write(model, eval_input, decode, log_dir)

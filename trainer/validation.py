@@ -69,7 +69,7 @@ class BestOnHoldout(tf.keras.callbacks.Callback):
     self.examples = 0
     self._best_weights = None
 
-  def _data_loss(self) -> float:
+  def data_loss(self) -> float:
     """The loss on the slice, without the weight penalty (Keras adds it to `loss`)."""
     loss = self.model.evaluate(self.data, verbose=0, return_dict=True)['loss']
     penalty = float(tf.add_n(self.model.losses)) if self.model.losses else 0.0
@@ -83,13 +83,13 @@ class BestOnHoldout(tf.keras.callbacks.Callback):
       logging.warning('the validation slice of the training split has no example: training '
                       'runs all its steps and keeps the last weights')
       return
-    self.losses = [self._data_loss()]
+    self.losses = [self.data_loss()]
     self.best, self._best_weights = 0, self.model.get_weights()
 
   def on_epoch_end(self, epoch, logs=None):
     if not self.examples:
       return
-    loss = self._data_loss()
+    loss = self.data_loss()
     self.losses.append(loss)
     if logs is not None:
       logs['holdout_loss'] = loss
