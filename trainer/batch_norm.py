@@ -46,13 +46,15 @@ def batch_norm_layers(model: tf.keras.Model) -> List[tf.keras.layers.BatchNormal
 
 def recalibrate(model: tf.keras.Model, strategy: tf.distribute.Strategy,
                 train_dataset, steps: int,
-                slice_loss: Optional[Callable[[], float]] = None) -> Optional[Recalibration]:
+                slice_loss: Optional[Callable[[], float]] = None,
+                loss_before: Optional[float] = None) -> Optional[Recalibration]:
   """Runs `steps` training batches of `train_dataset` (a repeating dataset of (features,
   label) batches, distributed by `strategy` or not) forward in training mode, without updating
   weights, so every BatchNorm layer's moving statistics are those of the final weights.
 
   `slice_loss`: the validation slice's data loss of the model as it stands; when given, the
-  statistics stay only if that loss is not worse after. None when there is nothing to do.
+  statistics stay only if that loss is not worse after than `loss_before` (the model's loss as
+  it came in: measured here when not given). None when there is nothing to do.
   """
   layers = batch_norm_layers(model)
   if not layers or not steps:
@@ -60,7 +62,8 @@ def recalibrate(model: tf.keras.Model, strategy: tf.distribute.Strategy,
   statistics = [variable for layer in layers
                 for variable in (layer.moving_mean, layer.moving_variance)]
   trained = [variable.numpy() for variable in statistics]
-  loss_before = slice_loss() if slice_loss else None
+  if slice_loss and loss_before is None:
+    loss_before = slice_loss()
 
   momenta = [layer.momentum for layer in layers]
   for layer in layers:
@@ -72,7 +75,7 @@ def recalibrate(model: tf.keras.Model, strategy: tf.distribute.Strategy,
       layer.momentum = momentum
 
   loss_after = slice_loss() if slice_loss else None
-  kept = loss_before is None or loss_after <= loss_before
+  kept = loss_after is None or loss_after <= loss_before
   if not kept:
     for variable, value in zip(statistics, trained):
       variable.assign(value)

@@ -201,8 +201,12 @@ def train(distribution: strategy_lib.Distribution, config: TrainConfig, dataset:
     if run_dir != log_dir:
       shutil.rmtree(run_dir, ignore_errors=True)
   # BatchNorm's statistics at the weights kept, kept only if the slice's loss is no worse.
-  batch_norm.recalibrate(model, strategy, train_dataset, config.batch_norm_steps,
-                         holdout.data_loss if holdout and holdout.examples else None)
+  # The slice's loss of the weights kept is the callback's best check: not measured again.
+  if holdout and holdout.examples:
+    batch_norm.recalibrate(model, strategy, train_dataset, config.batch_norm_steps,
+                           holdout.data_loss, loss_before=holdout.losses[holdout.best])
+  else:
+    batch_norm.recalibrate(model, strategy, train_dataset, config.batch_norm_steps)
   if dataset.task_kind.samples_predictions and distribution.is_chief:
     # The report's predicted-vs-actual and residual plots (trainer/prediction_sample.py).
     prediction_sample.write(model, eval_input, decode, log_dir)

@@ -75,6 +75,15 @@ def test_statistics_that_keep_or_improve_the_slice_loss_stay():
   assert norm.moving_mean.numpy()[0] > -4.0
 
 
+def test_a_loss_before_that_is_given_is_not_measured_again():
+  _, batches = _batches()
+  model, _ = _model()
+  losses = iter([0.4])  # after only
+  result = batch_norm.recalibrate(model, tf.distribute.get_strategy(), batches, steps=5,
+                                  slice_loss=lambda: next(losses), loss_before=0.3)
+  assert result == batch_norm.Recalibration(5, 0.3, 0.4, kept=False)
+
+
 def test_models_without_batch_norm_or_steps_are_left_alone():
   _, batches = _batches()
   inputs = tf.keras.Input(shape=(4,), name='x')
